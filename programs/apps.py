@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class ProgramsConfig(AppConfig):
+    name = "programs"
+    verbose_name = "Programs"
+
+    def ready(self) -> None:
+        from programs import emails  # noqa: F401 - registers the message kinds

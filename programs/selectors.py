@@ -1,0 +1,77 @@
+"""Reads for programs: every host page fetches through a helper that checks the user hosts it."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from programs.models import HostInvitation, HostRole, Module, Program, ProgramHost
+
+
+def programs_hosted_by(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Program]:
+    if not user.is_authenticated:
+        return Program.objects.none()
+    return Program.objects.filter(host_roles__user=user)
+
+
+def get_hosted_program_or_404(
+    *, user: AbstractBaseUser | AnonymousUser, program_id: int
+) -> Program:
+    """The program, with `viewer_is_owner` set, if `user` hosts it; 404 otherwise.
+
+    Another host's program answers 404 rather than 403 so that ids reveal nothing.
+    """
+    program = (
+        programs_hosted_by(user=user)
+        .annotate(
+            viewer_is_owner=Exists(
+                ProgramHost.objects.filter(program=OuterRef("pk"), user=user, role=HostRole.OWNER)
+            )
+        )
+        .filter(pk=program_id)
+        .first()
+    )
+    if program is None:
+        raise Http404("No such program.")
+    return program
+
+
+def get_hosted_module_or_404(
+    *, user: AbstractBaseUser | AnonymousUser, program_id: int, module_id: int
+) -> Module:
+    program = get_hosted_program_or_404(user=user, program_id=program_id)
+    module = Module.objects.filter(program=program, pk=module_id).first()
+    if module is None:
+        raise Http404("No such module.")
+    module.program = program
+    return module
+
+
+def program_list_for_dashboard(*, user: AbstractBaseUser) -> QuerySet[Program]:
+    return (
+        programs_hosted_by(user=user)
+        .annotate(
+            module_count=Count("modules", distinct=True),
+            activated_module_count=Count(
+                "modules", filter=Q(modules__is_activated=True), distinct=True
+            ),
+        )
+        .order_by("name", "id")
+    )
+
+
+def program_modules(*, program: Program) -> list[Module]:
+    return list(program.modules.order_by("position", "id"))
+
+
+def program_host_roles(*, program: Program) -> list[ProgramHost]:
+    return list(program.host_roles.select_related("user").order_by("role", "user__email"))
+
+
+def program_open_invitations(*, program: Program) -> list[HostInvitation]:
+    return list(
+        program.invitations.filter(accepted_at__isnull=True)
+        .select_related("invited_by")
+        .order_by("email")
+    )

@@ -1,0 +1,222 @@
+"""Writes for programs, modules and hosts. Each runs in one transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Max
+
+from programs.models import HostInvitation, HostRole, Module, Program, ProgramHost
+from reminders.services import WantedMessage, outbox_enqueue
+
+User = get_user_model()
+
+
+@transaction.atomic
+def program_create(
+    *, owner: AbstractBaseUser, name: str, description: str = "", time_zone: str = "UTC"
+) -> Program:
+    program = Program.objects.create(name=name, description=description, time_zone=time_zone)
+    ProgramHost.objects.create(program=program, user=owner, role=HostRole.OWNER)
+    return program
+
+
+@transaction.atomic
+def program_update(*, program: Program, name: str, description: str, time_zone: str) -> Program:
+    program.name = name
+    program.description = description
+    program.time_zone = time_zone
+    program.full_clean()
+    program.save(update_fields=["name", "description", "time_zone", "updated_at"])
+    return program
+
+
+@transaction.atomic
+def module_create(
+    *,
+    program: Program,
+    title: str,
+    description: str = "",
+    commitment_days: int = 7,
+    is_activated: bool = False,
+) -> Module:
+    # Lock the program row so two modules added at once do not take the same position.
+    Program.objects.select_for_update().filter(pk=program.pk).first()
+    last = program.modules.aggregate(last=Max("position"))["last"]
+    return Module.objects.create(
+        program=program,
+        title=title,
+        description=description,
+        commitment_days=commitment_days,
+        is_activated=is_activated,
+        position=0 if last is None else last + 1,
+    )
+
+
+@transaction.atomic
+def module_update(
+    *, module: Module, title: str, description: str, commitment_days: int, is_activated: bool
+) -> Module:
+    module.title = title
+    module.description = description
+    module.commitment_days = commitment_days
+    module.is_activated = is_activated
+    module.save(
+        update_fields=["title", "description", "commitment_days", "is_activated", "updated_at"]
+    )
+    return module
+
+
+@transaction.atomic
+def module_set_activated(*, module: Module, is_activated: bool) -> Module:
+    module.is_activated = is_activated
+    module.save(update_fields=["is_activated", "updated_at"])
+    return module
+
+
+@transaction.atomic
+def module_move(*, module: Module, direction: str) -> bool:
+    """Swap the module with its neighbour above ("up") or below ("down"); False at the edge.
+
+    Positions are renumbered 0..n-1 first, so gaps or ties left by deletions never block a move.
+    """
+    if direction not in ("up", "down"):
+        raise ValueError(f"direction must be 'up' or 'down', not {direction!r}")
+    modules = list(
+        Module.objects.select_for_update()
+        .filter(program_id=module.program_id)
+        .order_by("position", "id")
+    )
+    index = next(i for i, candidate in enumerate(modules) if candidate.pk == module.pk)
+    other = index - 1 if direction == "up" else index + 1
+    if other < 0 or other >= len(modules):
+        return False
+    modules[index], modules[other] = modules[other], modules[index]
+    for position, candidate in enumerate(modules):
+        candidate.position = position
+    Module.objects.bulk_update(modules, ["position"])
+    return True
+
+
+def _find_user_by_email(email: str) -> AbstractBaseUser | None:
+    return User.objects.filter(email__iexact=email, is_active=True).order_by("id").first()
+
+
+@transaction.atomic
+def host_invite(
+    *, program: Program, email: str, role: str, invited_by: AbstractBaseUser, now: datetime
+) -> tuple[str, HostInvitation | ProgramHost]:
+    """Add a host by e-mail address.
+
+    An address that belongs to an account becomes a host at once and is told so; any other
+    address gets an invitation link (re-inviting revokes the earlier link). Returns
+    ("added" | "already" | "invited", the role or invitation).
+    """
+    email = email.strip()
+    user = _find_user_by_email(email)
+    if user is not None:
+        existing = ProgramHost.objects.filter(program=program, user=user).first()
+        if existing is not None:
+            return "already", existing
+        host_role = ProgramHost.objects.create(program=program, user=user, role=role)
+        outbox_enqueue(
+            topic=f"program:{program.pk}",
+            message=WantedMessage(
+                kind="host_added",
+                recipient_email=user.email,
+                recipient_name=user.get_full_name(),
+                dedupe_key=f"program:{program.pk}:host_added:{host_role.pk}",
+                due_at=now,
+                about=host_role,
+                payload={"invited_by": invited_by.get_full_name() or invited_by.email},
+            ),
+            now=now,
+        )
+        return "added", host_role
+
+    invitation = (
+        HostInvitation.objects.select_for_update()
+        .filter(program=program, email__iexact=email, accepted_at__isnull=True)
+        .first()
+    )
+    if invitation is None:
+        invitation = HostInvitation.objects.create(
+            program=program, email=email, role=role, invited_by=invited_by
+        )
+    else:
+        invitation.token_version += 1
+        invitation.role = role
+        invitation.invited_by = invited_by
+        invitation.save(update_fields=["token_version", "role", "invited_by"])
+    outbox_enqueue(
+        topic=f"program:{program.pk}",
+        message=WantedMessage(
+            kind="host_invitation",
+            recipient_email=invitation.email,
+            dedupe_key=f"invitation:{invitation.pk}:v{invitation.token_version}",
+            due_at=now,
+            about=invitation,
+            schedule_sequence=invitation.token_version,
+        ),
+        now=now,
+    )
+    return "invited", invitation
+
+
+@transaction.atomic
+def invitation_accept(
+    *, invitation: HostInvitation, user: AbstractBaseUser, now: datetime
+) -> ProgramHost:
+    invitation = HostInvitation.objects.select_for_update().get(pk=invitation.pk)
+    host_role, _ = ProgramHost.objects.get_or_create(
+        program_id=invitation.program_id, user=user, defaults={"role": invitation.role}
+    )
+    if invitation.accepted_at is None:
+        invitation.accepted_at = now
+        invitation.accepted_by = user
+        invitation.save(update_fields=["accepted_at", "accepted_by"])
+    return host_role
+
+
+@transaction.atomic
+def host_remove(*, program: Program, host_role: ProgramHost) -> None:
+    """Remove a host; the last owner cannot be removed, so a program always has one."""
+    if host_role.role == HostRole.OWNER:
+        owners = ProgramHost.objects.select_for_update().filter(
+            program=program, role=HostRole.OWNER
+        )
+        if owners.count() <= 1:
+            raise ValueError("A program needs at least one owner.")
+    host_role.delete()
+
+
+@transaction.atomic
+def password_reset_request(*, user: AbstractBaseUser, now: datetime) -> None:
+    """Queue a password-reset e-mail; the link is made at send time from the account's state."""
+    outbox_enqueue(
+        topic=f"user:{user.pk}",
+        message=WantedMessage(
+            kind="password_reset",
+            recipient_email=user.email,
+            recipient_name=user.get_full_name(),
+            dedupe_key=f"user:{user.pk}:password_reset:{now.timestamp():.6f}",
+            due_at=now,
+            about=user,
+            expires_at=None,
+        ),
+        now=now,
+    )
+
+
+@transaction.atomic
+def host_sign_up(*, name: str, email: str, password: str) -> AbstractBaseUser:
+    first_name, _, last_name = name.strip().partition(" ")
+    user = User(
+        username=email.lower(), email=email, first_name=first_name[:150], last_name=last_name[:150]
+    )
+    user.set_password(password)
+    user.save()
+    return user

@@ -1,0 +1,40 @@
+"""Personal link tokens: an HMAC over (purpose, object id, version), nothing usable stored.
+
+A token reads `<id in base 36>-<43 characters>`: 256 bits of HMAC-SHA256 under SECRET_KEY.
+Bumping the object's version revokes every token issued for the previous one, as Django's
+password-reset tokens do with the password hash.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.http import base36_to_int, int_to_base36
+
+
+def _signature(*, purpose: str, object_id: int, version: int) -> str:
+    digest = salted_hmac(
+        f"convene.tokens.{purpose}", f"{object_id}:{version}", algorithm="sha256"
+    ).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
+def token_make(*, purpose: str, object_id: int, version: int) -> str:
+    return f"{int_to_base36(object_id)}-{_signature(purpose=purpose, object_id=object_id, version=version)}"
+
+
+def token_object_id(token: str) -> int | None:
+    """The object id a token claims to be for; check it with `token_matches` before trusting it."""
+    head, _, signature = token.partition("-")
+    if not head or len(signature) != 43 or len(head) > 13:
+        return None
+    try:
+        return base36_to_int(head)
+    except ValueError:
+        return None
+
+
+def token_matches(*, token: str, purpose: str, object_id: int, version: int) -> bool:
+    expected = token_make(purpose=purpose, object_id=object_id, version=version)
+    return constant_time_compare(token, expected)

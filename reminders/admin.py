@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from reminders.models import Message, MessageEvent, MessageStatus
+
+
+class MessageEventInline(admin.TabularInline):
+    model = MessageEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ("status", "detail", "created_at")
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "kind",
+        "recipient_email",
+        "status",
+        "due_at",
+        "sent_at",
+        "attempts",
+        "delivery_status",
+        "topic",
+    )
+    list_filter = ("status", "kind", "delivery_status", "due_at")
+    search_fields = (
+        "recipient_email",
+        "recipient_name",
+        "topic",
+        "dedupe_key",
+        "provider_message_id",
+        "subject",
+    )
+    date_hierarchy = "due_at"
+    readonly_fields = ("created_at", "updated_at", "leased_until", "content_type", "object_id")
+    inlines = [MessageEventInline]
+    actions = ["retry_now"]
+
+    @admin.action(description="Send again now (failed, skipped or cancelled messages)")
+    def retry_now(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
+        count = queryset.exclude(status__in=[MessageStatus.SENT, MessageStatus.SENDING]).update(
+            status=MessageStatus.PENDING, due_at=timezone.now(), expires_at=None, last_error=""
+        )
+        self.message_user(request, f"{count} message(s) queued again.")
+
+
+@admin.register(MessageEvent)
+class MessageEventAdmin(admin.ModelAdmin):
+    list_display = ("message", "status", "detail", "created_at")
+    list_filter = ("status",)
+    search_fields = ("message__recipient_email", "message__topic", "detail")
+    list_select_related = ("message",)
+    raw_id_fields = ("message",)

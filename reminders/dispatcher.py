@@ -1,0 +1,194 @@
+"""The dispatcher: claims due messages, renders them from current state, sends, records.
+
+Safe to run in several workers at once: a claim is a short transaction that locks due rows with
+`SELECT … FOR UPDATE SKIP LOCKED` and leases them (status `sending`, `leased_until`). A worker
+that dies mid-batch leaves its rows leased; once the lease runs out another dispatcher claims
+them again, so a crash costs at most the one message that was on the wire.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from anymail.exceptions import AnymailInvalidAddress, AnymailRecipientsRefused
+from django.conf import settings
+from django.core.mail import get_connection
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from reminders import registry
+from reminders.models import Message, MessageStatus
+from reminders.services import message_events_record
+
+logger = logging.getLogger(__name__)
+
+PERMANENT_ERRORS: tuple[type[BaseException], ...] = (
+    smtplib.SMTPRecipientsRefused,
+    AnymailRecipientsRefused,
+    AnymailInvalidAddress,
+)
+
+
+class PermanentDeliveryError(Exception):
+    """An e-mail backend raises this (or one of PERMANENT_ERRORS) when retrying cannot help."""
+
+
+@dataclass
+class DispatchResult:
+    sent: int = 0
+    failed: int = 0
+    retried: int = 0
+    skipped: int = 0
+    cancelled: int = 0
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.failed + self.retried + self.skipped + self.cancelled
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min … capped at an hour."""
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def outbox_claim(*, now: datetime, limit: int, lease: timedelta) -> list[Message]:
+    """Lease up to `limit` due messages to this dispatcher and return them."""
+    with transaction.atomic():
+        expired = list(
+            Message.objects.select_for_update(skip_locked=True)
+            .filter(status=MessageStatus.SENDING, leased_until__lt=now)
+            .order_by("leased_until")
+            .values_list("id", flat=True)[:limit]
+        )
+        due = list(
+            Message.objects.select_for_update(skip_locked=True)
+            .filter(status=MessageStatus.PENDING, due_at__lte=now)
+            .order_by("due_at", "id")
+            .values_list("id", flat=True)[: limit - len(expired)]
+        )
+        ids = expired + due
+        if not ids:
+            return []
+        Message.objects.filter(id__in=ids).update(
+            status=MessageStatus.SENDING,
+            leased_until=now + lease,
+            attempts=F("attempts") + 1,
+            updated_at=now,
+        )
+        if expired:
+            message_events_record(
+                message_ids=expired, status="reclaimed", detail="lease expired", now=now
+            )
+    return list(Message.objects.filter(id__in=ids).order_by("due_at", "id"))
+
+
+def _finish(
+    message: Message, *, status: str, now: datetime, detail: str = "", **fields: object
+) -> None:
+    """Record the outcome, unless another dispatcher has taken the row over since."""
+    updated = Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+        status=status, leased_until=None, updated_at=now, **fields
+    )
+    if updated:
+        message_events_record(message_ids=[message.pk], status=status, detail=detail, now=now)
+
+
+def _deliver(message: Message, *, connection: object, result: DispatchResult) -> None:
+    now = timezone.now()
+    if message.expires_at is not None and now >= message.expires_at:
+        _finish(message, status=MessageStatus.SKIPPED, now=now, detail="its moment had passed")
+        result.skipped += 1
+        return
+    try:
+        email = registry.renderer_for(message.kind)(message)
+    except registry.NotWanted as not_wanted:
+        status = MessageStatus.CANCELLED if not_wanted.cancelled else MessageStatus.SKIPPED
+        _finish(message, status=status, now=now, detail=not_wanted.reason)
+        if not_wanted.cancelled:
+            result.cancelled += 1
+        else:
+            result.skipped += 1
+        return
+    except Exception as error:
+        logger.exception("rendering message %s failed", message.pk)
+        _finish(
+            message,
+            status=MessageStatus.FAILED,
+            now=now,
+            detail=f"render: {error!r}",
+            last_error=f"render: {error!r}",
+        )
+        result.failed += 1
+        return
+
+    email.connection = connection
+    try:
+        email.send()
+    except (*PERMANENT_ERRORS, PermanentDeliveryError) as error:
+        _finish(
+            message,
+            status=MessageStatus.FAILED,
+            now=timezone.now(),
+            detail=str(error),
+            last_error=str(error)[:2000],
+        )
+        result.failed += 1
+        return
+    except Exception as error:
+        now = timezone.now()
+        reason = f"{type(error).__name__}: {error}"[:2000]
+        if message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+            _finish(message, status=MessageStatus.FAILED, now=now, detail=reason, last_error=reason)
+            result.failed += 1
+        else:
+            _finish(
+                message,
+                status=MessageStatus.PENDING,
+                now=now,
+                detail=f"retry: {reason}",
+                last_error=reason,
+                due_at=now + retry_delay(message.attempts),
+            )
+            result.retried += 1
+        logger.warning("sending message %s failed: %s", message.pk, reason)
+        return
+
+    status = getattr(email, "anymail_status", None)
+    provider_id = getattr(status, "message_id", None) or ""
+    _finish(
+        message,
+        status=MessageStatus.SENT,
+        now=timezone.now(),
+        sent_at=timezone.now(),
+        subject=email.subject[:255],
+        provider_message_id=str(provider_id)[:255],
+        last_error="",
+    )
+    result.sent += 1
+
+
+def outbox_dispatch(
+    *,
+    now: datetime | None = None,
+    batch_size: int | None = None,
+    max_seconds: float = 60.0,
+) -> DispatchResult:
+    """Send every message due at `now` (default: the current time), batch after batch."""
+    batch_size = batch_size or settings.OUTBOX_BATCH_SIZE
+    lease = timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+    result = DispatchResult()
+    started = time.monotonic()
+    connection = get_connection()
+    with connection:
+        while time.monotonic() - started < max_seconds:
+            batch = outbox_claim(now=now or timezone.now(), limit=batch_size, lease=lease)
+            if not batch:
+                break
+            for message in batch:
+                _deliver(message, connection=connection, result=result)
+    return result

@@ -1,0 +1,108 @@
+"""The outbox: every e-mail is a row here before it is sent."""
+
+from __future__ import annotations
+
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+
+class MessageStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+    SKIPPED = "skipped", "Skipped"
+
+
+class DeliveryStatus(models.TextChoices):
+    UNKNOWN = "", "Unknown"
+    QUEUED = "queued", "Queued by provider"
+    DELIVERED = "delivered", "Delivered"
+    DEFERRED = "deferred", "Deferred"
+    BOUNCED = "bounced", "Bounced"
+    REJECTED = "rejected", "Rejected"
+    COMPLAINED = "complained", "Marked as spam"
+    OPENED = "opened", "Opened"
+    CLICKED = "clicked", "Clicked"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+
+
+class Message(models.Model):
+    """One e-mail: planned, claimed by a dispatcher, sent (or not) and tracked.
+
+    `topic` groups everything sent about one object (`session:42`) so that a domain app can
+    reconcile what it wants with what is pending in one query. `schedule_sequence` is the
+    version of the schedule the message was planned for; the kind's renderer refuses a message
+    whose object has moved on. `expires_at` is the moment after which the message is pointless
+    (a reminder once the session has started): the dispatcher skips it instead of sending late.
+    """
+
+    kind = models.CharField(max_length=64, db_index=True)
+    topic = models.CharField(max_length=128, db_index=True)
+    recipient_email = models.EmailField(max_length=254, db_index=True)
+    recipient_name = models.CharField(max_length=200, blank=True)
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    object_id = models.PositiveBigIntegerField(null=True, blank=True)
+    about = GenericForeignKey("content_type", "object_id")
+    schedule_sequence = models.PositiveIntegerField(null=True, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+
+    due_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=16, choices=MessageStatus.choices, default=MessageStatus.PENDING
+    )
+    dedupe_key = models.CharField(max_length=255, unique=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    leased_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    subject = models.CharField(max_length=255, blank=True)
+    provider_message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    delivery_status = models.CharField(
+        max_length=16, choices=DeliveryStatus.choices, blank=True, default=DeliveryStatus.UNKNOWN
+    )
+    delivery_detail = models.TextField(blank=True)
+    delivery_updated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            # The dispatcher's claim: due pending rows, in order.
+            models.Index(
+                fields=["due_at"],
+                name="outbox_due_pending",
+                condition=models.Q(status="pending"),
+            ),
+            models.Index(
+                fields=["leased_until"],
+                name="outbox_leased_sending",
+                condition=models.Q(status="sending"),
+            ),
+            models.Index(fields=["topic", "status"], name="outbox_topic_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.recipient_email} ({self.status})"
+
+
+class MessageEvent(models.Model):
+    """Every state change of a message, for the history shown to hosts and admins."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="events")
+    status = models.CharField(max_length=32)
+    detail = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["message", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.status} at {self.created_at:%Y-%m-%d %H:%M:%S}"

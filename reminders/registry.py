@@ -1,0 +1,54 @@
+"""Kinds of message and the function that renders each, registered by the app that owns it.
+
+A domain app registers its kinds in `AppConfig.ready()`; the dispatcher looks the kind up at send
+time, so the e-mail is built from the current state of the object it is about.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from django.core.mail import EmailMessage
+
+if TYPE_CHECKING:
+    from reminders.models import Message
+
+Renderer = Callable[["Message"], EmailMessage]
+
+_renderers: dict[str, Renderer] = {}
+
+
+class NotWanted(Exception):
+    """Raised by a renderer when the message should no longer go out.
+
+    `cancelled=True` when the object changed so the message is void (a cancelled session, a
+    newer schedule); otherwise it is marked skipped (its moment has passed).
+    """
+
+    def __init__(self, reason: str, *, cancelled: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.cancelled = cancelled
+
+
+def register(kind: str) -> Callable[[Renderer], Renderer]:
+    def decorator(renderer: Renderer) -> Renderer:
+        existing = _renderers.get(kind)
+        if existing is not None and existing is not renderer:
+            raise ValueError(f"message kind {kind!r} is already registered")
+        _renderers[kind] = renderer
+        return renderer
+
+    return decorator
+
+
+def renderer_for(kind: str) -> Renderer:
+    try:
+        return _renderers[kind]
+    except KeyError:
+        raise LookupError(f"no renderer registered for message kind {kind!r}") from None
+
+
+def registered_kinds() -> list[str]:
+    return sorted(_renderers)

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.db import connection
+from django.test import Client
+
+from reminders import registry
+from reminders.emails import build_email
+from tests.factories import TEST_PASSWORD, UserFactory
+
+
+def _service_missing(reason: str) -> None:
+    if settings.REQUIRE_SERVICES:
+        pytest.fail(f"required service missing: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def requires_postgres(db: None) -> None:
+    """For tests about PostgreSQL behaviour (row locks, SKIP LOCKED, concurrency)."""
+    if connection.vendor != "postgresql":
+        _service_missing("needs PostgreSQL: set DATABASE_URL=postgres://…")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        _service_missing("needs Redis: set REDIS_URL=redis://…")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        _service_missing(f"Redis at {url} does not answer: {error}")
+    return url
+
+
+@pytest.fixture
+def host(db: None):
+    return UserFactory()
+
+
+@pytest.fixture
+def host_client(host) -> Client:
+    client = Client()
+    assert client.login(username=host.email, password=TEST_PASSWORD)
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _clean_outbox() -> Iterator[None]:
+    mail.outbox = []
+    yield
+
+
+@registry.register("test_plain")
+def render_test_plain(message):  # a kind for outbox tests that belongs to no domain app
+    if message.payload.get("not_wanted"):
+        raise registry.NotWanted("test says no", cancelled=message.payload.get("cancelled", False))
+    return build_email(
+        template="test_plain",
+        context={"message": message},
+        to_email=message.recipient_email,
+        to_name=message.recipient_name,
+    )

@@ -1,0 +1,201 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core import mail
+from django.test import Client, override_settings
+from django.urls import reverse
+
+from programs.models import HostInvitation, HostRole, ProgramHost
+from reminders.dispatcher import outbox_dispatch
+from reminders.models import Message, MessageStatus
+from tests.factories import TEST_PASSWORD, UserFactory, hosted_program
+
+pytestmark = pytest.mark.django_db
+
+
+def _link_in(body: str) -> str:
+    match = re.search(r"https://convene\.example(/\S+)", body)
+    assert match, body
+    return match.group(1)
+
+
+def test_inviting_an_existing_account_adds_the_host_and_tells_them(host, host_client: Client) -> None:
+    program = hosted_program(user=host, name="Sleep Better")
+    colleague = UserFactory(email="colleague@example.org")
+    response = host_client.post(
+        reverse("programs:host_invite", kwargs={"program_id": program.pk}),
+        {"email": "Colleague@Example.org", "role": HostRole.HOST},
+    )
+    assert response.status_code == 302
+    assert ProgramHost.objects.filter(program=program, user=colleague, role=HostRole.HOST).exists()
+    assert Message.objects.get(kind="host_added").status == MessageStatus.PENDING
+
+    outbox_dispatch()
+    assert len(mail.outbox) == 1
+    email = mail.outbox[0]
+    assert email.to == [f"{colleague.get_full_name()} <colleague@example.org>"]
+    assert "Sleep Better" in email.subject
+    assert f"/programs/{program.pk}/" in email.body
+
+
+def test_inviting_a_new_address_sends_a_link_that_creates_the_account(host, host_client: Client) -> None:
+    program = hosted_program(user=host, name="Sleep Better")
+    host_client.post(
+        reverse("programs:host_invite", kwargs={"program_id": program.pk}),
+        {"email": "new@example.org", "role": HostRole.OWNER},
+    )
+    invitation = HostInvitation.objects.get(program=program)
+    overview = host_client.get(reverse("programs:overview", kwargs={"program_id": program.pk}))
+    assert "new@example.org" in overview.text and "Invited" in overview.text
+
+    outbox_dispatch()
+    link = _link_in(mail.outbox[0].body)
+    visitor = Client()
+    page = visitor.get(link)
+    assert page.status_code == 200
+    assert page["Referrer-Policy"] == "no-referrer"
+    assert "Create account and accept" in page.text
+
+    bad = visitor.post(link, {"name": "New Host", "password": "short"})
+    assert bad.status_code == 200
+    assert "too short" in bad.text
+    assert not ProgramHost.objects.filter(user__email="new@example.org").exists()
+
+    done = visitor.post(link, {"name": "New Host", "password": "a-long-enough-password"})
+    assert done.status_code == 302
+    role = ProgramHost.objects.get(program=program, user__email="new@example.org")
+    assert role.role == HostRole.OWNER
+    invitation.refresh_from_db()
+    assert invitation.accepted_at is not None
+    assert visitor.get(reverse("programs:overview", kwargs={"program_id": program.pk})).status_code == 200
+    assert visitor.get(link).status_code == 404  # used once
+
+
+def test_reinviting_revokes_the_earlier_link(host, host_client: Client) -> None:
+    program = hosted_program(user=host)
+    url = reverse("programs:host_invite", kwargs={"program_id": program.pk})
+    host_client.post(url, {"email": "new@example.org", "role": HostRole.HOST})
+    outbox_dispatch()
+    first_link = _link_in(mail.outbox[0].body)
+    host_client.post(url, {"email": "NEW@example.org", "role": HostRole.HOST})
+    outbox_dispatch()
+    second_link = _link_in(mail.outbox[1].body)
+    assert HostInvitation.objects.count() == 1
+    assert Client().get(first_link).status_code == 404
+    assert Client().get(second_link).status_code == 200
+
+
+def test_a_signed_in_user_accepts_an_invitation_with_one_click(host, host_client: Client) -> None:
+    program = hosted_program(user=host)
+    host_client.post(
+        reverse("programs:host_invite", kwargs={"program_id": program.pk}),
+        {"email": "later@example.org", "role": HostRole.HOST},
+    )
+    outbox_dispatch()
+    link = _link_in(mail.outbox[0].body)
+    other = UserFactory(email="someone@example.org")
+    client = Client()
+    client.force_login(other)
+    assert "Accept the invitation" in client.get(link).text
+    client.post(link)
+    assert ProgramHost.objects.filter(program=program, user=other).exists()
+
+
+def test_invalid_invitation_tokens_answer_404(client: Client) -> None:
+    for token in ["nonsense", "1-" + "A" * 43, "zzzzzzzzzzzzzzzz-" + "A" * 43]:
+        response = client.get(reverse("programs:invitation", kwargs={"token": token}))
+        assert response.status_code == 404
+        assert "not valid" in response.text
+
+
+def test_only_owners_invite_and_bad_addresses_are_refused(host, host_client: Client) -> None:
+    owned = hosted_program(user=host)
+    response = host_client.post(
+        reverse("programs:host_invite", kwargs={"program_id": owned.pk}), {"email": "not-an-address"}
+    )
+    assert response.status_code == 400
+    assert "Enter a valid email address." in response.text
+    assert not HostInvitation.objects.exists()
+
+    co_hosted = hosted_program(user=host, role=HostRole.HOST)
+    response = host_client.post(
+        reverse("programs:host_invite", kwargs={"program_id": co_hosted.pk}),
+        {"email": "x@example.org", "role": HostRole.HOST},
+    )
+    assert response.status_code == 403
+    assert not HostInvitation.objects.exists()
+
+
+def test_the_last_owner_cannot_be_removed(host, host_client: Client) -> None:
+    program = hosted_program(user=host)
+    role = ProgramHost.objects.get(program=program, user=host)
+    response = host_client.post(
+        reverse("programs:host_remove", kwargs={"program_id": program.pk, "host_role_id": role.pk}),
+        follow=True,
+    )
+    assert "at least one owner" in response.text
+    assert ProgramHost.objects.filter(pk=role.pk).exists()
+
+
+def test_password_reset_by_email_through_the_outbox(client: Client) -> None:
+    user = UserFactory(email="forgetful@example.org")
+    response = client.post(reverse("password_reset"), {"email": "forgetful@example.org"})
+    assert response.status_code == 302
+    assert mail.outbox == []  # nothing leaves from the request itself
+    assert Message.objects.get(kind="password_reset").recipient_email == "forgetful@example.org"
+
+    outbox_dispatch()
+    assert len(mail.outbox) == 1
+    link = _link_in(mail.outbox[0].body)
+    form_page = client.get(link, follow=True)
+    assert "Choose a new password" in form_page.text
+    done = client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "another-good-password", "new_password2": "another-good-password"},
+    )
+    assert done.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("another-good-password")
+
+
+def test_password_reset_for_an_unknown_address_sends_nothing_but_says_the_same(client: Client) -> None:
+    response = client.post(reverse("password_reset"), {"email": "nobody@example.org"}, follow=True)
+    assert "Check your e-mail" in response.text
+    assert not Message.objects.exists()
+
+
+def test_changing_the_password(host, host_client: Client) -> None:
+    response = host_client.post(
+        reverse("password_change"),
+        {"old_password": TEST_PASSWORD, "new_password1": "brand-new-secret-1", "new_password2": "brand-new-secret-1"},
+    )
+    assert response.status_code == 302
+    host.refresh_from_db()
+    assert host.check_password("brand-new-secret-1")
+
+
+def test_sign_out_needs_a_post(host_client: Client) -> None:
+    assert host_client.post(reverse("logout")).status_code == 302
+    assert host_client.get(reverse("programs:dashboard")).status_code == 302
+
+
+@override_settings(SIGNUP_OPEN=True)
+def test_self_sign_up_when_open(client: Client) -> None:
+    response = client.post(
+        reverse("programs:signup"),
+        {"name": "Grace Hopper", "email": "grace@example.org", "password": "a-long-enough-password"},
+    )
+    assert response.status_code == 302
+    assert client.get(reverse("programs:dashboard")).status_code == 200
+    again = Client().post(
+        reverse("programs:signup"),
+        {"name": "Imposter", "email": "GRACE@example.org", "password": "a-long-enough-password"},
+    )
+    assert "exists already" in again.text
+
+
+@override_settings(SIGNUP_OPEN=False)
+def test_self_sign_up_when_closed(client: Client) -> None:
+    assert client.get(reverse("programs:signup")).status_code == 404

@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+import smtplib
+import threading
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend
+from django.db import connections
+from django.test import override_settings
+from django.utils import timezone
+
+from reminders.dispatcher import outbox_claim, outbox_dispatch, retry_delay
+from reminders.models import Message, MessageStatus
+from reminders.services import WantedMessage, outbox_enqueue, outbox_reconcile
+from tests.factories import MessageFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _wanted(key: str, due_at, **fields) -> WantedMessage:
+    return WantedMessage(kind="test_plain", recipient_email=f"{key}@example.org", dedupe_key=key, due_at=due_at, **fields)
+
+
+def test_a_due_message_is_sent_once_and_recorded() -> None:
+    message = MessageFactory(recipient_name="Ada Lovelace", recipient_email="ada@example.org")
+    result = outbox_dispatch()
+    assert result.sent == 1
+    assert [email.to for email in mail.outbox] == [["Ada Lovelace <ada@example.org>"]]
+    assert mail.outbox[0].subject == f"Test message {message.pk}"
+    message.refresh_from_db()
+    assert message.status == MessageStatus.SENT
+    assert message.sent_at is not None
+    assert message.attempts == 1
+    assert list(message.events.values_list("status", flat=True)) == ["sent"]
+    assert outbox_dispatch().sent == 0
+    assert len(mail.outbox) == 1
+
+
+def test_messages_not_yet_due_wait() -> None:
+    MessageFactory(due_at=timezone.now() + timedelta(minutes=5))
+    assert outbox_dispatch().sent == 0
+    assert mail.outbox == []
+    assert outbox_dispatch(now=timezone.now() + timedelta(minutes=6)).sent == 1
+
+
+def test_a_message_whose_moment_passed_is_skipped_not_sent_late() -> None:
+    message = MessageFactory(expires_at=timezone.now() - timedelta(seconds=1))
+    result = outbox_dispatch()
+    assert (result.sent, result.skipped) == (0, 1)
+    assert mail.outbox == []
+    message.refresh_from_db()
+    assert message.status == MessageStatus.SKIPPED
+
+
+@pytest.mark.parametrize(("cancelled", "status"), [(True, MessageStatus.CANCELLED), (False, MessageStatus.SKIPPED)])
+def test_a_message_its_renderer_no_longer_wants_is_not_sent(cancelled: bool, status: str) -> None:
+    message = MessageFactory(payload={"not_wanted": True, "cancelled": cancelled})
+    outbox_dispatch()
+    assert mail.outbox == []
+    message.refresh_from_db()
+    assert message.status == status
+    assert message.events.get().detail == "test says no"
+
+
+class FlakyBackend(EmailBackend):
+    failures_left = 0
+
+    def send_messages(self, messages):
+        if FlakyBackend.failures_left > 0:
+            FlakyBackend.failures_left -= 1
+            raise ConnectionError("provider unavailable")
+        return super().send_messages(messages)
+
+
+class RejectingBackend(EmailBackend):
+    def send_messages(self, messages):
+        for message in messages:
+            if any("rejected" in address for address in message.to):
+                raise smtplib.SMTPRecipientsRefused({message.to[0]: (550, b"no such user")})
+        return super().send_messages(messages)
+
+
+@override_settings(EMAIL_BACKEND="tests.reminders.test_outbox.FlakyBackend")
+def test_a_transient_error_retries_with_backoff_until_it_goes_through() -> None:
+    FlakyBackend.failures_left = 2
+    message = MessageFactory()
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        assert outbox_dispatch().retried == 1
+    message.refresh_from_db()
+    assert message.status == MessageStatus.PENDING
+    assert message.due_at == start + retry_delay(1)
+    assert "provider unavailable" in message.last_error
+    with time_machine.travel(message.due_at, tick=False):
+        assert outbox_dispatch().retried == 1
+    message.refresh_from_db()
+    with time_machine.travel(message.due_at, tick=False):
+        assert outbox_dispatch().sent == 1
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (MessageStatus.SENT, 3)
+    assert len(mail.outbox) == 1
+
+
+@override_settings(EMAIL_BACKEND="tests.reminders.test_outbox.RejectingBackend")
+def test_a_permanently_rejected_address_fails_with_its_reason() -> None:
+    message = MessageFactory(recipient_email="rejected@example.org")
+    assert outbox_dispatch().failed == 1
+    message.refresh_from_db()
+    assert message.status == MessageStatus.FAILED
+    assert "no such user" in message.last_error
+
+
+def test_a_lease_that_ran_out_is_claimed_again() -> None:
+    message = MessageFactory()
+    now = timezone.now()
+    claimed = outbox_claim(now=now, limit=10, lease=timedelta(minutes=5))
+    assert [row.pk for row in claimed] == [message.pk]
+    # The dispatcher that claimed it died: nobody else may take it while the lease holds …
+    assert outbox_claim(now=now + timedelta(minutes=4), limit=10, lease=timedelta(minutes=5)) == []
+    # … and once it has run out, the next dispatcher sends it.
+    assert outbox_dispatch(now=now + timedelta(minutes=6)).sent == 1
+    message.refresh_from_db()
+    assert message.attempts == 2
+    assert "reclaimed" in list(message.events.values_list("status", flat=True))
+
+
+def test_enqueue_is_idempotent_per_dedupe_key() -> None:
+    now = timezone.now()
+    first = outbox_enqueue(topic="t:1", message=_wanted("k1", now), now=now)
+    second = outbox_enqueue(topic="t:1", message=_wanted("k1", now + timedelta(hours=1)), now=now)
+    assert first.pk == second.pk
+    assert Message.objects.count() == 1
+
+
+def test_reconcile_creates_moves_and_cancels_pending_messages() -> None:
+    now = timezone.now()
+    outbox_reconcile(
+        topic="t:1",
+        wanted=[_wanted("a", now + timedelta(hours=1)), _wanted("b", now + timedelta(hours=2)), _wanted("c", now)],
+        now=now,
+    )
+    outbox_dispatch(now=now)  # "c" is sent
+    result = outbox_reconcile(
+        topic="t:1",
+        wanted=[_wanted("a", now + timedelta(hours=3)), _wanted("d", now + timedelta(hours=4))],
+        now=now,
+    )
+    assert (result.created, result.moved, result.cancelled) == (1, 1, 1)
+    rows = {row.dedupe_key: row for row in Message.objects.all()}
+    assert rows["a"].due_at == now + timedelta(hours=3)
+    assert rows["b"].status == MessageStatus.CANCELLED
+    assert rows["c"].status == MessageStatus.SENT
+    assert rows["d"].status == MessageStatus.PENDING
+    # Asking again for a message that was already sent does not plan it twice.
+    again = outbox_reconcile(topic="t:1", wanted=[_wanted("c", now)], now=now)
+    assert again.created == 0
+    assert Message.objects.filter(dedupe_key="c").count() == 1
+
+
+def test_two_dispatchers_at_once_send_each_of_500_messages_exactly_once(requires_postgres, transactional_db) -> None:
+    due = timezone.now() - timedelta(seconds=1)
+    Message.objects.bulk_create(
+        [
+            Message(kind="test_plain", topic="race", recipient_email=f"p{i}@example.org", due_at=due, dedupe_key=f"race:{i}")
+            for i in range(500)
+        ]
+    )
+    barrier = threading.Barrier(2)
+    results = []
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            results.append(outbox_dispatch(batch_size=25))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    sent_to = [email.to[0] for email in mail.outbox]
+    assert len(sent_to) == 500
+    assert len(set(sent_to)) == 500
+    assert sum(result.sent for result in results) == 500
+    assert all(result.sent > 0 for result in results), [r.sent for r in results]
+    assert Message.objects.filter(status=MessageStatus.SENT).count() == 500
