@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMessage
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from programs.links import public_url
 from programs.models import HostInvitation, ProgramHost
 from programs.tokens import token_make
 from reminders.emails import build_email
@@ -16,10 +16,6 @@ from reminders.models import Message
 from reminders.registry import NotWanted, register
 
 INVITATION_TOKEN_PURPOSE = "host-invitation"
-
-
-def public_url(path: str) -> str:
-    return f"{settings.PUBLIC_BASE_URL}{path}"
 
 
 def invitation_url(invitation: HostInvitation) -> str:

@@ -4,7 +4,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
 
@@ -22,11 +22,32 @@ class Program(models.Model):
     hosts = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="ProgramHost", related_name="hosted_programs"
     )
+    # Private label: requests on `start_host_name` show the brand on the participant pages,
+    # and links in this program's e-mails and QR codes use that host name.
+    brand_name = models.CharField(max_length=100, blank=True)
+    brand_colour = models.CharField(
+        max_length=7,
+        blank=True,
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #1d4ed8.")],
+    )
+    brand_logo = models.ImageField(upload_to="brand-logos/", blank=True)
+    start_host_name = models.CharField(
+        max_length=253,
+        blank=True,
+        help_text="A host name of your own for the start link, e.g. start.example.org.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["start_host_name"],
+                condition=~models.Q(start_host_name=""),
+                name="unique_program_start_host_name",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

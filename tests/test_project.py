@@ -52,8 +52,15 @@ def test_compose_file_brings_up_every_service_with_its_command() -> None:
     assert (ROOT / "Dockerfile").read_text().count("requirements.lock") >= 2
 
 
-@pytest.mark.parametrize("model", [m for m in apps.get_models() if m._meta.app_label in {
-    "programs", "sessions_app", "guests", "commitments", "reminders"}], ids=lambda m: m.__name__)
+@pytest.mark.parametrize(
+    "model",
+    [
+        m
+        for m in apps.get_models()
+        if m._meta.app_label in {"programs", "sessions_app", "guests", "commitments", "reminders"}
+    ],
+    ids=lambda m: m.__name__,
+)
 def test_every_model_is_in_the_admin_with_columns_filters_and_search(model: type) -> None:
     model_admin = admin.site._registry.get(model)
     assert model_admin is not None, f"{model.__name__} is not in the admin"

@@ -19,7 +19,9 @@ def test_demo_data_gives_the_pages_make_run_serves(capsys: pytest.CaptureFixture
 
     client = Client()
     assert client.get(reverse("login")).status_code == 200
-    response = client.post(reverse("login"), {"username": DEMO_EMAIL, "password": DEMO_PASSWORD}, follow=True)
+    response = client.post(
+        reverse("login"), {"username": DEMO_EMAIL, "password": DEMO_PASSWORD}, follow=True
+    )
     assert DEMO_PROGRAM in response.text
     program = Program.objects.get(name=DEMO_PROGRAM)
     overview = client.get(reverse("programs:overview", kwargs={"program_id": program.pk}))

@@ -21,7 +21,9 @@ def _link_in(body: str) -> str:
     return match.group(1)
 
 
-def test_inviting_an_existing_account_adds_the_host_and_tells_them(host, host_client: Client) -> None:
+def test_inviting_an_existing_account_adds_the_host_and_tells_them(
+    host, host_client: Client
+) -> None:
     program = hosted_program(user=host, name="Sleep Better")
     colleague = UserFactory(email="colleague@example.org")
     response = host_client.post(
@@ -40,7 +42,9 @@ def test_inviting_an_existing_account_adds_the_host_and_tells_them(host, host_cl
     assert f"/programs/{program.pk}/" in email.body
 
 
-def test_inviting_a_new_address_sends_a_link_that_creates_the_account(host, host_client: Client) -> None:
+def test_inviting_a_new_address_sends_a_link_that_creates_the_account(
+    host, host_client: Client
+) -> None:
     program = hosted_program(user=host, name="Sleep Better")
     host_client.post(
         reverse("programs:host_invite", kwargs={"program_id": program.pk}),
@@ -69,7 +73,10 @@ def test_inviting_a_new_address_sends_a_link_that_creates_the_account(host, host
     assert role.role == HostRole.OWNER
     invitation.refresh_from_db()
     assert invitation.accepted_at is not None
-    assert visitor.get(reverse("programs:overview", kwargs={"program_id": program.pk})).status_code == 200
+    assert (
+        visitor.get(reverse("programs:overview", kwargs={"program_id": program.pk})).status_code
+        == 200
+    )
     assert visitor.get(link).status_code == 404  # used once
 
 
@@ -113,7 +120,8 @@ def test_invalid_invitation_tokens_answer_404(client: Client) -> None:
 def test_only_owners_invite_and_bad_addresses_are_refused(host, host_client: Client) -> None:
     owned = hosted_program(user=host)
     response = host_client.post(
-        reverse("programs:host_invite", kwargs={"program_id": owned.pk}), {"email": "not-an-address"}
+        reverse("programs:host_invite", kwargs={"program_id": owned.pk}),
+        {"email": "not-an-address"},
     )
     assert response.status_code == 400
     assert "Enter a valid email address." in response.text
@@ -160,7 +168,9 @@ def test_password_reset_by_email_through_the_outbox(client: Client) -> None:
     assert user.check_password("another-good-password")
 
 
-def test_password_reset_for_an_unknown_address_sends_nothing_but_says_the_same(client: Client) -> None:
+def test_password_reset_for_an_unknown_address_sends_nothing_but_says_the_same(
+    client: Client,
+) -> None:
     response = client.post(reverse("password_reset"), {"email": "nobody@example.org"}, follow=True)
     assert "Check your e-mail" in response.text
     assert not Message.objects.exists()
@@ -169,7 +179,11 @@ def test_password_reset_for_an_unknown_address_sends_nothing_but_says_the_same(c
 def test_changing_the_password(host, host_client: Client) -> None:
     response = host_client.post(
         reverse("password_change"),
-        {"old_password": TEST_PASSWORD, "new_password1": "brand-new-secret-1", "new_password2": "brand-new-secret-1"},
+        {
+            "old_password": TEST_PASSWORD,
+            "new_password1": "brand-new-secret-1",
+            "new_password2": "brand-new-secret-1",
+        },
     )
     assert response.status_code == 302
     host.refresh_from_db()
@@ -185,7 +199,11 @@ def test_sign_out_needs_a_post(host_client: Client) -> None:
 def test_self_sign_up_when_open(client: Client) -> None:
     response = client.post(
         reverse("programs:signup"),
-        {"name": "Grace Hopper", "email": "grace@example.org", "password": "a-long-enough-password"},
+        {
+            "name": "Grace Hopper",
+            "email": "grace@example.org",
+            "password": "a-long-enough-password",
+        },
     )
     assert response.status_code == 302
     assert client.get(reverse("programs:dashboard")).status_code == 200

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.db import connection
 from django.urls import reverse
 
 from programs.models import HostRole, Module, Program, ProgramHost
@@ -130,14 +130,18 @@ def test_another_hosts_program_module_and_edit_pages_answer_404(host_client: Cli
     program = hosted_program(name="Not yours")
     module = ModuleFactory(program=program, is_activated=False)
     for method, url in _host_urls(program, module):
-        response = getattr(host_client, method)(url, {"direction": "up", "title": "x", "email": "a@b.co"})
+        response = getattr(host_client, method)(
+            url, {"direction": "up", "title": "x", "email": "a@b.co"}
+        )
         assert response.status_code == 404, (method, url)
     module.refresh_from_db()
     assert module.is_activated is False
     assert Program.objects.get(pk=program.pk).name == "Not yours"
 
 
-def test_a_module_of_another_program_answers_404_under_my_program(host, host_client: Client) -> None:
+def test_a_module_of_another_program_answers_404_under_my_program(
+    host, host_client: Client
+) -> None:
     mine = hosted_program(user=host)
     theirs = ModuleFactory(program=hosted_program())
     url = reverse("programs:module_edit", kwargs={"program_id": mine.pk, "module_id": theirs.pk})
@@ -168,7 +172,9 @@ def test_adding_editing_and_toggling_a_module(host, host_client: Client) -> None
     module = Module.objects.get(program=program)
     assert (module.title, module.commitment_days, module.is_activated) == ("Breathing", 10, False)
 
-    edit = reverse("programs:module_edit", kwargs={"program_id": program.pk, "module_id": module.pk})
+    edit = reverse(
+        "programs:module_edit", kwargs={"program_id": program.pk, "module_id": module.pk}
+    )
     response = host_client.post(edit, {"title": "Breathwork", "commitment_days": "0"})
     assert response.status_code == 200
     assert "greater than or equal to 1" in response.text
@@ -176,7 +182,9 @@ def test_adding_editing_and_toggling_a_module(host, host_client: Client) -> None
     module.refresh_from_db()
     assert (module.title, module.commitment_days, module.is_activated) == ("Breathwork", 14, True)
 
-    toggle = reverse("programs:module_toggle", kwargs={"program_id": program.pk, "module_id": module.pk})
+    toggle = reverse(
+        "programs:module_toggle", kwargs={"program_id": program.pk, "module_id": module.pk}
+    )
     assert host_client.get(toggle).status_code == 405
     host_client.post(toggle)
     module.refresh_from_db()
@@ -191,15 +199,29 @@ def test_reordering_modules_moves_them_up_and_down(host, host_client: Client) ->
     )
 
     def move(module: Module, direction: str) -> None:
-        url = reverse("programs:module_move", kwargs={"program_id": program.pk, "module_id": module.pk})
+        url = reverse(
+            "programs:module_move", kwargs={"program_id": program.pk, "module_id": module.pk}
+        )
         assert host_client.post(url, {"direction": direction}).status_code == 302
 
     move(third, "up")
-    assert list(program.modules.order_by("position").values_list("title", flat=True)) == ["A", "C", "B"]
+    assert list(program.modules.order_by("position").values_list("title", flat=True)) == [
+        "A",
+        "C",
+        "B",
+    ]
     move(first, "down")
-    assert list(program.modules.order_by("position").values_list("title", flat=True)) == ["C", "A", "B"]
+    assert list(program.modules.order_by("position").values_list("title", flat=True)) == [
+        "C",
+        "A",
+        "B",
+    ]
     move(third, "up")  # already first: nothing changes
-    assert list(program.modules.order_by("position").values_list("title", flat=True)) == ["C", "A", "B"]
+    assert list(program.modules.order_by("position").values_list("title", flat=True)) == [
+        "C",
+        "A",
+        "B",
+    ]
     url = reverse("programs:module_move", kwargs={"program_id": program.pk, "module_id": second.pk})
     assert host_client.post(url, {"direction": "sideways"}).status_code == 400
 
@@ -214,7 +236,9 @@ def test_time_zone_switcher_remembers_the_choice(host, host_client: Client) -> N
     assert "Times are shown in <strong>Asia/Tokyo</strong>" in page.text
 
 
-def test_time_zone_switcher_rejects_unknown_zones_and_foreign_redirects(host_client: Client) -> None:
+def test_time_zone_switcher_rejects_unknown_zones_and_foreign_redirects(
+    host_client: Client,
+) -> None:
     response = host_client.post(reverse("programs:set_time_zone"), {"time_zone": "Nowhere/Land"})
     assert response.status_code == 400
     assert "Select a valid choice" in response.text

@@ -21,7 +21,13 @@ pytestmark = pytest.mark.django_db
 
 
 def _wanted(key: str, due_at, **fields) -> WantedMessage:
-    return WantedMessage(kind="test_plain", recipient_email=f"{key}@example.org", dedupe_key=key, due_at=due_at, **fields)
+    return WantedMessage(
+        kind="test_plain",
+        recipient_email=f"{key}@example.org",
+        dedupe_key=key,
+        due_at=due_at,
+        **fields,
+    )
 
 
 def test_a_due_message_is_sent_once_and_recorded() -> None:
@@ -55,7 +61,9 @@ def test_a_message_whose_moment_passed_is_skipped_not_sent_late() -> None:
     assert message.status == MessageStatus.SKIPPED
 
 
-@pytest.mark.parametrize(("cancelled", "status"), [(True, MessageStatus.CANCELLED), (False, MessageStatus.SKIPPED)])
+@pytest.mark.parametrize(
+    ("cancelled", "status"), [(True, MessageStatus.CANCELLED), (False, MessageStatus.SKIPPED)]
+)
 def test_a_message_its_renderer_no_longer_wants_is_not_sent(cancelled: bool, status: str) -> None:
     message = MessageFactory(payload={"not_wanted": True, "cancelled": cancelled})
     outbox_dispatch()
@@ -139,7 +147,11 @@ def test_reconcile_creates_moves_and_cancels_pending_messages() -> None:
     now = timezone.now()
     outbox_reconcile(
         topic="t:1",
-        wanted=[_wanted("a", now + timedelta(hours=1)), _wanted("b", now + timedelta(hours=2)), _wanted("c", now)],
+        wanted=[
+            _wanted("a", now + timedelta(hours=1)),
+            _wanted("b", now + timedelta(hours=2)),
+            _wanted("c", now),
+        ],
         now=now,
     )
     outbox_dispatch(now=now)  # "c" is sent
@@ -160,11 +172,19 @@ def test_reconcile_creates_moves_and_cancels_pending_messages() -> None:
     assert Message.objects.filter(dedupe_key="c").count() == 1
 
 
-def test_two_dispatchers_at_once_send_each_of_500_messages_exactly_once(requires_postgres, transactional_db) -> None:
+def test_two_dispatchers_at_once_send_each_of_500_messages_exactly_once(
+    requires_postgres, transactional_db
+) -> None:
     due = timezone.now() - timedelta(seconds=1)
     Message.objects.bulk_create(
         [
-            Message(kind="test_plain", topic="race", recipient_email=f"p{i}@example.org", due_at=due, dedupe_key=f"race:{i}")
+            Message(
+                kind="test_plain",
+                topic="race",
+                recipient_email=f"p{i}@example.org",
+                due_at=due,
+                dedupe_key=f"race:{i}",
+            )
             for i in range(500)
         ]
     )

@@ -12,6 +12,18 @@ from programs.models import HostInvitation, HostRole, Module, Program, ProgramHo
 from reminders.models import Message
 from sessions_app.models import Session
 
+__all__ = [
+    "TEST_PASSWORD",
+    "HostInvitationFactory",
+    "MessageFactory",
+    "ModuleFactory",
+    "ProgramFactory",
+    "ProgramHostFactory",
+    "SessionFactory",
+    "UserFactory",
+    "hosted_program",
+]
+
 TEST_PASSWORD = "correct-horse-battery"
 
 
