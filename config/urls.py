@@ -11,6 +11,7 @@ from programs.forms import LoginForm, OutboxPasswordResetForm
 urlpatterns = [
     path("", program_views.home, name="home"),
     path("admin/", admin.site.urls),
+    path("anymail/", include("anymail.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

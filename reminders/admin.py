@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from reminders.models import Message, MessageEvent, MessageStatus
+from reminders.models import CapturedEmail, Message, MessageEvent, MessageStatus
 
 
 class MessageEventInline(admin.TabularInline):
@@ -59,4 +59,12 @@ class MessageEventAdmin(admin.ModelAdmin):
     list_filter = ("status",)
     search_fields = ("message__recipient_email", "message__topic", "detail")
     list_select_related = ("message",)
+    raw_id_fields = ("message",)
+
+
+@admin.register(CapturedEmail)
+class CapturedEmailAdmin(admin.ModelAdmin):
+    list_display = ("subject", "to", "created_at", "message")
+    list_filter = ("created_at",)
+    search_fields = ("subject", "to")
     raw_id_fields = ("message",)

@@ -22,6 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from reminders import registry
+from reminders.backends import MESSAGE_HEADER
 from reminders.models import Message, MessageStatus
 from reminders.services import message_events_record
 
@@ -127,6 +128,12 @@ def _deliver(message: Message, *, connection: object, result: DispatchResult) ->
         return
 
     email.connection = connection
+    # Both tie provider reports and captured copies back to this row.
+    email.extra_headers[MESSAGE_HEADER] = str(message.pk)
+    email.metadata = {
+        **(getattr(email, "metadata", None) or {}),
+        "convene_message_id": str(message.pk),
+    }
     try:
         email.send()
     except (*PERMANENT_ERRORS, PermanentDeliveryError) as error:

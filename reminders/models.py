@@ -106,3 +106,25 @@ class MessageEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.status} at {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class CapturedEmail(models.Model):
+    """An e-mail as it left the building, kept by the development backend for the dev outbox page.
+
+    Only `reminders.backends.CapturingEmailBackend` writes these (the `make run` default and the
+    real-worker tests); production mail goes to the provider and is not kept.
+    """
+
+    message = models.ForeignKey(
+        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="captures"
+    )
+    to = models.TextField()
+    subject = models.CharField(max_length=255)
+    raw = models.TextField(help_text="The full MIME message.")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.to}"

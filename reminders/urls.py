@@ -1,7 +1,17 @@
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from reminders import views
 
 app_name = "reminders"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("dev/outbox/", views.dev_outbox, name="dev_outbox"),
+    path("dev/outbox/<int:captured_id>/", views.dev_outbox_email, name="dev_outbox_email"),
+    path(
+        "dev/outbox/<int:captured_id>/parts/<int:index>/",
+        views.dev_outbox_part,
+        name="dev_outbox_part",
+    ),
+]

@@ -7,3 +7,6 @@ from .base import env
 
 DEBUG = env.bool("DEBUG", default=True)
 SIGNUP_OPEN = env.bool("SIGNUP_OPEN", default=True)
+# Mail is printed and kept for the dev outbox page (/dev/outbox/) unless EMAIL_URL says otherwise.
+if not env.str("EMAIL_URL", default="") and not env.str("EMAIL_BACKEND", default=""):
+    EMAIL_BACKEND = "reminders.backends.CapturingEmailBackend"

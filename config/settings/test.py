@@ -8,7 +8,9 @@ from .base import env
 DEBUG = False
 SECRET_KEY = "test-secret-key-not-for-production-0123456789-abcdefghijklmnop"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# A real worker started by a test sends through the capturing backend (set in its environment).
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
+ANYMAIL = {"WEBHOOK_SECRET": "tracker:s3cret"}
 PUBLIC_BASE_URL = "https://convene.example"
 ALLOWED_HOSTS = ["*"]
 SIGNUP_OPEN = True

@@ -1,0 +1,41 @@
+"""Reads over the outbox that pages of domain apps show (they pass their own topic)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.db.models import Count, QuerySet
+
+from reminders.models import DeliveryStatus, Message
+
+PROBLEM_DELIVERY = (DeliveryStatus.BOUNCED, DeliveryStatus.REJECTED, DeliveryStatus.COMPLAINED)
+
+
+def topic_status_counts(*, topic: str) -> dict[str, dict[str, int]]:
+    """{kind: {status: count}} for everything planned or sent about one object."""
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    rows = (
+        Message.objects.filter(topic=topic)
+        .values("kind", "status")
+        .annotate(count=Count("id"))
+        .order_by("kind", "status")
+    )
+    for row in rows:
+        counts[row["kind"]][row["status"]] = row["count"]
+    return dict(counts)
+
+
+def topic_problem_addresses(*, topic: str) -> dict[str, str]:
+    """Lower-cased addresses whose mail about this object bounced, was rejected or complained."""
+    rows = (
+        Message.objects.filter(topic=topic, delivery_status__in=PROBLEM_DELIVERY)
+        .order_by("delivery_updated_at")
+        .values_list("recipient_email", "delivery_status")
+    )
+    return {email.lower(): status for email, status in rows}
+
+
+def recipient_history(*, topic: str, email: str) -> QuerySet[Message]:
+    return Message.objects.filter(topic=topic, recipient_email__iexact=email).order_by(
+        "due_at", "id"
+    )

@@ -1,0 +1,81 @@
+"""Delivery tracking: django-anymail's webhooks report what became of each sent message."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from anymail.signals import AnymailTrackingEvent, EventType
+from django.db import transaction
+from django.utils import timezone
+
+from reminders.models import DeliveryStatus, Message
+from reminders.services import message_events_record
+
+EVENT_STATUS = {
+    EventType.QUEUED: DeliveryStatus.QUEUED,
+    EventType.SENT: DeliveryStatus.QUEUED,
+    EventType.DEFERRED: DeliveryStatus.DEFERRED,
+    EventType.DELIVERED: DeliveryStatus.DELIVERED,
+    EventType.BOUNCED: DeliveryStatus.BOUNCED,
+    EventType.REJECTED: DeliveryStatus.REJECTED,
+    EventType.FAILED: DeliveryStatus.REJECTED,
+    EventType.COMPLAINED: DeliveryStatus.COMPLAINED,
+    EventType.OPENED: DeliveryStatus.OPENED,
+    EventType.CLICKED: DeliveryStatus.CLICKED,
+    EventType.UNSUBSCRIBED: DeliveryStatus.UNSUBSCRIBED,
+}
+# Once an address bounced, was rejected or complained, later opens or retries do not hide it.
+STICKY = {DeliveryStatus.BOUNCED, DeliveryStatus.REJECTED, DeliveryStatus.COMPLAINED}
+
+
+@transaction.atomic
+def message_delivery_record(
+    *,
+    provider_message_id: str | None,
+    convene_message_id: str | int | None,
+    status: str,
+    detail: str,
+    at: datetime | None,
+) -> Message | None:
+    """Record a provider's report on a message; unknown messages are ignored (and returned None)."""
+    rows = Message.objects.select_for_update()
+    message = None
+    if convene_message_id and str(convene_message_id).isdigit():
+        message = rows.filter(pk=int(convene_message_id)).first()
+    if message is None and provider_message_id:
+        message = rows.filter(provider_message_id=provider_message_id).first()
+    if message is None:
+        return None
+    at = at or timezone.now()
+    if not (message.delivery_status in STICKY and status not in STICKY):
+        message.delivery_status = status
+        message.delivery_detail = detail[:2000]
+        message.delivery_updated_at = at
+        message.save(
+            update_fields=[
+                "delivery_status",
+                "delivery_detail",
+                "delivery_updated_at",
+                "updated_at",
+            ]
+        )
+    message_events_record(
+        message_ids=[message.pk], status=f"delivery:{status}", detail=detail[:2000], now=at
+    )
+    return message
+
+
+def on_tracking_event(
+    sender: object, event: AnymailTrackingEvent, esp_name: str, **kwargs: object
+) -> None:
+    status = EVENT_STATUS.get(event.event_type)
+    if status is None:
+        return
+    detail = " ".join(part for part in (event.description, event.mta_response) if part) or ""
+    message_delivery_record(
+        provider_message_id=event.message_id,
+        convene_message_id=(event.metadata or {}).get("convene_message_id"),
+        status=status,
+        detail=detail,
+        at=event.timestamp,
+    )
