@@ -88,6 +88,16 @@ def outbox_claim(*, now: datetime, limit: int, lease: timedelta) -> list[Message
     return list(Message.objects.filter(id__in=ids).order_by("due_at", "id"))
 
 
+def outbox_release(*, message_ids: list[int]) -> None:
+    """Hand claimed but unsent messages back at once, instead of waiting for their lease to run out."""
+    Message.objects.filter(id__in=message_ids, status=MessageStatus.SENDING).update(
+        status=MessageStatus.PENDING,
+        leased_until=None,
+        attempts=F("attempts") - 1,
+        updated_at=timezone.now(),
+    )
+
+
 def _finish(
     message: Message, *, status: str, now: datetime, detail: str = "", **fields: object
 ) -> None:
@@ -193,9 +203,21 @@ def outbox_dispatch(
     connection = get_connection()
     with connection:
         while time.monotonic() - started < max_seconds:
-            batch = outbox_claim(now=now or timezone.now(), limit=batch_size, lease=lease)
+            claimed_at = timezone.now()
+            batch = outbox_claim(now=now or claimed_at, limit=batch_size, lease=lease)
             if not batch:
                 break
-            for message in batch:
+            # Stop well inside the lease: past it, another dispatcher may claim the same rows.
+            deadline = claimed_at + lease * 0.8
+            for index, message in enumerate(batch):
+                if timezone.now() >= deadline:
+                    outbox_release(message_ids=[row.pk for row in batch[index:]])
+                    break
+                retried_before = result.retried
                 _deliver(message, connection=connection, result=result)
+                if result.retried > retried_before:
+                    # The provider is failing: the rest would fail the same way. Hand them
+                    # back untouched and let the next beat tick try again.
+                    outbox_release(message_ids=[row.pk for row in batch[index + 1 :]])
+                    return result
     return result

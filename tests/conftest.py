@@ -9,8 +9,7 @@ from django.core import mail
 from django.db import connection
 from django.test import Client
 
-from reminders import registry
-from reminders.emails import build_email
+import tests.support.kinds  # noqa: F401 - registers the test_plain message kind
 from tests.factories import TEST_PASSWORD, UserFactory
 
 
@@ -59,13 +58,12 @@ def _clean_outbox() -> Iterator[None]:
     yield
 
 
-@registry.register("test_plain")
-def render_test_plain(message):  # a kind for outbox tests that belongs to no domain app
-    if message.payload.get("not_wanted"):
-        raise registry.NotWanted("test says no", cancelled=message.payload.get("cancelled", False))
-    return build_email(
-        template="test_plain",
-        context={"message": message},
-        to_email=message.recipient_email,
-        to_name=message.recipient_name,
-    )
+@pytest.fixture
+def celery_processes(requires_postgres, transactional_db, redis_url, tmp_path):
+    """Real Celery worker/beat subprocesses on the test database and Redis; stopped afterwards."""
+    from tests.support.workers import CeleryProcesses
+
+    processes = CeleryProcesses(redis_url=redis_url, var_dir=tmp_path, extra_env={})
+    processes.flush_broker()
+    yield processes
+    processes.stop_all()

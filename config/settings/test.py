@@ -22,3 +22,5 @@ STORAGES = {
 
 # Templates of the message kinds that only the outbox tests register.
 TEMPLATES[0]["DIRS"] = [*TEMPLATES[0]["DIRS"], BASE_DIR / "tests" / "templates"]  # noqa: F405
+# Real workers started by tests load the test-only message kinds too.
+CELERY_IMPORTS = ["tests.support.kinds"]

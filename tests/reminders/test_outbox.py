@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import smtplib
 import threading
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -13,7 +14,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from reminders.dispatcher import outbox_claim, outbox_dispatch, retry_delay
-from reminders.models import Message, MessageStatus
+from reminders.models import Message, MessageEvent, MessageStatus
 from reminders.services import WantedMessage, outbox_enqueue, outbox_reconcile
 from tests.factories import MessageFactory
 
@@ -210,3 +211,73 @@ def test_two_dispatchers_at_once_send_each_of_500_messages_exactly_once(
     assert sum(result.sent for result in results) == 500
     assert all(result.sent > 0 for result in results), [r.sent for r in results]
     assert Message.objects.filter(status=MessageStatus.SENT).count() == 500
+
+
+class ClockAdvancingBackend(EmailBackend):
+    """Each send takes `seconds` of travelled time: a slow provider."""
+
+    traveller = None
+    seconds = 3
+
+    def send_messages(self, messages):
+        ClockAdvancingBackend.traveller.shift(timedelta(seconds=self.seconds))
+        return super().send_messages(messages)
+
+
+@override_settings(
+    OUTBOX_LEASE_SECONDS=10,
+    OUTBOX_BATCH_SIZE=5,
+    EMAIL_BACKEND="tests.reminders.test_outbox.ClockAdvancingBackend",
+)
+def test_a_dispatcher_hands_back_what_it_cannot_send_within_its_lease() -> None:
+    MessageFactory.create_batch(5)
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        ClockAdvancingBackend.traveller = traveller
+        outbox_dispatch(max_seconds=3600)
+    # Three sends fit in 80% of the lease; the other two went back and were claimed afresh.
+    assert len(mail.outbox) == 5
+    assert list(Message.objects.values_list("status", flat=True)) == [MessageStatus.SENT] * 5
+    assert Message.objects.filter(attempts=1).count() == 5
+    assert MessageEvent.objects.filter(status="sent").count() == 5
+
+
+class OutageBackend(EmailBackend):
+    """Down until `recovers_at` (travelled time); refuses addresses containing "rejected" for good."""
+
+    recovers_at = None
+
+    def send_messages(self, messages):
+        if timezone.now() < OutageBackend.recovers_at:
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        for message in messages:
+            if any("rejected" in address for address in message.to):
+                raise smtplib.SMTPRecipientsRefused(
+                    {message.to[0]: (550, b"5.1.1 mailbox unavailable")}
+                )
+        return super().send_messages(messages)
+
+
+@override_settings(
+    EMAIL_BACKEND="tests.reminders.test_outbox.OutageBackend", OUTBOX_MAX_ATTEMPTS=12
+)
+def test_an_outage_delays_mail_but_loses_none_and_a_rejected_address_fails_with_its_reason() -> (
+    None
+):
+    start = timezone.now()
+    MessageFactory.create_batch(300, due_at=start)
+    rejected = MessageFactory(due_at=start, recipient_email="rejected@example.org")
+    OutageBackend.recovers_at = start + timedelta(minutes=20)
+    with time_machine.travel(start, tick=False) as traveller:
+        for _ in range(30):  # beat ticks, a minute apart, through the outage and after it
+            outbox_dispatch()
+            traveller.shift(timedelta(minutes=1))
+    sent_to = Counter(email.to[0] for email in mail.outbox)
+    assert len(sent_to) == 300
+    assert max(sent_to.values()) == 1
+    assert Message.objects.filter(status=MessageStatus.SENT).count() == 300
+    rejected.refresh_from_db()
+    assert rejected.status == MessageStatus.FAILED
+    assert "mailbox unavailable" in rejected.last_error
+    assert not Message.objects.filter(
+        status__in=[MessageStatus.PENDING, MessageStatus.SENDING]
+    ).exists()

@@ -20,7 +20,10 @@ AUTH = {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(b"tracker:s3cret").dec
 
 def _postmark(client: Client, payload: dict, **extra) -> int:
     response = client.post(
-        "/anymail/postmark/tracking/", data=json.dumps(payload), content_type="application/json", **extra
+        "/anymail/postmark/tracking/",
+        data=json.dumps(payload),
+        content_type="application/json",
+        **extra,
     )
     return response.status_code
 
@@ -45,21 +48,55 @@ def test_the_dispatcher_tags_each_email_with_its_outbox_row() -> None:
 def test_delivery_and_bounce_reports_land_on_the_message(client: Client) -> None:
     delivered = _sent_message(recipient_email="ok@example.org")
     bounced = _sent_message(recipient_email="gone@example.org")
-    assert _postmark(client, {"RecordType": "Delivery", "MessageID": delivered.provider_message_id,
-                              "Recipient": "ok@example.org", "DeliveredAt": "2026-11-21T10:00:00Z",
-                              "Details": "250 OK"}, **AUTH) == 200
-    assert _postmark(client, {"RecordType": "Bounce", "Type": "HardBounce", "MessageID": bounced.provider_message_id,
-                              "Email": "gone@example.org", "BouncedAt": "2026-11-21T10:00:00Z",
-                              "Description": "The server was unable to deliver your message", "ID": 42}, **AUTH) == 200
+    assert (
+        _postmark(
+            client,
+            {
+                "RecordType": "Delivery",
+                "MessageID": delivered.provider_message_id,
+                "Recipient": "ok@example.org",
+                "DeliveredAt": "2026-11-21T10:00:00Z",
+                "Details": "250 OK",
+            },
+            **AUTH,
+        )
+        == 200
+    )
+    assert (
+        _postmark(
+            client,
+            {
+                "RecordType": "Bounce",
+                "Type": "HardBounce",
+                "MessageID": bounced.provider_message_id,
+                "Email": "gone@example.org",
+                "BouncedAt": "2026-11-21T10:00:00Z",
+                "Description": "The server was unable to deliver your message",
+                "ID": 42,
+            },
+            **AUTH,
+        )
+        == 200
+    )
     delivered.refresh_from_db()
     bounced.refresh_from_db()
     assert delivered.delivery_status == DeliveryStatus.DELIVERED
     assert bounced.delivery_status == DeliveryStatus.BOUNCED
     assert "unable to deliver" in bounced.delivery_detail
-    assert topic_problem_addresses(topic="session:7") == {"gone@example.org": DeliveryStatus.BOUNCED}
+    assert topic_problem_addresses(topic="session:7") == {
+        "gone@example.org": DeliveryStatus.BOUNCED
+    }
     # A later "open" does not hide the bounce.
-    _postmark(client, {"RecordType": "Open", "MessageID": bounced.provider_message_id,
-                       "Recipient": "gone@example.org", "ReceivedAt": "2026-11-21T11:00:00Z"}, **AUTH)
+    _postmark(
+        client,
+        {
+            "RecordType": "Open",
+            "MessageID": bounced.provider_message_id,
+            "Recipient": "gone@example.org",
+            "ReceivedAt": "2026-11-21T11:00:00Z",
+        },
+        **AUTH,
+    )
     bounced.refresh_from_db()
     assert bounced.delivery_status == DeliveryStatus.BOUNCED
     assert "delivery:bounced" in list(bounced.events.values_list("status", flat=True))
@@ -67,17 +104,32 @@ def test_delivery_and_bounce_reports_land_on_the_message(client: Client) -> None
 
 def test_spam_complaints_are_recorded(client: Client) -> None:
     message = _sent_message()
-    _postmark(client, {"RecordType": "SpamComplaint", "Type": "SpamComplaint",
-                       "MessageID": message.provider_message_id, "Email": message.recipient_email,
-                       "BouncedAt": "2026-11-21T10:00:00Z"}, **AUTH)
+    _postmark(
+        client,
+        {
+            "RecordType": "SpamComplaint",
+            "Type": "SpamComplaint",
+            "MessageID": message.provider_message_id,
+            "Email": message.recipient_email,
+            "BouncedAt": "2026-11-21T10:00:00Z",
+        },
+        **AUTH,
+    )
     message.refresh_from_db()
     assert message.delivery_status == DeliveryStatus.COMPLAINED
 
 
 def test_webhooks_without_the_shared_secret_are_refused(client: Client) -> None:
     message = _sent_message()
-    status = _postmark(client, {"RecordType": "Delivery", "MessageID": message.provider_message_id,
-                                "Recipient": "x@example.org", "DeliveredAt": "2026-11-21T10:00:00Z"})
+    status = _postmark(
+        client,
+        {
+            "RecordType": "Delivery",
+            "MessageID": message.provider_message_id,
+            "Recipient": "x@example.org",
+            "DeliveredAt": "2026-11-21T10:00:00Z",
+        },
+    )
     assert status == 400
     message.refresh_from_db()
     assert message.delivery_status == DeliveryStatus.UNKNOWN
