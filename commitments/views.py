@@ -159,9 +159,7 @@ def commitment_link(request: HttpRequest, token: str) -> HttpResponse:
 def _commitment_or_response(request: HttpRequest, commitment_id: int) -> Commitment | HttpResponse:
     commitment = selectors.commitment_for_page(commitment_id=commitment_id)
     if commitment is None or not _has_access(request, commitment):
-        response = _render(request, "link_invalid.html", {}, status=404)
-        response["Referrer-Policy"] = "no-referrer"
-        return response
+        return _render(request, "link_invalid.html", {}, status=404)
     return commitment
 
 
@@ -199,9 +197,9 @@ def _render_detail(
         or ReflectionForm(initial={"reflection": commitment.reflection}),
         "display_code": session_code_display(commitment.session.code),
     }
-    response = _render(request, "commitment_detail.html", context, status=status)
-    response["Referrer-Policy"] = "no-referrer"
-    return response
+    # No `no-referrer` here: the address carries no token, and Chromium would send
+    # `Origin: null` with the page's forms, which Django's CSRF check refuses.
+    return _render(request, "commitment_detail.html", context, status=status)
 
 
 def commitment_detail(request: HttpRequest, commitment_id: int) -> HttpResponse:

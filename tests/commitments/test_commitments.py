@@ -180,7 +180,7 @@ def test_the_personal_link_is_swapped_for_a_cookie_and_dropped_from_the_address(
     assert response["Referrer-Policy"] == "no-referrer"
     page = stranger.get(response["Location"])
     assert page.status_code == 200
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert "no-referrer" not in page.get("Referrer-Policy", "")  # its forms need an Origin
 
     # Bumping the version revokes the link and the access it gave.
     commitment.token_version += 1
