@@ -40,7 +40,8 @@ class QuestionForm(forms.ModelForm):
 
 
 def _answer_field(question: Question) -> forms.Field:
-    common = {"label": question.text, "required": question.is_required}
+    label = question.text if question.is_required else f"{question.text} (optional)"
+    common = {"label": label, "required": question.is_required}
     if question.kind == QuestionKind.LONG_TEXT:
         return forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 4}), **common)
     if question.kind == QuestionKind.NUMBER:

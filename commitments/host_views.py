@@ -204,6 +204,7 @@ def module_commitments(request: HttpRequest, program_id: int, module_id: int) ->
             "program": module.program,
             "module": module,
             "rows": _commitment_rows(commitments),
+            "sessions": selectors.module_sessions(module=module),
             "tab": "commitments",
         },
     )

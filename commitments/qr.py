@@ -12,7 +12,7 @@ from django.core.cache import cache
 
 CONTENT_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
 _CACHE_SECONDS = 7 * 24 * 3600
-_VERSION = "1"  # bump when the rendering changes, so cached images and ETags move on
+_VERSION = "2"  # bump when the rendering changes, so cached images and ETags move on
 
 
 def qr_etag(*, data: str, image_format: str) -> str:
@@ -25,8 +25,9 @@ def _render(*, data: str, image_format: str) -> bytes:
         factory = qrcode.image.pil.PilImage
         options = {"box_size": 10}
     else:
-        # A single path of unit squares on a 1-module viewBox grid: scales to any size.
-        factory = qrcode.image.svg.SvgPathImage
+        # A single path of unit squares on a 1-module viewBox grid, on white: scales to any
+        # size and stays scannable on a dark page.
+        factory = qrcode.image.svg.SvgPathFillImage
         options = {}
     image = qrcode.make(
         data,

@@ -40,6 +40,10 @@ def get_hosted_session_or_404(
     return session
 
 
+def module_sessions(*, module: Module) -> list[Session]:
+    return list(Session.objects.filter(module=module).order_by("starts_at", "id"))
+
+
 def module_questions(*, module: Module, include_archived: bool = False) -> list[Question]:
     questions = Question.objects.filter(module=module)
     if not include_archived:
