@@ -238,3 +238,12 @@ def test_setting_the_reminder_on_the_page() -> None:
         assert bad.status_code == 400
         assert "Enter a valid time" in bad.content.decode()
     assert _pending_reminder_days(commitment) == ["2026-06-01", "2026-06-02", "2026-06-03"]
+
+
+def test_a_browser_without_the_personal_link_cannot_check_in() -> None:
+    commitment = _commitment(starts_on=date(2026, 5, 1))
+    with time_machine.travel(datetime(2026, 5, 2, 15, tzinfo=UTC), tick=False):
+        response = Client().post(f"/commitments/{commitment.pk}/check-in/", {"is_done": "yes"})
+    assert response.status_code == 404
+    assert "personal link" in response.content.decode()
+    assert not CheckIn.objects.exists()
