@@ -1,0 +1,38 @@
+"""Private label: a request on a program's own start host name shows that program's brand.
+
+Those host names must also be in ALLOWED_HOSTS, or Django refuses the request before it gets
+here (see docs/ARCHITECTURE.md).
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.http.request import split_domain_port
+
+from programs.models import Program
+
+_ATTRIBUTE = "_commitments_brand_program"
+
+
+def brand_program_for_request(request: HttpRequest) -> Program | None:
+    """The program whose start host name the request came in on, looked up once per request."""
+    if not hasattr(request, _ATTRIBUTE):
+        domain, _port = split_domain_port(request.get_host())
+        program = None
+        if domain:
+            program = Program.objects.filter(start_host_name__iexact=domain).first()
+        setattr(request, _ATTRIBUTE, program)
+    return getattr(request, _ATTRIBUTE)
+
+
+def brand_context(request: HttpRequest) -> dict[str, object]:
+    program = brand_program_for_request(request)
+    if program is None:
+        return {"brand": None}
+    return {
+        "brand": {
+            "name": program.brand_name or program.name,
+            "colour": program.brand_colour,
+            "logo_url": program.brand_logo.url if program.brand_logo else "",
+        }
+    }

@@ -1,0 +1,80 @@
+"""The e-mails commitments send, rendered from current state when the dispatcher sends them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.mail import EmailMessage
+from django.urls import reverse
+
+from commitments.models import CheckIn, Commitment
+from commitments.selectors import COMMITMENT_TOKEN_PURPOSE
+from commitments.services import CREATED_KIND, REMINDER_KIND
+from programs.links import public_url
+from programs.tokens import token_make
+from reminders.emails import build_email
+from reminders.models import Message
+from reminders.registry import NotWanted, register
+
+
+def commitment_url(commitment: Commitment) -> str:
+    """The personal link, on the program's own host name when it has one."""
+    token = token_make(
+        purpose=COMMITMENT_TOKEN_PURPOSE,
+        object_id=commitment.pk,
+        version=commitment.token_version,
+    )
+    return public_url(
+        reverse("commitments:link", kwargs={"token": token}), program=commitment.session.program
+    )
+
+
+def _context(commitment: Commitment) -> dict[str, object]:
+    program = commitment.session.program
+    return {
+        "commitment": commitment,
+        "session": commitment.session,
+        "module": commitment.module,
+        "brand_name": program.brand_name or program.name,
+        "commitment_url": commitment_url(commitment),
+    }
+
+
+def _commitment(message: Message) -> Commitment:
+    commitment = message.about
+    if not isinstance(commitment, Commitment):
+        raise NotWanted("the commitment was deleted", cancelled=True)
+    return commitment
+
+
+@register(CREATED_KIND)
+def render_commitment_created(message: Message) -> EmailMessage:
+    commitment = _commitment(message)
+    return build_email(
+        template=CREATED_KIND,
+        context=_context(commitment),
+        to_email=commitment.participant_email,
+        to_name=commitment.participant_name,
+    )
+
+
+@register(REMINDER_KIND)
+def render_checkin_reminder(message: Message) -> EmailMessage:
+    commitment = _commitment(message)
+    day = date.fromisoformat(str(message.payload.get("day")))
+    if commitment.reminder_time is None:
+        raise NotWanted("the participant turned the reminder off", cancelled=True)
+    if not commitment.includes(day):
+        raise NotWanted("the day is outside the commitment", cancelled=True)
+    if CheckIn.objects.filter(commitment=commitment, day=day).exists():
+        raise NotWanted("already checked in that day")
+    return build_email(
+        template=REMINDER_KIND,
+        context={
+            **_context(commitment),
+            "day": day,
+            "day_number": commitment.day_number(day),
+        },
+        to_email=commitment.participant_email,
+        to_name=commitment.participant_name,
+    )

@@ -1,0 +1,86 @@
+"""Pure calculations on a commitment's days: today, days left, the row of days, the streak."""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from commitments.models import CheckIn, Commitment
+
+
+def local_today(*, time_zone: str, now: datetime) -> date:
+    return now.astimezone(zoneinfo.ZoneInfo(time_zone)).date()
+
+
+@dataclass(frozen=True)
+class Day:
+    day: date
+    number: int
+    state: str  # "done", "missed" (checked in: not done), "open" (no check-in), "future"
+    is_today: bool
+    rating: int | None
+
+
+@dataclass(frozen=True)
+class Progress:
+    today: date
+    days: list[Day]
+    done_count: int
+    days_left: int  # today included while the commitment runs
+    streak: int
+    has_started: bool
+    has_ended: bool  # the last day has passed
+    is_last_day: bool
+
+    @property
+    def total(self) -> int:
+        return len(self.days)
+
+
+def commitment_progress(
+    *, commitment: Commitment, checkins: list[CheckIn], now: datetime
+) -> Progress:
+    today = local_today(time_zone=commitment.time_zone, now=now)
+    by_day = {checkin.day: checkin for checkin in checkins}
+    days: list[Day] = []
+    for offset in range(commitment.duration_days):
+        day = commitment.starts_on + timedelta(days=offset)
+        checkin = by_day.get(day)
+        if day > today:
+            state = "future"
+        elif checkin is None:
+            state = "open"
+        else:
+            state = "done" if checkin.is_done else "missed"
+        days.append(
+            Day(
+                day=day,
+                number=offset + 1,
+                state=state,
+                is_today=day == today,
+                rating=checkin.rating if checkin else None,
+            )
+        )
+    return Progress(
+        today=today,
+        days=days,
+        done_count=sum(1 for day in days if day.state == "done"),
+        days_left=max(0, (commitment.ends_on - max(today, commitment.starts_on)).days + 1)
+        if today <= commitment.ends_on
+        else 0,
+        streak=streak_length(done_days={c.day for c in checkins if c.is_done}, today=today),
+        has_started=today >= commitment.starts_on,
+        has_ended=today > commitment.ends_on,
+        is_last_day=today == commitment.ends_on,
+    )
+
+
+def streak_length(*, done_days: set[date], today: date) -> int:
+    """Consecutive done days ending today, or yesterday while today is still open."""
+    day = today if today in done_days else today - timedelta(days=1)
+    length = 0
+    while day in done_days:
+        length += 1
+        day -= timedelta(days=1)
+    return length

@@ -1,0 +1,107 @@
+"""Reads for commitments; host pages fetch through the host-checked helpers here."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.http import Http404
+
+from commitments.models import Answer, CheckIn, Commitment, Question
+from programs.models import Module, Program
+from programs.selectors import get_hosted_program_or_404
+from programs.tokens import token_matches, token_object_id
+from sessions_app.codes import session_code_normalise
+from sessions_app.models import Session
+
+COMMITMENT_TOKEN_PURPOSE = "commitment"
+
+
+def session_for_code(*, typed: str, program: Program | None = None) -> Session | None:
+    """The session a typed Session ID names; on a branded host, only that program's sessions."""
+    code = session_code_normalise(typed)
+    if code is None:
+        return None
+    sessions = Session.objects.select_related("module", "program")
+    if program is not None:
+        sessions = sessions.filter(program=program)
+    return sessions.filter(code=code).first()
+
+
+def get_hosted_session_or_404(
+    *, user: AbstractBaseUser | AnonymousUser, program_id: int, session_id: int
+) -> Session:
+    program = get_hosted_program_or_404(user=user, program_id=program_id)
+    session = (
+        Session.objects.select_related("module").filter(program=program, pk=session_id).first()
+    )
+    if session is None:
+        raise Http404("No such session.")
+    session.program = program
+    return session
+
+
+def module_sessions(*, module: Module) -> list[Session]:
+    return list(Session.objects.filter(module=module).order_by("starts_at", "id"))
+
+
+def module_questions(*, module: Module, include_archived: bool = False) -> list[Question]:
+    questions = Question.objects.filter(module=module)
+    if not include_archived:
+        questions = questions.filter(is_archived=False)
+    return list(questions.order_by("is_archived", "position", "id"))
+
+
+def commitment_from_token(token: str) -> Commitment | None:
+    commitment_id = token_object_id(token)
+    if commitment_id is None:
+        return None
+    commitment = Commitment.objects.filter(pk=commitment_id).first()
+    if commitment is None or not token_matches(
+        token=token,
+        purpose=COMMITMENT_TOKEN_PURPOSE,
+        object_id=commitment.pk,
+        version=commitment.token_version,
+    ):
+        return None
+    return commitment
+
+
+def commitment_for_page(*, commitment_id: int) -> Commitment | None:
+    return (
+        Commitment.objects.select_related("session", "module", "session__program")
+        .filter(pk=commitment_id)
+        .first()
+    )
+
+
+def commitment_checkins(*, commitment: Commitment) -> list[CheckIn]:
+    return list(CheckIn.objects.filter(commitment=commitment).order_by("day"))
+
+
+def commitment_answers(*, commitment: Commitment) -> list[Answer]:
+    return list(Answer.objects.filter(commitment=commitment).order_by("position", "id"))
+
+
+def commitments_for_host(
+    *, module: Module | None = None, session: Session | None = None, with_answers: bool = False
+) -> QuerySet[Commitment]:
+    """Commitments of a module or a session with their check-in counts, in a fixed number of queries."""
+    commitments = Commitment.objects.all()
+    if module is not None:
+        commitments = commitments.filter(module=module)
+    if session is not None:
+        commitments = commitments.filter(session=session)
+    commitments = (
+        commitments.select_related("session")
+        .annotate(
+            done_count=Count("checkins", filter=Q(checkins__is_done=True)),
+            checkin_count=Count("checkins"),
+            last_checkin_on=Max("checkins__day"),
+        )
+        .order_by("-created_at", "-id")
+    )
+    if with_answers:
+        commitments = commitments.prefetch_related(
+            Prefetch("answers", queryset=Answer.objects.order_by("position", "id"))
+        )
+    return commitments

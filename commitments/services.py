@@ -1,0 +1,254 @@
+"""Writes for commitments: questions, commitments, check-ins, reminders, reflections."""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
+
+from django.db import transaction
+from django.db.models import Max
+
+from commitments.models import Answer, CheckIn, Commitment, Question, QuestionKind
+from commitments.progress import local_today
+from programs.models import Module
+from reminders.services import WantedMessage, outbox_enqueue, outbox_reconcile
+from sessions_app.models import Session
+
+CREATED_KIND = "commitment_created"
+REMINDER_KIND = "commitment_checkin_reminder"
+
+
+class CommitmentsClosed(Exception):
+    """The session has no module, or its module is not activated."""
+
+
+class CheckInClosed(Exception):
+    """The day is outside the commitment's days."""
+
+
+def commitment_topic(commitment: Commitment) -> str:
+    return f"commitment:{commitment.pk}"
+
+
+# Questions ---------------------------------------------------------------------------------
+
+
+def question_create(
+    *, module: Module, text: str, kind: str, choices: str = "", is_required: bool = True
+) -> Question:
+    with transaction.atomic():
+        last = Question.objects.filter(module=module).aggregate(last=Max("position"))["last"]
+        return Question.objects.create(
+            module=module,
+            text=text,
+            kind=kind,
+            choices=choices if kind == QuestionKind.SINGLE_CHOICE else "",
+            is_required=is_required,
+            position=(last or 0) + 1,
+        )
+
+
+def question_update(
+    *, question: Question, text: str, kind: str, choices: str = "", is_required: bool = True
+) -> Question:
+    question.text = text
+    question.kind = kind
+    question.choices = choices if kind == QuestionKind.SINGLE_CHOICE else ""
+    question.is_required = is_required
+    question.save(update_fields=["text", "kind", "choices", "is_required", "updated_at"])
+    return question
+
+
+def question_set_archived(*, question: Question, is_archived: bool) -> Question:
+    question.is_archived = is_archived
+    question.save(update_fields=["is_archived", "updated_at"])
+    return question
+
+
+def question_move(*, question: Question, direction: str) -> bool:
+    """Swap with the neighbouring active question; False when already at that end."""
+    with transaction.atomic():
+        questions = list(
+            Question.objects.select_for_update()
+            .filter(module_id=question.module_id, is_archived=False)
+            .order_by("position", "id")
+        )
+        ids = [q.pk for q in questions]
+        if question.pk not in ids:
+            return False
+        index = ids.index(question.pk)
+        other = index - 1 if direction == "up" else index + 1
+        if other < 0 or other >= len(questions):
+            return False
+        questions[index], questions[other] = questions[other], questions[index]
+        for position, item in enumerate(questions, start=1):
+            item.position = position
+        Question.objects.bulk_update(questions, ["position"])
+        return True
+
+
+# Commitments -------------------------------------------------------------------------------
+
+
+def commitment_create(
+    *,
+    session: Session,
+    participant_name: str,
+    participant_email: str,
+    time_zone: str,
+    answers: Mapping[Question, str],
+    now: datetime,
+) -> Commitment:
+    """Create a commitment starting today in the participant's zone and e-mail its link.
+
+    The duration is the module's commitment days read now, and the answers keep the question
+    text and kind they answered, so later edits to the module change nothing here.
+    """
+    module = session.module
+    if module is None or not module.is_activated:
+        raise CommitmentsClosed("Commitments are not open for this session.")
+    starts_on = local_today(time_zone=time_zone, now=now)
+    with transaction.atomic():
+        commitment = Commitment.objects.create(
+            session=session,
+            module=module,
+            participant_name=participant_name,
+            participant_email=participant_email,
+            time_zone=time_zone,
+            starts_on=starts_on,
+            duration_days=module.commitment_days,
+            ends_on=starts_on + timedelta(days=module.commitment_days - 1),
+            created_at=now,
+        )
+        Answer.objects.bulk_create(
+            [
+                Answer(
+                    commitment=commitment,
+                    question=question,
+                    question_text=question.text,
+                    question_kind=question.kind,
+                    position=question.position,
+                    value=value,
+                )
+                for question, value in answers.items()
+            ]
+        )
+        outbox_enqueue(
+            topic=commitment_topic(commitment),
+            message=WantedMessage(
+                kind=CREATED_KIND,
+                recipient_email=participant_email,
+                recipient_name=participant_name,
+                dedupe_key=f"commitment:{commitment.pk}:created",
+                due_at=now,
+                about=commitment,
+            ),
+            now=now,
+        )
+    return commitment
+
+
+def checkin_record(
+    *,
+    commitment: Commitment,
+    is_done: bool,
+    rating: int | None,
+    note: str,
+    now: datetime,
+) -> CheckIn:
+    """Record today's check-in (the day in the participant's zone); a second one edits it."""
+    day = local_today(time_zone=commitment.time_zone, now=now)
+    if not commitment.includes(day):
+        raise CheckInClosed(
+            f"Check-ins are open from {commitment.starts_on.day} {commitment.starts_on:%B %Y} "
+            f"to {commitment.ends_on.day} {commitment.ends_on:%B %Y}."
+        )
+    with transaction.atomic():
+        # Locking the commitment serialises two check-ins of the same day (two tabs).
+        Commitment.objects.select_for_update().filter(pk=commitment.pk).first()
+        checkin, created = CheckIn.objects.get_or_create(
+            commitment=commitment,
+            day=day,
+            defaults={
+                "is_done": is_done,
+                "rating": rating,
+                "note": note,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+        if not created:
+            checkin.is_done = is_done
+            checkin.rating = rating
+            checkin.note = note
+            checkin.updated_at = now
+            checkin.save(update_fields=["is_done", "rating", "note", "updated_at"])
+        commitment_reminders_reconcile(commitment=commitment, now=now)
+    return checkin
+
+
+def commitment_set_reminder(
+    *, commitment: Commitment, reminder_time: time | None, now: datetime
+) -> Commitment:
+    with transaction.atomic():
+        commitment.reminder_time = reminder_time
+        commitment.save(update_fields=["reminder_time"])
+        commitment_reminders_reconcile(commitment=commitment, now=now)
+    return commitment
+
+
+def commitment_reflect(*, commitment: Commitment, reflection: str, now: datetime) -> Commitment:
+    commitment.reflection = reflection
+    commitment.reflected_at = now
+    commitment.save(update_fields=["reflection", "reflected_at"])
+    return commitment
+
+
+def reminder_due_at(*, commitment: Commitment, day: date) -> datetime:
+    """The reminder time on `day` in the participant's zone, as an aware instant.
+
+    A wall time that does not exist that day (skipped by a DST change) resolves to the
+    instant after the gap, as zoneinfo does with fold=0.
+    """
+    assert commitment.reminder_time is not None
+    zone = zoneinfo.ZoneInfo(commitment.time_zone)
+    return datetime.combine(day, commitment.reminder_time, tzinfo=zone)
+
+
+def commitment_reminders_wanted(*, commitment: Commitment, now: datetime) -> list[WantedMessage]:
+    """One reminder per remaining day without a check-in, at the chosen local time."""
+    if commitment.reminder_time is None:
+        return []
+    today = local_today(time_zone=commitment.time_zone, now=now)
+    checked_in = set(CheckIn.objects.filter(commitment=commitment).values_list("day", flat=True))
+    zone = zoneinfo.ZoneInfo(commitment.time_zone)
+    wanted = []
+    day = max(today, commitment.starts_on)
+    while day <= commitment.ends_on:
+        due_at = reminder_due_at(commitment=commitment, day=day)
+        if day not in checked_in and due_at > now:
+            end_of_day = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+            wanted.append(
+                WantedMessage(
+                    kind=REMINDER_KIND,
+                    recipient_email=commitment.participant_email,
+                    recipient_name=commitment.participant_name,
+                    dedupe_key=f"commitment:{commitment.pk}:reminder:{day.isoformat()}",
+                    due_at=due_at,
+                    expires_at=end_of_day,
+                    about=commitment,
+                    payload={"day": day.isoformat()},
+                )
+            )
+        day += timedelta(days=1)
+    return wanted
+
+
+def commitment_reminders_reconcile(*, commitment: Commitment, now: datetime) -> None:
+    outbox_reconcile(
+        topic=commitment_topic(commitment),
+        wanted=commitment_reminders_wanted(commitment=commitment, now=now),
+        now=now,
+        kinds=[REMINDER_KIND],
+    )

@@ -1,0 +1,54 @@
+"""The share panel that the Session dashboard and the Program Overview tiles compose.
+
+Pass sessions fetched with `select_related("module", "program")`: the panel then issues no
+query, so a page of fifty tiles costs nothing more.
+"""
+
+from __future__ import annotations
+
+from django import template
+from django.urls import reverse
+
+from programs.links import public_url
+from sessions_app.models import Session
+
+register = template.Library()
+
+
+def session_start_url(session: Session) -> str:
+    return public_url(reverse("commitments:start"), program=session.program)
+
+
+def session_direct_url(session: Session) -> str:
+    """The link a QR code carries: straight to the session's commitment landing page."""
+    return public_url(
+        reverse("commitments:session", kwargs={"code": session.code}), program=session.program
+    )
+
+
+@register.inclusion_tag("commitments/includes/share_panel.html")
+def session_share_panel(session: Session) -> dict[str, object]:
+    module = session.module
+    is_open = module is not None and module.is_activated
+    context: dict[str, object] = {
+        "session": session,
+        "has_module": module is not None,
+        "is_open": is_open,
+    }
+    if is_open:
+        qr_kwargs = {"program_id": session.program_id, "session_id": session.pk}
+        context.update(
+            {
+                "display_code": session.display_code,
+                "start_url": session_start_url(session),
+                "direct_url": session_direct_url(session),
+                "qr_png_url": reverse(
+                    "commitments:session_qr", kwargs={**qr_kwargs, "image_format": "png"}
+                ),
+                "qr_svg_url": reverse(
+                    "commitments:session_qr", kwargs={**qr_kwargs, "image_format": "svg"}
+                ),
+                "commitments_url": reverse("commitments:session_commitments", kwargs=qr_kwargs),
+            }
+        )
+    return context

@@ -1,0 +1,274 @@
+"""Participant pages: the start link, a session's landing page, the commitment page.
+
+None needs an account. A Session ID lookup goes through the guessing limit; the personal
+commitment link is exchanged for a mark in the browser's session and then dropped from the URL.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from commitments import selectors, services
+from commitments.branding import brand_context, brand_program_for_request
+from commitments.forms import (
+    CheckInForm,
+    CommitmentForm,
+    ReflectionForm,
+    ReminderForm,
+    StartForm,
+)
+from commitments.guard import start_blocked_seconds, start_record_miss
+from commitments.models import Commitment
+from commitments.progress import commitment_progress, local_today
+from sessions_app.codes import session_code_display
+from sessions_app.models import Session
+
+ACCESS_SESSION_KEY = "commitment_access"
+
+
+def _render(
+    request: HttpRequest, template: str, context: dict[str, object], status: int = 200
+) -> HttpResponse:
+    return render(
+        request, f"commitments/{template}", {**brand_context(request), **context}, status=status
+    )
+
+
+def _too_many_tries(request: HttpRequest, wait_seconds: int) -> HttpResponse:
+    minutes = max(1, -(-wait_seconds // 60))
+    response = _render(request, "too_many_tries.html", {"wait_minutes": minutes}, status=429)
+    response["Retry-After"] = str(wait_seconds)
+    return response
+
+
+def _lookup(request: HttpRequest, typed: str) -> Session | HttpResponse:
+    """The session for a typed code, or the page to answer with (unknown code, too many tries)."""
+    wait = start_blocked_seconds(request)
+    if wait:
+        return _too_many_tries(request, wait)
+    session = selectors.session_for_code(typed=typed, program=brand_program_for_request(request))
+    if session is None:
+        wait = start_record_miss(request)
+        if wait:
+            return _too_many_tries(request, wait)
+        form = StartForm(initial={"code": typed})
+        return _render(request, "start.html", {"form": form, "unknown_code": typed}, status=404)
+    return session
+
+
+def start(request: HttpRequest) -> HttpResponse:
+    form = StartForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        found = _lookup(request, form.cleaned_data["code"])
+        if isinstance(found, HttpResponse):
+            return found
+        return redirect("commitments:session", code=found.code)
+    return _render(request, "start.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _session_or_response(request: HttpRequest, code: str) -> Session | HttpResponse:
+    found = _lookup(request, code)
+    if isinstance(found, Session) and code != found.code:
+        # A code typed into the address bar in another form: show the canonical address.
+        return redirect(request.path.replace(f"/{code}/", f"/{found.code}/", 1))
+    return found
+
+
+def _closed_page(request: HttpRequest, session: Session) -> HttpResponse | None:
+    if session.module is None:
+        return _render(request, "not_available.html", {"session": session})
+    if not session.module.is_activated:
+        return _render(request, "not_open.html", {"session": session})
+    return None
+
+
+def session_landing(request: HttpRequest, code: str) -> HttpResponse:
+    found = _session_or_response(request, code)
+    if isinstance(found, HttpResponse):
+        return found
+    closed = _closed_page(request, found)
+    if closed is not None:
+        return closed
+    return _render(request, "session_landing.html", {"session": found})
+
+
+def commitment_new(request: HttpRequest, code: str) -> HttpResponse:
+    found = _session_or_response(request, code)
+    if isinstance(found, HttpResponse):
+        return found
+    session = found
+    closed = _closed_page(request, session)
+    if closed is not None:
+        return closed
+    questions = selectors.module_questions(module=session.module)
+    form = CommitmentForm(
+        request.POST or None, questions=questions, initial={"time_zone": session.time_zone}
+    )
+    if request.method == "POST" and form.is_valid():
+        commitment = services.commitment_create(
+            session=session,
+            participant_name=form.cleaned_data["participant_name"],
+            participant_email=form.cleaned_data["participant_email"],
+            time_zone=form.cleaned_data["time_zone"],
+            answers=form.answers(),
+            now=timezone.now(),
+        )
+        _grant_access(request, commitment)
+        messages.success(
+            request,
+            f"Your commitment is made. We e-mailed your personal link to "
+            f"{commitment.participant_email}: use it to come back here.",
+        )
+        return redirect("commitments:detail", commitment_id=commitment.pk)
+    return _render(
+        request,
+        "commitment_form.html",
+        {"session": session, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+def _grant_access(request: HttpRequest, commitment: Commitment) -> None:
+    access = dict(request.session.get(ACCESS_SESSION_KEY, {}))
+    access[str(commitment.pk)] = commitment.token_version
+    request.session[ACCESS_SESSION_KEY] = access
+
+
+def _has_access(request: HttpRequest, commitment: Commitment) -> bool:
+    access = request.session.get(ACCESS_SESSION_KEY, {})
+    return access.get(str(commitment.pk)) == commitment.token_version
+
+
+def commitment_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The personal link from the e-mail: swap the token for a mark in this browser's session."""
+    commitment = selectors.commitment_from_token(token)
+    if commitment is None:
+        response = _render(request, "link_invalid.html", {}, status=404)
+    else:
+        _grant_access(request, commitment)
+        response = redirect("commitments:detail", commitment_id=commitment.pk)
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _commitment_or_response(request: HttpRequest, commitment_id: int) -> Commitment | HttpResponse:
+    commitment = selectors.commitment_for_page(commitment_id=commitment_id)
+    if commitment is None or not _has_access(request, commitment):
+        return _render(request, "link_invalid.html", {}, status=404)
+    return commitment
+
+
+def _render_detail(
+    request: HttpRequest,
+    commitment: Commitment,
+    *,
+    checkin_form: CheckInForm | None = None,
+    reminder_form: ReminderForm | None = None,
+    reflection_form: ReflectionForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    checkins = selectors.commitment_checkins(commitment=commitment)
+    progress = commitment_progress(commitment=commitment, checkins=checkins, now=timezone.now())
+    today_checkin = next((c for c in checkins if c.day == progress.today), None)
+    if checkin_form is None:
+        initial = {}
+        if today_checkin is not None:
+            initial = {
+                "is_done": "yes" if today_checkin.is_done else "no",
+                "rating": today_checkin.rating,
+                "note": today_checkin.note,
+            }
+        checkin_form = CheckInForm(initial=initial)
+    context = {
+        "commitment": commitment,
+        "session": commitment.session,
+        "progress": progress,
+        "today_checkin": today_checkin,
+        "answers": selectors.commitment_answers(commitment=commitment),
+        "checkin_form": checkin_form,
+        "reminder_form": reminder_form
+        or ReminderForm(initial={"reminder_time": commitment.reminder_time}),
+        "reflection_form": reflection_form
+        or ReflectionForm(initial={"reflection": commitment.reflection}),
+        "display_code": session_code_display(commitment.session.code),
+    }
+    # No `no-referrer` here: the address carries no token, and Chromium would send
+    # `Origin: null` with the page's forms, which Django's CSRF check refuses.
+    return _render(request, "commitment_detail.html", context, status=status)
+
+
+def commitment_detail(request: HttpRequest, commitment_id: int) -> HttpResponse:
+    found = _commitment_or_response(request, commitment_id)
+    if isinstance(found, HttpResponse):
+        return found
+    return _render_detail(request, found)
+
+
+def _back(commitment: Commitment, anchor: str) -> HttpResponse:
+    return redirect(
+        f"{reverse('commitments:detail', kwargs={'commitment_id': commitment.pk})}#{anchor}"
+    )
+
+
+@require_POST
+def checkin(request: HttpRequest, commitment_id: int) -> HttpResponse:
+    found = _commitment_or_response(request, commitment_id)
+    if isinstance(found, HttpResponse):
+        return found
+    form = CheckInForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, found, checkin_form=form, status=400)
+    try:
+        services.checkin_record(commitment=found, now=timezone.now(), **form.cleaned_data)
+    except services.CheckInClosed as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Checked in. See you tomorrow!")
+    return _back(found, "check-in")
+
+
+@require_POST
+def reminder(request: HttpRequest, commitment_id: int) -> HttpResponse:
+    found = _commitment_or_response(request, commitment_id)
+    if isinstance(found, HttpResponse):
+        return found
+    form = ReminderForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, found, reminder_form=form, status=400)
+    reminder_time = form.cleaned_data["reminder_time"]
+    services.commitment_set_reminder(
+        commitment=found, reminder_time=reminder_time, now=timezone.now()
+    )
+    if reminder_time is None:
+        messages.success(request, "Daily reminder turned off.")
+    else:
+        messages.success(
+            request,
+            f"We will remind you each day at {reminder_time:%H:%M} ({found.time_zone}) "
+            "unless you have already checked in.",
+        )
+    return _back(found, "reminder")
+
+
+@require_POST
+def reflection(request: HttpRequest, commitment_id: int) -> HttpResponse:
+    found = _commitment_or_response(request, commitment_id)
+    if isinstance(found, HttpResponse):
+        return found
+    today = local_today(time_zone=found.time_zone, now=timezone.now())
+    if today < found.ends_on:
+        messages.error(request, "The reflection opens on the last day of your commitment.")
+        return _back(found, "reflection")
+    form = ReflectionForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, found, reflection_form=form, status=400)
+    services.commitment_reflect(
+        commitment=found, reflection=form.cleaned_data["reflection"], now=timezone.now()
+    )
+    messages.success(request, "Thank you for your reflection.")
+    return _back(found, "reflection")
