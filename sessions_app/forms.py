@@ -146,7 +146,7 @@ class SessionForm(forms.Form):
         try:
             starts_at = local_to_utc(day=day, at=at, time_zone=zone)
         except ValueError as error:
-            self.add_error("starts_time", f"{str(error).capitalize()} (a daylight-saving change).")
+            self.add_error("starts_time", f"{error} (clocks change that night).")
             return cleaned
         changed = self.session is None or starts_at != self.session.starts_at
         if changed and starts_at <= self.now:
