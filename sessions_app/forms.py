@@ -229,6 +229,11 @@ class QuestionForm(forms.ModelForm):
             "checkbox question without choices is one box to tick."
         }
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = QuestionKind.choices
+        self.fields["kind"].initial = QuestionKind.SHORT_TEXT
+
     def clean(self) -> dict[str, object]:
         cleaned = super().clean()
         kind = cleaned.get("kind")
@@ -250,7 +255,8 @@ class ParticipantsAddForm(forms.Form):
         label="People to add",
         max_length=100_000,
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text="One person per line: an e-mail address, or “Name <address>”, or "
+        # Django does not escape help texts.
+        help_text="One person per line: an e-mail address, or “Name &lt;address&gt;”, or "
         "“address, Name”. Each new person gets the confirmation with their personal link.",
     )
 

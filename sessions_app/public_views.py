@@ -22,7 +22,7 @@ from sessions_app import ics, selectors, services
 from sessions_app.formatting import session_when
 from sessions_app.forms import RegistrationForm, SessionIdForm
 from sessions_app.models import Session
-from sessions_app.tokens import feed_for_token, join_token, registration_for_token
+from sessions_app.tokens import feed_for_token, registration_for_token
 
 LOOKUP_SCOPE = "session-id-miss"
 REGISTER_SCOPE = "session-register"
@@ -213,7 +213,6 @@ def my_registration(request: HttpRequest, code: str) -> HttpResponse:
         registration.session = session
         context = _public_context(session)
         context["registration"] = registration
-        context["token_is_current"] = token == join_token(registration)
         response = render(request, "sessions_app/my_registration.html", context)
     response["Referrer-Policy"] = "no-referrer"
     response["Cache-Control"] = "no-store"

@@ -157,6 +157,8 @@ def session_update(
     rescheduled = starts_at != locked.starts_at or duration_minutes != locked.duration_minutes
     if rescheduled and locked.is_over(now=now):
         raise ScheduleError("This session is over; schedule a new one instead.")
+    if rescheduled and locked.state == SessionState.LIVE:
+        raise ScheduleError("This session is live: it cannot be moved now.")
     for name, value in {
         "title": title,
         "description": description,

@@ -605,3 +605,30 @@ def test_host_pages_need_a_signed_in_host(client: Client) -> None:
         response = client.get(url)
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize(
+    ("fields", "error"),
+    [
+        ({"state": SessionState.LIVE}, "This session is live"),
+        ({"starts_at": NOW - timedelta(days=2)}, "This session is over"),
+    ],
+)
+def test_a_live_or_past_session_cannot_be_moved(
+    host, host_client: Client, fields: dict[str, object], error: str
+) -> None:
+    fields.setdefault("starts_at", NOW - timedelta(minutes=5))
+    session = hosted_session(user=host, time_zone="UTC", **fields)
+    response = host_client.post(
+        reverse("sessions_app:session_edit", kwargs={"session_id": session.pk}),
+        _form(time_zone="UTC", starts_on="2026-12-01", starts_time="10:00"),
+    )
+    assert response.status_code == 400
+    assert error in response.text
+    session.refresh_from_db()
+    assert session.sequence == 0
+    cancel = host_client.post(
+        reverse("sessions_app:session_cancel", kwargs={"session_id": session.pk})
+    )
+    assert cancel.status_code == 400
+    assert "Only a session that has not started yet can be cancelled." in cancel.text
