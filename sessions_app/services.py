@@ -237,7 +237,7 @@ def _confirmation_enqueue(
             due_at=now,
             about=registration,
             schedule_sequence=session.sequence,
-            expires_at=session.ends_at,
+            # No expires_at: the session may move later; the renderer skips it once it is over.
         ),
         now=now,
     )

@@ -325,3 +325,24 @@ def test_a_revoked_or_tampered_link_no_longer_works(client: Client, host_client:
     response = Client().get(link)
     assert response.status_code == 404
     assert "This link does not work" in response.text
+
+
+def test_names_and_titles_beyond_ascii_survive_the_invite(client: Client) -> None:
+    session = _session(title="Café talk · 東京")
+    _register(client, session, name="Zoë Ødegaard", email="zoe@example.org")
+    outbox_dispatch()
+    [sent] = mail.outbox
+    invite = invite_of(sent)
+    assert str(invite.event["SUMMARY"]) == "Café talk · 東京"
+    assert invite.event["ATTENDEE"].params["CN"] == "Zoë Ødegaard"
+    assert "Café talk · 東京" in sent.subject
+    assert sent.body.startswith("Hello Zoë Ødegaard,")
+
+
+def test_a_confirmation_not_sent_before_the_session_ended_is_skipped(client: Client) -> None:
+    session = _session()
+    _register(client, session)
+    with time_machine.travel(STARTS_AT + timedelta(hours=2), tick=False):
+        result = outbox_dispatch()
+    assert (result.sent, result.skipped) == (0, 1)
+    assert mail.outbox == []
