@@ -159,7 +159,9 @@ def session_update(
         raise ScheduleError("This session is over; schedule a new one instead.")
     if rescheduled and locked.state == SessionState.LIVE:
         raise ScheduleError("This session is live: it cannot be moved now.")
-    for name, value in {
+    if capacity is not None and capacity < locked.registrations.count():
+        raise ScheduleError("More people are registered than that capacity allows.")
+    changes = {
         "title": title,
         "description": description,
         "module": module,
@@ -169,18 +171,21 @@ def session_update(
         "theme": theme,
         "is_registration_required": is_registration_required,
         "capacity": capacity,
-    }.items():
-        setattr(session, name, value)
-    session.sequence = locked.sequence + (1 if rescheduled else 0)
-    session.state = locked.state
-    session.save()
+    }
+    for name, value in changes.items():
+        setattr(locked, name, value)
+    if rescheduled:
+        locked.sequence += 1
+    # Only these columns: the live-room work may have changed others since the form loaded.
+    locked.save(update_fields=[*changes, "sequence", "updated_at"])
     if co_hosts is not None:
-        session.co_hosts.set(list(co_hosts))
+        locked.co_hosts.set(list(co_hosts))
+    session.refresh_from_db()
     if rescheduled:
         outbox_reconcile(
-            topic=session_topic(session),
+            topic=session_topic(locked),
             wanted=_update_messages(
-                session=session, registrations=session.registrations.order_by("id"), now=now
+                session=locked, registrations=locked.registrations.order_by("id"), now=now
             ),
             now=now,
             kinds=[UPDATE],
@@ -199,10 +204,11 @@ def session_cancel(*, session: Session, now: datetime) -> Session:
         return locked
     if locked.is_over(now=now) or locked.state == SessionState.LIVE:
         raise ScheduleError("Only a session that has not started yet can be cancelled.")
-    session.state = SessionState.CANCELLED
-    session.cancelled_at = now
-    session.sequence = locked.sequence + 1
-    session.save(update_fields=["state", "cancelled_at", "sequence", "updated_at"])
+    locked.state = SessionState.CANCELLED
+    locked.cancelled_at = now
+    locked.sequence += 1
+    locked.save(update_fields=["state", "cancelled_at", "sequence", "updated_at"])
+    session.refresh_from_db()
     outbox_reconcile(
         topic=session_topic(session),
         wanted=[
