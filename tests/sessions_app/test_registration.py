@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.cache import cache
+from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
 
@@ -346,3 +347,11 @@ def test_a_confirmation_not_sent_before_the_session_ended_is_skipped(client: Cli
         result = outbox_dispatch()
     assert (result.sent, result.skipped) == (0, 1)
     assert mail.outbox == []
+
+
+def test_the_database_refuses_the_same_address_twice_in_any_case() -> None:
+    session = _session()
+    RegistrationFactory(session=session, email="ada@example.org")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RegistrationFactory(session=session, email="ADA@Example.ORG")
+    RegistrationFactory(session=_session(), email="ADA@Example.ORG")  # another session: fine
