@@ -200,9 +200,10 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
 
 def my_registration(request: HttpRequest, code: str) -> HttpResponse:
     """The registrant's own page, reached through their personal link (now a cookie)."""
-    session = selectors.session_by_code(typed=code)
-    if session is None:
-        raise Http404("No such session.")
+    found = _lookup(request, code)
+    if isinstance(found, HttpResponse):
+        return found
+    session = found
     token = request.COOKIES.get(_join_cookie(session), "")
     registration = registration_for_token(token) if token else None
     if registration is None or registration.session_id != session.pk:

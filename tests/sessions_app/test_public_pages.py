@@ -78,8 +78,9 @@ def test_guessing_session_ids_is_rate_limited_with_a_clear_429(client: Client) -
     assert "Too many tries" in response.text
     assert int(response["Retry-After"]) > 0
     # While blocked, even a real ID answers 429, so guessing teaches nothing more.
-    blocked = client.get(reverse("sessions_app:public", kwargs={"code": session.code}))
-    assert blocked.status_code == 429
+    for name in ("public", "register", "ics", "my_registration"):
+        blocked = client.get(reverse(f"sessions_app:{name}", kwargs={"code": session.code}))
+        assert blocked.status_code == 429
     other = Client(REMOTE_ADDR="203.0.113.9")
     assert (
         other.get(reverse("sessions_app:public", kwargs={"code": session.code})).status_code == 200
