@@ -2,7 +2,18 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from sessions_app.models import Session
+from sessions_app.models import (
+    CalendarFeed,
+    Registration,
+    RegistrationAnswer,
+    RegistrationQuestion,
+    Session,
+)
+
+
+class RegistrationQuestionInline(admin.TabularInline):
+    model = RegistrationQuestion
+    extra = 0
 
 
 @admin.register(Session)
@@ -13,4 +24,50 @@ class SessionAdmin(admin.ModelAdmin):
     date_hierarchy = "starts_at"
     list_select_related = ("program",)
     autocomplete_fields = ("program", "module", "co_hosts")
-    readonly_fields = ("code", "sequence", "started_at", "ended_at", "cancelled_at")
+    readonly_fields = ("code", "sequence", "ends_at", "started_at", "ended_at", "cancelled_at")
+    inlines = [RegistrationQuestionInline]
+
+
+class RegistrationAnswerInline(admin.TabularInline):
+    model = RegistrationAnswer
+    extra = 0
+    readonly_fields = ("question", "question_label", "value")
+
+
+@admin.register(Registration)
+class RegistrationAdmin(admin.ModelAdmin):
+    list_display = ("email", "name", "session", "source", "created_at")
+    list_filter = ("source", "created_at", "session__program")
+    search_fields = ("email", "name", "session__title", "session__code")
+    list_select_related = ("session",)
+    raw_id_fields = ("session", "added_by")
+    readonly_fields = ("token_version", "created_at")
+    inlines = [RegistrationAnswerInline]
+
+
+@admin.register(RegistrationQuestion)
+class RegistrationQuestionAdmin(admin.ModelAdmin):
+    list_display = ("label", "session", "kind", "is_required", "position")
+    list_filter = ("kind", "is_required")
+    search_fields = ("label", "session__title", "session__code")
+    list_select_related = ("session",)
+    raw_id_fields = ("session",)
+
+
+@admin.register(RegistrationAnswer)
+class RegistrationAnswerAdmin(admin.ModelAdmin):
+    list_display = ("question_label", "value", "registration")
+    list_filter = ("registration__session__program",)
+    search_fields = ("question_label", "value", "registration__email")
+    list_select_related = ("registration",)
+    raw_id_fields = ("registration", "question")
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    list_display = ("user", "token_version", "reset_at", "created_at")
+    list_filter = ("reset_at",)
+    search_fields = ("user__email",)
+    list_select_related = ("user",)
+    raw_id_fields = ("user",)
+    readonly_fields = ("token_version", "reset_at", "created_at")

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import zoneinfo
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 
 from programs.models import Module, Program, validate_time_zone
 from sessions_app.codes import session_code_display, session_code_generate
@@ -42,6 +44,8 @@ class Session(models.Model):
     duration_minutes = models.PositiveIntegerField(
         default=60, validators=[MinValueValidator(5), MaxValueValidator(24 * 60)]
     )
+    # Derived from starts_at + duration on every save, so lists and feeds can filter on it.
+    ends_at = models.DateTimeField(db_index=True, editable=False)
     theme = models.CharField(
         max_length=16, choices=SessionTheme.choices, default=SessionTheme.MEETING
     )
@@ -73,9 +77,31 @@ class Session(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.ends_at = self.starts_at + timedelta(minutes=self.duration_minutes)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"starts_at", "duration_minutes"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "ends_at"}
+        super().save(*args, **kwargs)
+
+    def is_over(self, *, now: datetime) -> bool:
+        """Ended by the host, or past its scheduled end."""
+        return self.state in (SessionState.ENDED, SessionState.COMPLETED) or self.ends_at <= now
+
+    def is_open_for_registration(self, *, now: datetime) -> bool:
+        return self.state in (SessionState.SCHEDULED, SessionState.LIVE) and self.ends_at > now
+
     @property
-    def ends_at(self) -> datetime:
-        return self.starts_at + timedelta(minutes=self.duration_minutes)
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def local_starts_at(self) -> datetime:
+        return self.starts_at.astimezone(self.zone)
+
+    @property
+    def local_ends_at(self) -> datetime:
+        return self.ends_at.astimezone(self.zone)
 
     @property
     def display_code(self) -> str:
@@ -84,3 +110,112 @@ class Session(models.Model):
     @property
     def is_cancelled(self) -> bool:
         return self.state == SessionState.CANCELLED
+
+
+class RegistrationSource(models.TextChoices):
+    SELF = "self", "Registered themselves"
+    HOST = "host", "Added by a host"
+
+
+class Registration(models.Model):
+    """One person registered for one session.
+
+    The personal join link is an HMAC token over the registration and its `token_version`
+    (programs/tokens.py, purpose "join"): nothing usable is stored, and bumping the version
+    revokes the link. E-mail addresses are unique per session in any case.
+    """
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="registrations")
+    email = models.EmailField(max_length=254)
+    name = models.CharField(max_length=200)
+    source = models.CharField(
+        max_length=8, choices=RegistrationSource.choices, default=RegistrationSource.SELF
+    )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    token_version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["session", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                "session", Lower("email"), name="unique_registration_email_per_session"
+            )
+        ]
+        indexes = [models.Index(fields=["session", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+class QuestionKind(models.TextChoices):
+    SHORT_TEXT = "short_text", "Short text"
+    LONG_TEXT = "long_text", "Long text"
+    SINGLE_CHOICE = "single_choice", "Single choice"
+    CHECKBOX = "checkbox", "Checkbox (one box, or several with choices)"
+
+
+class RegistrationQuestion(models.Model):
+    """A question a session asks on its registration page.
+
+    `choices` holds one choice per line: the options of a single choice, or of a checkbox
+    question (a checkbox question without choices is one yes/no box).
+    """
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="questions")
+    label = models.CharField(max_length=300)
+    kind = models.CharField(max_length=16, choices=QuestionKind.choices)
+    choices = models.TextField(blank=True, help_text="One choice per line.")
+    is_required = models.BooleanField(default=False)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["session", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def choice_list(self) -> list[str]:
+        return [line.strip() for line in self.choices.splitlines() if line.strip()]
+
+
+class RegistrationAnswer(models.Model):
+    """An answer, stored with the text of the question it answered (questions may change)."""
+
+    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(
+        RegistrationQuestion,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="answers",
+    )
+    question_label = models.CharField(max_length=300)
+    value = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["registration", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.question_label}: {self.value[:50]}"
+
+
+class CalendarFeed(models.Model):
+    """A host's calendar subscription: its secret URL is an HMAC token over this version."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="session_calendar_feed"
+    )
+    token_version = models.PositiveIntegerField(default=1)
+    reset_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user"]
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.user}"

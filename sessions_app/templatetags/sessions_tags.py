@@ -2,14 +2,46 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django import template
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
 
 from programs.models import Program
+from sessions_app import formatting
+from sessions_app.models import Session
+from sessions_app.selectors import program_upcoming_sessions
 
 register = template.Library()
+
+PANEL_SESSIONS = 6
 
 
 @register.inclusion_tag("sessions_app/includes/program_sessions_panel.html", takes_context=True)
 def program_sessions_panel(context: template.Context, program: Program) -> dict[str, object]:
-    """The sessions section of the Program Overview."""
-    return {"program": program, "request": context.get("request")}
+    """The sessions section of the Program Overview: upcoming sessions as tiles."""
+    sessions = program_upcoming_sessions(
+        program=program, now=timezone.now(), limit=PANEL_SESSIONS + 1
+    )
+    return {
+        "program": program,
+        "sessions": sessions[:PANEL_SESSIONS],
+        "has_more": len(sessions) > PANEL_SESSIONS,
+        "request": context.get("request"),
+    }
+
+
+@register.filter
+def session_when(session: Session) -> str:
+    return formatting.session_when(session)
+
+
+@register.filter
+def session_starts_short(session: Session) -> str:
+    return formatting.session_starts_short(session)
+
+
+@register.filter
+def in_session_zone(moment: datetime, session: Session) -> str:
+    return f"{date_format(moment.astimezone(session.zone), 'j M Y, H:i')} {session.time_zone}"

@@ -1,13 +1,19 @@
-"""Demo data for `make run`: a host account and a program with modules. Safe to run again."""
+"""Demo data for `make run`: a host, a program with modules and sessions. Safe to run again."""
 
 from __future__ import annotations
+
+import zoneinfo
+from datetime import datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from programs.models import Program
 from programs.services import module_create, program_create
+from sessions_app.models import Registration, RegistrationSource, Session
+from sessions_app.services import question_create, registration_create, session_create
 
 DEMO_EMAIL = "host@convene.test"
 DEMO_PASSWORD = "convene-demo"
@@ -17,6 +23,62 @@ DEMO_MODULES = [
     ("Week 2 · Keeping going", True, 14),
     ("Week 3 · Making it stick", False, 21),
 ]
+DEMO_ZONE = "Europe/Berlin"
+# (title, days from today, local start time, minutes, registrants)
+DEMO_SESSIONS = [
+    ("Kick-off: why small steps work", -4, time(18, 0), 60, [("Mia Wagner", "mia@example.org")]),
+    (
+        "Week 1 check-in",
+        2,
+        time(18, 30),
+        45,
+        [("Jonas Becker", "jonas@example.org"), ("Lea Schmidt", "lea@example.org")],
+    ),
+    ("Week 2 workshop", 9, time(9, 0), 90, [("Noah Fischer", "noah@example.org")]),
+]
+
+
+def _demo_sessions(program: Program, host: object) -> None:
+    """Sessions around today (one last week, two ahead), each with a couple of registrations."""
+    zone = zoneinfo.ZoneInfo(DEMO_ZONE)
+    today = timezone.now().astimezone(zone).date()
+    module = program.modules.order_by("position", "id").first()
+    now = timezone.now()
+    for title, days, at, minutes, people in DEMO_SESSIONS:
+        if Session.objects.filter(program=program, title=title).exists():
+            continue
+        starts_at = datetime.combine(today + timedelta(days=days), at, tzinfo=zone)
+        session = session_create(
+            program=program,
+            created_by=host,
+            title=title,
+            description="A demo session of the Habits Lab.",
+            module=module,
+            starts_at=starts_at,
+            time_zone=DEMO_ZONE,
+            duration_minutes=minutes,
+            capacity=20,
+        )
+        if starts_at <= now:
+            # Nobody registers for a past session: record who came, and send nothing.
+            Registration.objects.bulk_create(
+                Registration(
+                    session=session, email=email, name=name, source=RegistrationSource.HOST
+                )
+                for name, email in people
+            )
+            continue
+        question = question_create(
+            session=session, label="What would you like to get out of it?", kind="short_text"
+        )
+        for name, email in people:
+            registration_create(
+                session=session,
+                email=email,
+                name=name,
+                now=now,
+                answers=[(question, "A habit that sticks")],
+            )
 
 
 class Command(BaseCommand):
@@ -50,6 +112,7 @@ class Command(BaseCommand):
                 module_create(
                     program=program, title=title, is_activated=is_activated, commitment_days=days
                 )
+        _demo_sessions(program, host)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo host: {DEMO_EMAIL} / password: {DEMO_PASSWORD} (also a Django admin)"

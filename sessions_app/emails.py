@@ -1,0 +1,84 @@
+"""The e-mails sessions send, each rendered from current state when the dispatcher sends it.
+
+A confirmation carries the personal join link in its body and the invite (METHOD:REQUEST)
+as a calendar part and attachment; an update carries the same UID with the new SEQUENCE; a
+cancellation carries METHOD:CANCEL. A message planned for an earlier schedule is void.
+"""
+
+from __future__ import annotations
+
+from django.core.mail import EmailMessage
+from django.utils import timezone
+
+from reminders.emails import CalendarInvite, build_email
+from reminders.models import Message
+from reminders.registry import NotWanted, register
+from sessions_app.formatting import session_when
+from sessions_app.ics import invite_ics, organizer_name, session_public_url
+from sessions_app.models import Registration, Session
+from sessions_app.services import CANCELLATION, CONFIRMATION, UPDATE
+from sessions_app.tokens import join_url
+
+
+def _registration(message: Message) -> Registration:
+    registration = message.about
+    if not isinstance(registration, Registration):
+        raise NotWanted("the registration was removed", cancelled=True)
+    return registration
+
+
+def _email(
+    *, template: str, registration: Registration, session: Session, method: str
+) -> EmailMessage:
+    context = {
+        "session": session,
+        "registration": registration,
+        "program": session.program,
+        "when": session_when(session),
+        "host_name": organizer_name(session),
+        "session_url": session_public_url(session),
+        "join_url": join_url(registration) if method == "REQUEST" else "",
+    }
+    ics = invite_ics(session=session, registration=registration, method=method, now=timezone.now())
+    return build_email(
+        template=template,
+        context=context,
+        to_email=registration.email,
+        to_name=registration.name,
+        invite=CalendarInvite(ics=ics, method=method, filename=f"session-{session.code}.ics"),
+    )
+
+
+@register(CONFIRMATION)
+def render_session_confirmation(message: Message) -> EmailMessage:
+    registration = _registration(message)
+    session = registration.session
+    if session.is_cancelled:
+        raise NotWanted("the session was cancelled", cancelled=True)
+    if session.is_over(now=timezone.now()):
+        raise NotWanted("the session is over")
+    return _email(
+        template=CONFIRMATION, registration=registration, session=session, method="REQUEST"
+    )
+
+
+@register(UPDATE)
+def render_session_update(message: Message) -> EmailMessage:
+    registration = _registration(message)
+    session = registration.session
+    if session.is_cancelled:
+        raise NotWanted("the session was cancelled", cancelled=True)
+    if message.schedule_sequence != session.sequence:
+        raise NotWanted("the session was rescheduled again", cancelled=True)
+    return _email(template=UPDATE, registration=registration, session=session, method="REQUEST")
+
+
+@register(CANCELLATION)
+def render_session_cancellation(message: Message) -> EmailMessage:
+    registration = _registration(message)
+    session = registration.session
+    if not session.is_cancelled or message.schedule_sequence != session.sequence:
+        raise NotWanted("the session is no longer cancelled", cancelled=True)
+    return _email(
+        template=CANCELLATION, registration=registration, session=session, method="CANCEL"
+    )

@@ -1,0 +1,303 @@
+from __future__ import annotations
+
+import zoneinfo
+from datetime import UTC, date, datetime, time
+from email.utils import parseaddr
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from programs.models import Module, Program
+from programs.timezones import time_zone_choices
+from sessions_app.models import QuestionKind, RegistrationQuestion, Session, SessionTheme
+
+User = get_user_model()
+
+MAX_PARTICIPANTS_AT_ONCE = 500
+SHORT_ANSWER_MAX = 500
+LONG_ANSWER_MAX = 5000
+
+
+def local_to_utc(*, day: date, at: time, time_zone: str) -> datetime:
+    """The UTC instant of a wall-clock time in a zone.
+
+    Raises ValueError for a time that does not exist there (skipped by a daylight-saving
+    change); an ambiguous time (repeated) is read as its first occurrence.
+    """
+    zone = zoneinfo.ZoneInfo(time_zone)
+    naive = datetime.combine(day, at)
+    local = naive.replace(tzinfo=zone, fold=0)
+    if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
+        raise ValueError(f"{naive:%H:%M} does not exist on {naive:%d %B %Y} in {time_zone}")
+    return local.astimezone(UTC)
+
+
+class SessionForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(
+        required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    module = forms.ModelChoiceField(
+        queryset=Module.objects.none(), required=False, empty_label="No module"
+    )
+    time_zone = forms.ChoiceField(
+        choices=time_zone_choices,
+        label="Time zone",
+        help_text="The session's zone: the date and time below are in it, and e-mails show it.",
+    )
+    starts_on = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
+    starts_time = forms.TimeField(
+        label="Start time", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    duration_minutes = forms.IntegerField(
+        label="Duration (minutes)", min_value=5, max_value=24 * 60, initial=60
+    )
+    theme = forms.ChoiceField(choices=SessionTheme.choices, initial=SessionTheme.MEETING)
+    is_registration_required = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Registration required",
+        help_text="Attendees register with their e-mail address and get a personal join link.",
+    )
+    capacity = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=100_000,
+        help_text="Leave empty for no limit.",
+    )
+    co_host_emails = forms.CharField(
+        required=False,
+        max_length=2000,
+        label="Co-hosts",
+        help_text="E-mail addresses of Convene accounts, separated by commas. Co-hosts manage "
+        "this session only.",
+    )
+
+    def __init__(
+        self,
+        *args: object,
+        program: Program,
+        now: datetime,
+        session: Session | None = None,
+        registration_count: int = 0,
+        **kwargs: object,
+    ) -> None:
+        if session is not None and "initial" not in kwargs:
+            kwargs["initial"] = {
+                "title": session.title,
+                "description": session.description,
+                "module": session.module_id,
+                "time_zone": session.time_zone,
+                "starts_on": session.local_starts_at.date(),
+                "starts_time": session.local_starts_at.time(),
+                "duration_minutes": session.duration_minutes,
+                "theme": session.theme,
+                "is_registration_required": session.is_registration_required,
+                "capacity": session.capacity,
+                "co_host_emails": ", ".join(user.email for user in session.co_hosts.all()),
+            }
+        elif "initial" not in kwargs:
+            kwargs["initial"] = {"time_zone": program.time_zone}
+        super().__init__(*args, **kwargs)
+        self.session = session
+        self.now = now
+        self.registration_count = registration_count
+        self.fields["module"].queryset = program.modules.order_by("position", "id")
+
+    def clean_co_host_emails(self) -> list[AbstractBaseUser]:
+        raw = self.cleaned_data["co_host_emails"]
+        addresses = [part.strip() for part in raw.replace("\n", ",").split(",") if part.strip()]
+        users: list[AbstractBaseUser] = []
+        unknown: list[str] = []
+        for address in dict.fromkeys(addresses):
+            user = User.objects.filter(email__iexact=address, is_active=True).first()
+            if user is None:
+                unknown.append(address)
+            else:
+                users.append(user)
+        if unknown:
+            raise ValidationError(
+                f"No Convene account has the address {', '.join(unknown)}. "
+                "Co-hosts need an account: invite them to the program first."
+            )
+        return users
+
+    def clean_capacity(self) -> int | None:
+        capacity = self.cleaned_data["capacity"]
+        if capacity is not None and capacity < self.registration_count:
+            raise ValidationError(
+                f"{self.registration_count} people are registered already: the capacity "
+                "cannot be lower."
+            )
+        return capacity
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean()
+        day, at, zone = (
+            cleaned.get("starts_on"),
+            cleaned.get("starts_time"),
+            cleaned.get("time_zone"),
+        )
+        if day is None or at is None or not zone:
+            return cleaned
+        try:
+            starts_at = local_to_utc(day=day, at=at, time_zone=zone)
+        except ValueError as error:
+            self.add_error("starts_time", f"{error} (clocks change that night).")
+            return cleaned
+        changed = self.session is None or starts_at != self.session.starts_at
+        if changed and starts_at <= self.now:
+            self.add_error("starts_on", "Choose a date and time in the future.")
+        cleaned["starts_at"] = starts_at
+        return cleaned
+
+    def service_arguments(self) -> dict[str, object]:
+        data = self.cleaned_data
+        return {
+            "title": data["title"],
+            "description": data["description"],
+            "module": data["module"],
+            "starts_at": data["starts_at"],
+            "time_zone": data["time_zone"],
+            "duration_minutes": data["duration_minutes"],
+            "theme": data["theme"],
+            "is_registration_required": data["is_registration_required"],
+            "capacity": data["capacity"],
+            "co_hosts": data["co_host_emails"],
+        }
+
+
+class RegistrationForm(forms.Form):
+    """E-mail, name and the session's own questions (fields named `question_<id>`)."""
+
+    email = forms.EmailField(label="E-mail address", max_length=254)
+    name = forms.CharField(label="Your name", max_length=200)
+
+    def __init__(
+        self, *args: object, questions: list[RegistrationQuestion], **kwargs: object
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.questions = questions
+        self.fields["email"].widget.attrs["autocomplete"] = "email"
+        self.fields["name"].widget.attrs["autocomplete"] = "name"
+        for question in questions:
+            self.fields[f"question_{question.pk}"] = self._field(question)
+
+    @staticmethod
+    def _field(question: RegistrationQuestion) -> forms.Field:
+        common = {"label": question.label, "required": question.is_required}
+        if question.kind == QuestionKind.SHORT_TEXT:
+            return forms.CharField(max_length=SHORT_ANSWER_MAX, **common)
+        if question.kind == QuestionKind.LONG_TEXT:
+            return forms.CharField(
+                max_length=LONG_ANSWER_MAX, widget=forms.Textarea(attrs={"rows": 4}), **common
+            )
+        choices = [(choice, choice) for choice in question.choice_list]
+        if question.kind == QuestionKind.SINGLE_CHOICE:
+            return forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
+        if choices:
+            return forms.MultipleChoiceField(
+                choices=choices, widget=forms.CheckboxSelectMultiple, **common
+            )
+        return forms.BooleanField(**common)
+
+    def answers(self) -> list[tuple[RegistrationQuestion, str]]:
+        answers = []
+        for question in self.questions:
+            value = self.cleaned_data.get(f"question_{question.pk}")
+            if isinstance(value, bool):
+                text = "Yes" if value else "No"
+            elif isinstance(value, list):
+                text = "; ".join(value)
+            else:
+                text = (value or "").strip()
+            answers.append((question, text))
+        return answers
+
+
+class QuestionForm(forms.ModelForm):
+    class Meta:
+        model = RegistrationQuestion
+        fields = ["label", "kind", "choices", "is_required"]
+        labels = {"label": "Question", "is_required": "Required"}
+        widgets = {"choices": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {
+            "choices": "One choice per line, for single choice and checkbox questions. A "
+            "checkbox question without choices is one box to tick."
+        }
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = QuestionKind.choices
+        self.fields["kind"].initial = QuestionKind.SHORT_TEXT
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean()
+        kind = cleaned.get("kind")
+        choices = [
+            line.strip() for line in (cleaned.get("choices") or "").splitlines() if line.strip()
+        ]
+        if kind == QuestionKind.SINGLE_CHOICE and len(choices) < 2:
+            self.add_error("choices", "A single-choice question needs at least two choices.")
+        if any(len(choice) > 200 for choice in choices):
+            self.add_error("choices", "Keep each choice under 200 characters.")
+        if kind in (QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT):
+            choices = []
+        cleaned["choices"] = "\n".join(dict.fromkeys(choices))
+        return cleaned
+
+
+class ParticipantsAddForm(forms.Form):
+    people = forms.CharField(
+        label="People to add",
+        max_length=100_000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        # Django does not escape help texts.
+        help_text="One person per line: an e-mail address, or “Name &lt;address&gt;”, or "
+        "“address, Name”. Each new person gets the confirmation with their personal link.",
+    )
+
+    def clean_people(self) -> list[tuple[str, str]]:
+        people: list[tuple[str, str]] = []
+        problems: list[str] = []
+        for number, line in enumerate(self.cleaned_data["people"].splitlines(), start=1):
+            line = line.strip()
+            if not line:
+                continue
+            if "<" in line:
+                name, email = parseaddr(line)
+            else:
+                email, _, name = line.partition(",")
+            email, name = email.strip(), name.strip()
+            try:
+                validate_email(email)
+                if len(email) > 254 or len(name) > 200:
+                    raise ValidationError("too long")
+            except ValidationError:
+                problems.append(f"line {number} ({line[:60]})")
+                continue
+            people.append((email, name or email.split("@")[0]))
+        if problems:
+            raise ValidationError(
+                f"These lines are not an e-mail address: {', '.join(problems[:10])}"
+                + (" …" if len(problems) > 10 else "")
+            )
+        if not people:
+            raise ValidationError("Enter at least one e-mail address.")
+        if len(people) > MAX_PARTICIPANTS_AT_ONCE:
+            raise ValidationError(f"Add at most {MAX_PARTICIPANTS_AT_ONCE} people at once.")
+        return people
+
+
+class SessionIdForm(forms.Form):
+    code = forms.CharField(
+        label="Session ID",
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+        ),
+        help_text="Eight letters and digits, like ABCD-2345.",
+    )

@@ -1,0 +1,112 @@
+"""Calendar documents for sessions, built with `icalendar`.
+
+- An e-mailed invite is for one attendee: its UID is stable per session and registration, its
+  SEQUENCE is the session's `sequence`, and its METHOD is REQUEST (confirmation, update) or
+  CANCEL (with STATUS:CANCELLED). ORGANIZER is the host's name with the sending address.
+- Downloads and the host's subscription feed carry one event per session (UID per session).
+- Times are UTC. No calendar ever holds a personal join link: calendars get shared and
+  published, so the link lives only in the e-mail body. The event links the public session page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from email.utils import parseaddr
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.urls import reverse
+from icalendar import Calendar, Event, vCalAddress, vText
+
+from programs.links import public_url
+from sessions_app.models import Registration, Session
+
+PRODID = "-//Convene//Sessions//EN"
+
+
+def _domain() -> str:
+    return urlsplit(settings.PUBLIC_BASE_URL).hostname or "convene.invalid"
+
+
+def session_uid(*, session: Session, registration: Registration | None = None) -> str:
+    if registration is None:
+        return f"session-{session.pk}@{_domain()}"
+    return f"session-{session.pk}-registration-{registration.pk}@{_domain()}"
+
+
+def session_public_url(session: Session) -> str:
+    return public_url(
+        reverse("sessions_app:public", kwargs={"code": session.code}), program=session.program
+    )
+
+
+def organizer_name(session: Session) -> str:
+    creator = session.created_by
+    if creator is not None and creator.get_full_name():
+        return creator.get_full_name()
+    return session.program.brand_name or session.program.name
+
+
+def _organizer(session: Session) -> vCalAddress:
+    _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    organizer = vCalAddress(f"mailto:{address}")
+    organizer.params["CN"] = vText(organizer_name(session))
+    return organizer
+
+
+def _event(*, session: Session, uid: str, now: datetime) -> Event:
+    event = Event()
+    event.add("uid", uid)
+    event.add("dtstamp", now.astimezone(UTC))
+    event.add("dtstart", session.starts_at.astimezone(UTC))
+    event.add("dtend", session.ends_at.astimezone(UTC))
+    event.add("sequence", session.sequence)
+    event.add("summary", session.title)
+    url = session_public_url(session)
+    description = f"{session.description}\n\n{url}".strip() if session.description else url
+    event.add("description", description)
+    event.add("url", url)
+    event.add("location", url)
+    event.add("status", "CANCELLED" if session.is_cancelled else "CONFIRMED")
+    event.add("organizer", _organizer(session))
+    return event
+
+
+def _calendar(method: str | None) -> Calendar:
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    if method:
+        calendar.add("method", method)
+    return calendar
+
+
+def invite_ics(
+    *, session: Session, registration: Registration, method: str, now: datetime
+) -> bytes:
+    """The invite e-mailed to one registrant: METHOD REQUEST or CANCEL."""
+    if method not in ("REQUEST", "CANCEL"):
+        raise ValueError(f"unsupported METHOD {method!r}")
+    calendar = _calendar(method)
+    event = _event(
+        session=session, uid=session_uid(session=session, registration=registration), now=now
+    )
+    attendee = vCalAddress(f"mailto:{registration.email}")
+    attendee.params["CN"] = vText(registration.name)
+    attendee.params["ROLE"] = vText("REQ-PARTICIPANT")
+    attendee.params["PARTSTAT"] = vText("ACCEPTED")
+    attendee.params["RSVP"] = vText("FALSE")
+    event.add("attendee", attendee, encode=0)
+    calendar.add_component(event)
+    return calendar.to_ical()
+
+
+def sessions_ics(*, sessions: Iterable[Session], now: datetime, name: str = "") -> bytes:
+    """A published calendar (download or subscription feed) of sessions, one event each."""
+    calendar = _calendar("PUBLISH")
+    if name:
+        calendar.add("x-wr-calname", name)
+    for session in sessions:
+        calendar.add_component(_event(session=session, uid=session_uid(session=session), now=now))
+    return calendar.to_ical()

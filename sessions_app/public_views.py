@@ -1,0 +1,236 @@
+"""Public pages: a session by direct link or Session ID, registration, personal links, calendars.
+
+Looking a session up by its ID invites guessing, so misses are rate-limited per client address:
+after `SESSION_LOOKUP_MISSES` unknown IDs in a window, every lookup from that address answers
+429 until the window ends (found IDs too, so that a guesser learns nothing more).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from programs.ratelimit import client_address, rate_limit_hit
+from sessions_app import ics, selectors, services
+from sessions_app.formatting import session_when
+from sessions_app.forms import RegistrationForm, SessionIdForm
+from sessions_app.models import Session
+from sessions_app.tokens import feed_for_token, registration_for_token
+
+LOOKUP_SCOPE = "session-id-miss"
+REGISTER_SCOPE = "session-register"
+JOIN_COOKIE_DAYS = 120
+FEED_PAST_DAYS = 60
+
+
+def _lookup_limits() -> tuple[int, int]:
+    return (
+        getattr(settings, "SESSION_LOOKUP_MISSES", 30),
+        getattr(settings, "SESSION_LOOKUP_WINDOW_SECONDS", 600),
+    )
+
+
+def _blocked_key(request: HttpRequest) -> str:
+    return f"{LOOKUP_SCOPE}:blocked:{client_address(request)}"
+
+
+def _too_many(request: HttpRequest, retry_after: int) -> HttpResponse:
+    response = render(
+        request,
+        "sessions_app/too_many.html",
+        {"retry_after_minutes": max(1, round(retry_after / 60))},
+        status=429,
+    )
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def _lookup(request: HttpRequest, typed: str) -> Session | HttpResponse:
+    """The session with the typed ID, a 429 page while the address is blocked, or None-404."""
+    blocked_until = cache.get(_blocked_key(request))
+    now = timezone.now().timestamp()
+    if blocked_until and blocked_until > now:
+        return _too_many(request, int(blocked_until - now) + 1)
+    session = selectors.session_by_code(typed=typed)
+    if session is not None:
+        return session
+    limit, window = _lookup_limits()
+    result = rate_limit_hit(
+        scope=LOOKUP_SCOPE, key=client_address(request), limit=limit, window_seconds=window
+    )
+    if not result.allowed:
+        cache.set(
+            _blocked_key(request),
+            now + result.retry_after_seconds,
+            timeout=result.retry_after_seconds,
+        )
+        return _too_many(request, result.retry_after_seconds)
+    return render(request, "sessions_app/not_found.html", {"typed": typed[:20]}, status=404)
+
+
+def _public_context(session: Session) -> dict[str, object]:
+    now = timezone.now()
+    return {
+        "session": session,
+        "program": session.program,
+        "when": session_when(session),
+        "is_open": session.is_open_for_registration(now=now),
+        "is_over": session.is_over(now=now),
+        "is_full": False,
+    }
+
+
+def session_lookup(request: HttpRequest) -> HttpResponse:
+    """Type a Session ID, go to its page."""
+    form = SessionIdForm(request.GET or None)
+    if request.GET and form.is_valid():
+        found = _lookup(request, form.cleaned_data["code"])
+        if isinstance(found, HttpResponse):
+            return found
+        return redirect("sessions_app:public", code=found.code)
+    return render(request, "sessions_app/lookup.html", {"form": form})
+
+
+def session_public(request: HttpRequest, code: str) -> HttpResponse:
+    found = _lookup(request, code)
+    if isinstance(found, HttpResponse):
+        return found
+    if found.code != code:
+        return redirect("sessions_app:public", code=found.code)
+    context = _public_context(found)
+    if found.capacity is not None and context["is_open"]:
+        context["is_full"] = selectors.session_registration_count(session=found) >= found.capacity
+    return render(request, "sessions_app/session_public.html", context)
+
+
+def session_register(request: HttpRequest, code: str) -> HttpResponse:
+    found = _lookup(request, code)
+    if isinstance(found, HttpResponse):
+        return found
+    session = found
+    context = _public_context(session)
+    form = RegistrationForm(
+        request.POST or None, questions=selectors.session_questions(session=session)
+    )
+    status = 200
+    if request.method == "POST" and context["is_open"]:
+        limited = rate_limit_hit(
+            scope=REGISTER_SCOPE, key=client_address(request), limit=60, window_seconds=600
+        )
+        if not limited.allowed:
+            return _too_many(request, limited.retry_after_seconds)
+        if form.is_valid():
+            try:
+                services.registration_create(
+                    session=session,
+                    email=form.cleaned_data["email"],
+                    name=form.cleaned_data["name"],
+                    answers=form.answers(),
+                    now=timezone.now(),
+                )
+            except services.SessionFull:
+                context["is_full"] = True
+                status = 409
+            except services.RegistrationClosed as closed:
+                context["is_open"] = False
+                context["closed_reason"] = str(closed)
+                status = 409
+            else:
+                return redirect("sessions_app:registered", code=session.code)
+        else:
+            status = 400
+    elif context["is_open"] and session.capacity is not None:
+        context["is_full"] = (
+            selectors.session_registration_count(session=session) >= session.capacity
+        )
+    context["form"] = form
+    return render(request, "sessions_app/register.html", context, status=status)
+
+
+def session_registered(request: HttpRequest, code: str) -> HttpResponse:
+    found = _lookup(request, code)
+    if isinstance(found, HttpResponse):
+        return found
+    return render(request, "sessions_app/registered.html", _public_context(found))
+
+
+@require_GET
+def session_ics(request: HttpRequest, code: str) -> HttpResponse:
+    found = _lookup(request, code)
+    if isinstance(found, HttpResponse):
+        return found
+    body = ics.sessions_ics(sessions=[found], now=timezone.now(), name=found.title)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="session-{found.code}.ics"'
+    return response
+
+
+def _join_cookie(session: Session) -> str:
+    return f"convene_join_{session.pk}"
+
+
+def join(request: HttpRequest, token: str) -> HttpResponse:
+    """A personal join link: swap the token for a cookie, then go to a URL without it."""
+    registration = registration_for_token(token)
+    if registration is None:
+        response = render(request, "sessions_app/link_invalid.html", status=404)
+    else:
+        session = registration.session
+        response = redirect("sessions_app:my_registration", code=session.code)
+        response.set_cookie(
+            _join_cookie(session),
+            token,
+            max_age=JOIN_COOKIE_DAYS * 24 * 3600,
+            path=reverse("sessions_app:public", kwargs={"code": session.code}),
+            secure=request.is_secure(),
+            httponly=True,
+            samesite="Lax",
+        )
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def my_registration(request: HttpRequest, code: str) -> HttpResponse:
+    """The registrant's own page, reached through their personal link (now a cookie)."""
+    found = _lookup(request, code)
+    if isinstance(found, HttpResponse):
+        return found
+    session = found
+    token = request.COOKIES.get(_join_cookie(session), "")
+    registration = registration_for_token(token) if token else None
+    if registration is None or registration.session_id != session.pk:
+        response = render(
+            request, "sessions_app/link_invalid.html", {"session": session}, status=403
+        )
+    else:
+        registration.session = session
+        context = _public_context(session)
+        context["registration"] = registration
+        response = render(request, "sessions_app/my_registration.html", context)
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """A host's subscription feed: every session of the programs they host or co-host."""
+    feed = feed_for_token(token)
+    if feed is None or not feed.user.is_active:
+        raise Http404("No such calendar.")
+    now = timezone.now()
+    sessions = selectors.calendar_feed_sessions(
+        user=feed.user, since=now - timedelta(days=FEED_PAST_DAYS)
+    )
+    body = ics.sessions_ics(sessions=sessions, now=now, name="Convene sessions")
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Referrer-Policy"] = "no-referrer"
+    return response

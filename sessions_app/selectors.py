@@ -1,0 +1,140 @@
+"""Reads for sessions. Host pages fetch through `get_hosted_session_or_404`.
+
+A user has host rights on a session when they host its program (every session of it) or are
+one of the session's co-hosts (that session only).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from programs.models import Program, ProgramHost
+from sessions_app.codes import session_code_normalise
+from sessions_app.models import (
+    Registration,
+    RegistrationAnswer,
+    RegistrationQuestion,
+    Session,
+    SessionState,
+)
+
+MY_SESSIONS_TABS = ("upcoming", "ongoing", "completed")
+
+
+def _hosts_program(user: AbstractBaseUser) -> Exists:
+    return Exists(ProgramHost.objects.filter(program=OuterRef("program_id"), user=user))
+
+
+def _co_hosts_session(user: AbstractBaseUser) -> Exists:
+    return Exists(Session.co_hosts.through.objects.filter(session=OuterRef("pk"), user=user))
+
+
+def sessions_hosted_by(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Session]:
+    """Sessions of programs `user` hosts, and sessions they co-host."""
+    if not user.is_authenticated:
+        return Session.objects.none()
+    return Session.objects.filter(Q(_hosts_program(user)) | Q(_co_hosts_session(user)))
+
+
+def get_hosted_session_or_404(
+    *, user: AbstractBaseUser | AnonymousUser, session_id: int
+) -> Session:
+    """The session, with `viewer_hosts_program` set, if `user` has host rights on it; else 404."""
+    if not user.is_authenticated:
+        raise Http404("No such session.")
+    session = (
+        sessions_hosted_by(user=user)
+        .annotate(viewer_hosts_program=_hosts_program(user))
+        .select_related("program", "module", "created_by")
+        .filter(pk=session_id)
+        .first()
+    )
+    if session is None:
+        raise Http404("No such session.")
+    return session
+
+
+def my_sessions(*, user: AbstractBaseUser, tab: str, now: datetime) -> QuerySet[Session]:
+    """My Sessions: upcoming (soonest first), ongoing, completed (latest first).
+
+    Ongoing is live, or scheduled and within its scheduled time. Completed holds sessions
+    ended by the host or past their end, and cancelled ones.
+    """
+    sessions = (
+        sessions_hosted_by(user=user)
+        .select_related("program")
+        .annotate(registration_count=Count("registrations"))
+    )
+    scheduled = Q(state=SessionState.SCHEDULED)
+    if tab == "upcoming":
+        return sessions.filter(scheduled, starts_at__gt=now).order_by("starts_at", "id")
+    if tab == "ongoing":
+        return sessions.filter(
+            Q(state=SessionState.LIVE) | (scheduled & Q(starts_at__lte=now, ends_at__gt=now))
+        ).order_by("starts_at", "id")
+    if tab == "completed":
+        return sessions.filter(
+            Q(state__in=[SessionState.ENDED, SessionState.COMPLETED, SessionState.CANCELLED])
+            | (scheduled & Q(ends_at__lte=now))
+        ).order_by("-starts_at", "-id")
+    raise ValueError(f"unknown tab {tab!r}")
+
+
+def program_upcoming_sessions(*, program: Program, now: datetime, limit: int) -> list[Session]:
+    """The Program Overview's tiles: sessions not yet over, soonest first."""
+    return list(
+        program.sessions.filter(
+            state__in=[SessionState.SCHEDULED, SessionState.LIVE], ends_at__gt=now
+        )
+        .annotate(registration_count=Count("registrations"))
+        .order_by("starts_at", "id")[:limit]
+    )
+
+
+def session_by_code(*, typed: str) -> Session | None:
+    code = session_code_normalise(typed)
+    if code is None:
+        return None
+    return Session.objects.select_related("program", "module").filter(code=code).first()
+
+
+def session_questions(*, session: Session) -> list[RegistrationQuestion]:
+    return list(session.questions.order_by("position", "id"))
+
+
+def session_registration_count(*, session: Session) -> int:
+    return session.registrations.count()
+
+
+def session_registrations(*, session: Session, search: str = "") -> QuerySet[Registration]:
+    registrations = session.registrations.select_related("added_by").order_by("created_at", "id")
+    search = search.strip()
+    if search:
+        registrations = registrations.filter(Q(email__icontains=search) | Q(name__icontains=search))
+    return registrations
+
+
+def session_answer_labels(*, session: Session) -> list[str]:
+    """CSV columns: the current questions, then labels only older answers carry."""
+    labels = [question.label for question in session_questions(session=session)]
+    older = (
+        RegistrationAnswer.objects.filter(registration__session=session)
+        .exclude(question_label__in=labels)
+        .values_list("question_label", flat=True)
+        .distinct()
+        .order_by("question_label")
+    )
+    return labels + list(older)
+
+
+def calendar_feed_sessions(*, user: AbstractBaseUser, since: datetime) -> QuerySet[Session]:
+    return (
+        sessions_hosted_by(user=user)
+        .filter(ends_at__gte=since)
+        .select_related("program", "created_by")
+        .order_by("starts_at", "id")
+    )

@@ -1,0 +1,433 @@
+"""Writes for sessions and registrations. Each runs in one transaction.
+
+Every e-mail is planned in the outbox under the topic `session:<id>` with
+`schedule_sequence = session.sequence`; the renderers in `sessions_app.emails` build it from
+the current state when the dispatcher sends it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+
+from programs.models import Module, Program
+from reminders.services import WantedMessage, outbox_enqueue, outbox_reconcile
+from sessions_app import codes
+from sessions_app.models import (
+    CalendarFeed,
+    Registration,
+    RegistrationAnswer,
+    RegistrationQuestion,
+    RegistrationSource,
+    Session,
+    SessionState,
+)
+
+CONFIRMATION = "session_confirmation"
+UPDATE = "session_update"
+CANCELLATION = "session_cancellation"
+SESSION_KINDS = (CONFIRMATION, UPDATE, CANCELLATION)
+
+CODE_ATTEMPTS = 8
+# A person who registers again gets the confirmation again, at most once per window, so that
+# the public form cannot be used to flood somebody's inbox.
+RESEND_WINDOW_SECONDS = 300
+
+
+class RegistrationRefused(Exception):
+    """The session takes no (more) registrations; the message says why, for the page."""
+
+
+class SessionFull(RegistrationRefused):
+    pass
+
+
+class RegistrationClosed(RegistrationRefused):
+    pass
+
+
+class ScheduleError(ValueError):
+    """A change the session cannot take (cancel a session that is over, and so on)."""
+
+
+def session_topic(session: Session) -> str:
+    return f"session:{session.pk}"
+
+
+@transaction.atomic
+def session_create(
+    *,
+    program: Program,
+    created_by: AbstractBaseUser,
+    title: str,
+    starts_at: datetime,
+    time_zone: str,
+    duration_minutes: int = 60,
+    description: str = "",
+    module: Module | None = None,
+    theme: str = "meeting",
+    is_registration_required: bool = True,
+    capacity: int | None = None,
+    co_hosts: Iterable[AbstractBaseUser] = (),
+) -> Session:
+    """Create a session with a fresh Session ID, drawing again on the (rare) collision."""
+    if module is not None and module.program_id != program.pk:
+        raise ValueError("the module belongs to another program")
+    session = Session(
+        program=program,
+        module=module,
+        title=title,
+        description=description,
+        starts_at=starts_at,
+        time_zone=time_zone,
+        duration_minutes=duration_minutes,
+        theme=theme,
+        is_registration_required=is_registration_required,
+        capacity=capacity,
+        created_by=created_by,
+    )
+    for attempt in range(CODE_ATTEMPTS):
+        session.code = codes.session_code_generate()
+        try:
+            with transaction.atomic():
+                session.save()
+        except IntegrityError:
+            session.pk = None
+            if (
+                attempt == CODE_ATTEMPTS - 1
+                or not Session.objects.filter(code=session.code).exists()
+            ):
+                raise
+            continue
+        break
+    session.co_hosts.set(list(co_hosts))
+    return session
+
+
+def _update_messages(
+    *, session: Session, registrations: Iterable[Registration], now: datetime
+) -> list[WantedMessage]:
+    return [
+        WantedMessage(
+            kind=UPDATE,
+            recipient_email=registration.email,
+            recipient_name=registration.name,
+            dedupe_key=f"session:{session.pk}:update:{session.sequence}:{registration.pk}",
+            due_at=now,
+            about=registration,
+            schedule_sequence=session.sequence,
+            expires_at=session.ends_at,
+        )
+        for registration in registrations
+    ]
+
+
+@transaction.atomic
+def session_update(
+    *,
+    session: Session,
+    now: datetime,
+    title: str,
+    description: str,
+    module: Module | None,
+    starts_at: datetime,
+    time_zone: str,
+    duration_minutes: int,
+    theme: str,
+    is_registration_required: bool,
+    capacity: int | None,
+    co_hosts: Iterable[AbstractBaseUser] | None = None,
+) -> bool:
+    """Save the session's details; True when its time or duration changed (a reschedule).
+
+    A reschedule raises `sequence` and plans an update (the invite with the new SEQUENCE) for
+    every registrant; updates planned for an earlier schedule that are still pending are
+    cancelled in the same reconcile.
+    """
+    locked = Session.objects.select_for_update().get(pk=session.pk)
+    if locked.is_cancelled:
+        raise ScheduleError("A cancelled session cannot be changed.")
+    if module is not None and module.program_id != locked.program_id:
+        raise ValueError("the module belongs to another program")
+    rescheduled = starts_at != locked.starts_at or duration_minutes != locked.duration_minutes
+    if rescheduled and locked.is_over(now=now):
+        raise ScheduleError("This session is over; schedule a new one instead.")
+    if rescheduled and locked.state == SessionState.LIVE:
+        raise ScheduleError("This session is live: it cannot be moved now.")
+    if capacity is not None and capacity < locked.registrations.count():
+        raise ScheduleError("More people are registered than that capacity allows.")
+    changes = {
+        "title": title,
+        "description": description,
+        "module": module,
+        "starts_at": starts_at,
+        "time_zone": time_zone,
+        "duration_minutes": duration_minutes,
+        "theme": theme,
+        "is_registration_required": is_registration_required,
+        "capacity": capacity,
+    }
+    for name, value in changes.items():
+        setattr(locked, name, value)
+    if rescheduled:
+        locked.sequence += 1
+    # Only these columns: the live-room work may have changed others since the form loaded.
+    locked.save(update_fields=[*changes, "sequence", "updated_at"])
+    if co_hosts is not None:
+        locked.co_hosts.set(list(co_hosts))
+    session.refresh_from_db()
+    if rescheduled:
+        outbox_reconcile(
+            topic=session_topic(locked),
+            wanted=_update_messages(
+                session=locked, registrations=locked.registrations.order_by("id"), now=now
+            ),
+            now=now,
+            kinds=[UPDATE],
+        )
+    return rescheduled
+
+
+@transaction.atomic
+def session_cancel(*, session: Session, now: datetime) -> Session:
+    """Cancel the session and tell every registrant (METHOD:CANCEL with a higher SEQUENCE).
+
+    Pending confirmations and updates are cancelled in the same reconcile.
+    """
+    locked = Session.objects.select_for_update().get(pk=session.pk)
+    if locked.is_cancelled:
+        return locked
+    if locked.is_over(now=now) or locked.state == SessionState.LIVE:
+        raise ScheduleError("Only a session that has not started yet can be cancelled.")
+    locked.state = SessionState.CANCELLED
+    locked.cancelled_at = now
+    locked.sequence += 1
+    locked.save(update_fields=["state", "cancelled_at", "sequence", "updated_at"])
+    session.refresh_from_db()
+    outbox_reconcile(
+        topic=session_topic(session),
+        wanted=[
+            WantedMessage(
+                kind=CANCELLATION,
+                recipient_email=registration.email,
+                recipient_name=registration.name,
+                dedupe_key=f"session:{session.pk}:cancellation:{registration.pk}",
+                due_at=now,
+                about=registration,
+                schedule_sequence=session.sequence,
+                expires_at=session.ends_at,
+            )
+            for registration in session.registrations.order_by("id")
+        ],
+        now=now,
+        kinds=list(SESSION_KINDS),
+    )
+    return session
+
+
+def _confirmation_enqueue(
+    *, session: Session, registration: Registration, now: datetime, dedupe_suffix: str
+) -> None:
+    outbox_enqueue(
+        topic=session_topic(session),
+        message=WantedMessage(
+            kind=CONFIRMATION,
+            recipient_email=registration.email,
+            recipient_name=registration.name,
+            dedupe_key=f"registration:{registration.pk}:confirmation:{dedupe_suffix}",
+            due_at=now,
+            about=registration,
+            schedule_sequence=session.sequence,
+            # No expires_at: the session may move later; the renderer skips it once it is over.
+        ),
+        now=now,
+    )
+
+
+@dataclass(frozen=True)
+class RegistrationOutcome:
+    registration: Registration
+    created: bool
+
+
+def _registration_add(
+    *,
+    session: Session,
+    email: str,
+    name: str,
+    now: datetime,
+    answers: Sequence[tuple[RegistrationQuestion, str]] = (),
+    source: str = RegistrationSource.SELF,
+    added_by: AbstractBaseUser | None = None,
+) -> RegistrationOutcome:
+    """Register one person on a session whose row the caller has locked."""
+    email = email.strip()
+    existing = session.registrations.filter(email__iexact=email).first()
+    if existing is not None:
+        return RegistrationOutcome(registration=existing, created=False)
+    if not session.is_open_for_registration(now=now):
+        if session.is_cancelled:
+            raise RegistrationClosed("This session was cancelled.")
+        raise RegistrationClosed("This session is over.")
+    if session.capacity is not None and session.registrations.count() >= session.capacity:
+        raise SessionFull("This session is full.")
+    registration = Registration.objects.create(
+        session=session, email=email, name=name.strip(), source=source, added_by=added_by
+    )
+    RegistrationAnswer.objects.bulk_create(
+        [
+            RegistrationAnswer(
+                registration=registration,
+                question=question,
+                question_label=question.label,
+                value=value,
+            )
+            for question, value in answers
+        ]
+    )
+    _confirmation_enqueue(
+        session=session, registration=registration, now=now, dedupe_suffix="first"
+    )
+    return RegistrationOutcome(registration=registration, created=True)
+
+
+@transaction.atomic
+def registration_create(
+    *,
+    session: Session,
+    email: str,
+    name: str,
+    now: datetime,
+    answers: Sequence[tuple[RegistrationQuestion, str]] = (),
+) -> RegistrationOutcome:
+    """Register someone from the public page.
+
+    The session row is locked (`SELECT … FOR UPDATE`) so that concurrent registrations count
+    the places one after another and capacity holds. An address already registered (in any
+    case) is not registered twice: its confirmation is sent again (at most once per
+    `RESEND_WINDOW_SECONDS`). Raises `SessionFull` or `RegistrationClosed`.
+    """
+    locked = Session.objects.select_for_update().select_related("program").get(pk=session.pk)
+    outcome = _registration_add(session=locked, email=email, name=name, now=now, answers=answers)
+    if not outcome.created:
+        if not locked.is_open_for_registration(now=now):
+            raise RegistrationClosed(
+                "This session was cancelled." if locked.is_cancelled else "This session is over."
+            )
+        window = int(now.timestamp() // RESEND_WINDOW_SECONDS)
+        _confirmation_enqueue(
+            session=locked,
+            registration=outcome.registration,
+            now=now,
+            dedupe_suffix=f"again:{window}",
+        )
+    return outcome
+
+
+@dataclass
+class ParticipantsAddResult:
+    added: list[str] = field(default_factory=list)
+    already: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    reason: str = ""
+
+
+@transaction.atomic
+def participants_add(
+    *,
+    session: Session,
+    people: Sequence[tuple[str, str]],
+    added_by: AbstractBaseUser,
+    now: datetime,
+) -> ParticipantsAddResult:
+    """A host adds people by e-mail address; each new one gets the same confirmation.
+
+    Addresses already registered are left alone (the dashboard can resend their link); once
+    the session is full, the rest are refused and named.
+    """
+    locked = Session.objects.select_for_update().select_related("program").get(pk=session.pk)
+    result = ParticipantsAddResult()
+    for email, name in people:
+        try:
+            outcome = _registration_add(
+                session=locked,
+                email=email,
+                name=name,
+                now=now,
+                source=RegistrationSource.HOST,
+                added_by=added_by,
+            )
+        except RegistrationRefused as refused:
+            result.refused.append(email)
+            result.reason = str(refused)
+            continue
+        (result.added if outcome.created else result.already).append(email)
+    return result
+
+
+@transaction.atomic
+def registration_resend_link(
+    *, registration: Registration, now: datetime, revoke: bool = False
+) -> Registration:
+    """Send the confirmation (with the personal link) again.
+
+    With `revoke`, the link's version is bumped first: the old link stops working and the
+    e-mail carries a new one.
+    """
+    session = Session.objects.select_for_update().get(pk=registration.session_id)
+    if not session.is_open_for_registration(now=now):
+        raise RegistrationClosed("This session is cancelled or over: there is no link to send.")
+    if revoke:
+        registration.token_version += 1
+        registration.save(update_fields=["token_version"])
+    _confirmation_enqueue(
+        session=session,
+        registration=registration,
+        now=now,
+        dedupe_suffix=f"resend:{registration.token_version}:{now.timestamp():.6f}",
+    )
+    return registration
+
+
+@transaction.atomic
+def question_create(
+    *, session: Session, label: str, kind: str, choices: str = "", is_required: bool = False
+) -> RegistrationQuestion:
+    Session.objects.select_for_update().filter(pk=session.pk).first()
+    last = session.questions.aggregate(last=Max("position"))["last"]
+    return RegistrationQuestion.objects.create(
+        session=session,
+        label=label,
+        kind=kind,
+        choices=choices,
+        is_required=is_required,
+        position=0 if last is None else last + 1,
+    )
+
+
+@transaction.atomic
+def question_delete(*, question: RegistrationQuestion) -> None:
+    """Remove a question; answers already given keep the question text they answered."""
+    question.delete()
+
+
+@transaction.atomic
+def calendar_feed_for(*, user: AbstractBaseUser) -> CalendarFeed:
+    feed, _ = CalendarFeed.objects.get_or_create(user=user)
+    return feed
+
+
+@transaction.atomic
+def calendar_feed_reset(*, user: AbstractBaseUser, now: datetime) -> CalendarFeed:
+    """A new secret address for the host's feed; the old one stops working at once."""
+    feed, created = CalendarFeed.objects.select_for_update().get_or_create(user=user)
+    if not created:
+        feed.token_version += 1
+    feed.reset_at = now
+    feed.save(update_fields=["token_version", "reset_at"])
+    return feed

@@ -1,0 +1,296 @@
+"""Host pages for sessions. Every page fetches through a host-checked helper."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.views.decorators.http import require_POST
+
+from programs.selectors import get_hosted_program_or_404, programs_hosted_by
+from sessions_app import selectors, services
+from sessions_app.forms import ParticipantsAddForm, QuestionForm, SessionForm
+from sessions_app.ics import session_public_url
+from sessions_app.models import Registration, RegistrationAnswer, Session
+from sessions_app.tokens import feed_url
+
+REGISTRATIONS_PER_PAGE = 50
+SESSIONS_PER_PAGE = 25
+
+
+def _dashboard_url(session: Session, anchor: str = "") -> str:
+    url = reverse("sessions_app:dashboard", kwargs={"session_id": session.pk})
+    return f"{url}#{anchor}" if anchor else url
+
+
+@login_required
+def session_create(request: HttpRequest, program_id: int) -> HttpResponse:
+    program = get_hosted_program_or_404(user=request.user, program_id=program_id)
+    form = SessionForm(request.POST or None, program=program, now=timezone.now())
+    if request.method == "POST" and form.is_valid():
+        session = services.session_create(
+            program=program, created_by=request.user, **form.service_arguments()
+        )
+        messages.success(request, f"Session “{session.title}” scheduled.")
+        return redirect(_dashboard_url(session))
+    status = 400 if form.errors else 200
+    return render(
+        request,
+        "sessions_app/session_form.html",
+        {"form": form, "program": program, "session": None},
+        status=status,
+    )
+
+
+@login_required
+def session_edit(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = selectors.get_hosted_session_or_404(user=request.user, session_id=session_id)
+    if session.is_cancelled:
+        messages.info(request, "A cancelled session cannot be changed.")
+        return redirect(_dashboard_url(session))
+    now = timezone.now()
+    form = SessionForm(
+        request.POST or None,
+        program=session.program,
+        now=now,
+        session=session,
+        registration_count=selectors.session_registration_count(session=session),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            rescheduled = services.session_update(
+                session=session, now=now, **form.service_arguments()
+            )
+        except services.ScheduleError as error:
+            form.add_error(None, str(error))
+        else:
+            if rescheduled:
+                messages.success(
+                    request, "Session rescheduled: every registrant gets the updated invite."
+                )
+            else:
+                messages.success(request, "Session saved.")
+            return redirect(_dashboard_url(session))
+    return render(
+        request,
+        "sessions_app/session_form.html",
+        {"form": form, "program": session.program, "session": session},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def session_cancel(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = selectors.get_hosted_session_or_404(user=request.user, session_id=session_id)
+    error = ""
+    if request.method == "POST":
+        try:
+            services.session_cancel(session=session, now=timezone.now())
+        except services.ScheduleError as refused:
+            error = str(refused)
+        else:
+            messages.success(request, "Session cancelled: every registrant gets the cancellation.")
+            return redirect(_dashboard_url(session))
+    return render(
+        request,
+        "sessions_app/session_cancel.html",
+        {
+            "session": session,
+            "error": error,
+            "registration_count": selectors.session_registration_count(session=session),
+        },
+        status=400 if error else 200,
+    )
+
+
+@login_required
+def my_sessions(request: HttpRequest) -> HttpResponse:
+    tab = request.GET.get("tab", "upcoming")
+    if tab not in selectors.MY_SESSIONS_TABS:
+        tab = "upcoming"
+    sessions = selectors.my_sessions(user=request.user, tab=tab, now=timezone.now())
+    page = Paginator(sessions, SESSIONS_PER_PAGE).get_page(request.GET.get("page"))
+    feed = services.calendar_feed_for(user=request.user)
+    return render(
+        request,
+        "sessions_app/my_sessions.html",
+        {
+            "tab": tab,
+            "tabs": [(name, name.capitalize()) for name in selectors.MY_SESSIONS_TABS],
+            "page": page,
+            "programs": list(programs_hosted_by(user=request.user).order_by("name", "id")),
+            "feed_url": feed_url(feed),
+        },
+    )
+
+
+@login_required
+@require_POST
+def calendar_feed_reset(request: HttpRequest) -> HttpResponse:
+    services.calendar_feed_reset(user=request.user, now=timezone.now())
+    messages.success(request, "Your calendar feed has a new address; the old one no longer works.")
+    return redirect(f"{reverse('sessions_app:my_sessions')}#calendar-feed")
+
+
+def _render_dashboard(
+    request: HttpRequest,
+    *,
+    session: Session,
+    participants_form: ParticipantsAddForm | None = None,
+    question_form: QuestionForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    search = request.GET.get("q", "")[:200]
+    registrations = selectors.session_registrations(session=session, search=search)
+    page = Paginator(registrations, REGISTRATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    context = {
+        "session": session,
+        "program": session.program,
+        "co_hosts": list(session.co_hosts.order_by("email")),
+        "registration_count": selectors.session_registration_count(session=session),
+        "page": page,
+        "search": search,
+        "questions": selectors.session_questions(session=session),
+        "participants_form": participants_form or ParticipantsAddForm(),
+        "question_form": question_form or QuestionForm(),
+        "direct_link": session_public_url(session),
+        "is_open": session.is_open_for_registration(now=now),
+        "is_over": session.is_over(now=now),
+    }
+    return render(request, "sessions_app/session_dashboard.html", context, status=status)
+
+
+@login_required
+def session_dashboard(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = selectors.get_hosted_session_or_404(user=request.user, session_id=session_id)
+    return _render_dashboard(request, session=session)
+
+
+@login_required
+@require_POST
+def participants_add(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = selectors.get_hosted_session_or_404(user=request.user, session_id=session_id)
+    form = ParticipantsAddForm(request.POST)
+    if not form.is_valid():
+        return _render_dashboard(request, session=session, participants_form=form, status=400)
+    result = services.participants_add(
+        session=session,
+        people=form.cleaned_data["people"],
+        added_by=request.user,
+        now=timezone.now(),
+    )
+    if result.added:
+        messages.success(
+            request,
+            f"Added {len(result.added)} {'person' if len(result.added) == 1 else 'people'}; "
+            "each gets the confirmation with their personal link.",
+        )
+    if result.already:
+        messages.info(
+            request,
+            f"Already registered (use “Resend link” to send theirs again): "
+            f"{', '.join(result.already)}.",
+        )
+    if result.refused:
+        messages.error(request, f"Not added ({result.reason}): {', '.join(result.refused)}.")
+    return redirect(_dashboard_url(session, "registrations"))
+
+
+@login_required
+@require_POST
+def registration_resend(
+    request: HttpRequest, session_id: int, registration_id: int
+) -> HttpResponse:
+    session = selectors.get_hosted_session_or_404(user=request.user, session_id=session_id)
+    registration = Registration.objects.filter(session=session, pk=registration_id).first()
+    if registration is None:
+        raise Http404("No such registration.")
+    revoke = request.POST.get("revoke") == "1"
+    try:
+        services.registration_resend_link(
+            registration=registration, now=timezone.now(), revoke=revoke
+        )
+    except services.RegistrationRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        text = "A new link was sent to" if revoke else "The link was sent again to"
+        extra = "; the old link no longer works" if revoke else ""
+        messages.success(request, f"{text} {registration.email}{extra}.")
+    return redirect(_dashboard_url(session, "registrations"))
+
+
+@login_required
+@require_POST
+def question_add(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = selectors.get_hosted_session_or_404(user=request.user, session_id=session_id)
+    form = QuestionForm(request.POST)
+    if not form.is_valid():
+        return _render_dashboard(request, session=session, question_form=form, status=400)
+    services.question_create(session=session, **form.cleaned_data)
+    messages.success(request, "Question added to the registration page.")
+    return redirect(_dashboard_url(session, "questions"))
+
+
+@login_required
+@require_POST
+def question_delete(request: HttpRequest, session_id: int, question_id: int) -> HttpResponse:
+    session = selectors.get_hosted_session_or_404(user=request.user, session_id=session_id)
+    question = session.questions.filter(pk=question_id).first()
+    if question is None:
+        raise Http404("No such question.")
+    services.question_delete(question=question)
+    messages.success(request, f"Question “{question.label}” removed; answers given keep it.")
+    return redirect(_dashboard_url(session, "questions"))
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_cell(value: str) -> str:
+    # A cell that starts like a formula would run in a spreadsheet: make it plain text.
+    if value and value[0] in "=+-@\t\r":
+        return f"'{value}"
+    return value
+
+
+def _csv_rows(session: Session) -> Iterator[list[str]]:
+    labels = selectors.session_answer_labels(session=session)
+    yield ["Name", "E-mail", f"Registered at ({session.time_zone})", "How", *labels]
+    registrations = session.registrations.order_by("created_at", "id").prefetch_related(
+        Prefetch("answers", queryset=RegistrationAnswer.objects.order_by("id"))
+    )
+    for registration in registrations.iterator(chunk_size=500):
+        by_label = {answer.question_label: answer.value for answer in registration.answers.all()}
+        registered_at = registration.created_at.astimezone(session.zone)
+        yield [
+            _csv_cell(registration.name),
+            _csv_cell(registration.email),
+            date_format(registered_at, "Y-m-d H:i"),
+            registration.get_source_display(),
+            *(_csv_cell(by_label.get(label, "")) for label in labels),
+        ]
+
+
+@login_required
+def registrations_csv(request: HttpRequest, session_id: int) -> StreamingHttpResponse:
+    session = selectors.get_hosted_session_or_404(user=request.user, session_id=session_id)
+    writer = csv.writer(_Echo())
+    response = StreamingHttpResponse(
+        (writer.writerow(row) for row in _csv_rows(session)), content_type="text/csv"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="registrations-{session.display_code}.csv"'
+    )
+    return response

@@ -1,0 +1,106 @@
+"""List pages issue the same number of queries with few and with many rows."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from sessions_app.models import Registration, Session
+from tests.factories import (
+    RegistrationQuestionFactory,
+    SessionFactory,
+    hosted_program,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _count(client: Client, url: str, **params: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, params)
+    assert response.status_code == 200, response.status_code
+    return len(queries)
+
+
+def _with_registrations(program, count: int) -> Session:
+    session = SessionFactory(program=program, capacity=1000)
+    RegistrationQuestionFactory.create_batch(2, session=session)
+    Registration.objects.bulk_create(
+        Registration(session=session, email=f"p{index}@example.org", name=f"Person {index}")
+        for index in range(count)
+    )
+    return session
+
+
+def test_session_dashboard_queries_do_not_grow_with_registrations(
+    host, host_client: Client
+) -> None:
+    program = hosted_program(user=host)
+    small, large = _with_registrations(program, 5), _with_registrations(program, 500)
+
+    def url(session: Session) -> str:
+        return reverse("sessions_app:dashboard", kwargs={"session_id": session.pk})
+
+    assert _count(host_client, url(small)) == _count(host_client, url(large))
+    assert _count(host_client, url(small), q="person") == _count(
+        host_client, url(large), q="person"
+    )
+
+
+def test_registration_page_queries_do_not_grow_with_registrations(host, client: Client) -> None:
+    program = hosted_program(user=host)
+    small, large = _with_registrations(program, 5), _with_registrations(program, 500)
+
+    def url(session: Session) -> str:
+        return reverse("sessions_app:register", kwargs={"code": session.code})
+
+    assert _count(client, url(small)) == _count(client, url(large))
+
+
+def test_my_sessions_queries_do_not_grow_with_sessions(host, client: Client) -> None:
+    few, many = hosted_program(user=None), hosted_program(user=None)
+    few_host, many_host = few.hosts.get(), many.hosts.get()
+    soon = timezone.now() + timedelta(days=1)
+
+    def add_sessions(program, count: int) -> None:
+        for index in range(count):
+            Session.objects.create(
+                program=program,
+                title=f"S{index}",
+                starts_at=soon + timedelta(hours=index),
+                time_zone="Europe/Berlin",
+                code=f"{program.pk:02d}{index:06d}"[-8:],
+            )
+
+    add_sessions(few, 5)
+    add_sessions(many, 500)
+
+    def count_for(user) -> int:
+        client.force_login(user)
+        counts = {
+            tab: _count(client, reverse("sessions_app:my_sessions"), tab=tab)
+            for tab in ("upcoming", "completed")
+        }
+        client.logout()
+        return counts
+
+    assert count_for(few_host) == count_for(many_host)
+
+
+def test_program_overview_queries_do_not_grow_with_sessions(host, host_client: Client) -> None:
+    small, large = hosted_program(user=host), hosted_program(user=host)
+    soon = timezone.now() + timedelta(days=1)
+    for program, count in ((small, 2), (large, 60)):
+        for index in range(count):
+            SessionFactory(program=program, starts_at=soon + timedelta(hours=index))
+
+    def url(program) -> str:
+        return reverse("programs:overview", kwargs={"program_id": program.pk})
+
+    assert _count(host_client, url(small)) == _count(host_client, url(large))
