@@ -14,7 +14,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from commitments import selectors, services
-from commitments.branding import brand_context, brand_program_for_request
 from commitments.forms import (
     CheckInForm,
     CommitmentForm,
@@ -25,6 +24,7 @@ from commitments.forms import (
 from commitments.guard import start_blocked_seconds, start_record_miss
 from commitments.models import Commitment
 from commitments.progress import commitment_progress, local_today
+from programs.branding import brand_context, brand_program_for_request
 from sessions_app.codes import session_code_display
 from sessions_app.models import Session
 

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.utils import timezone
@@ -10,6 +14,7 @@ from programs.services import password_reset_request
 from programs.timezones import time_zone_choices
 
 User = get_user_model()
+HOST_NAME = re.compile(r"(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 
 
 class ProgramForm(forms.ModelForm):
@@ -92,3 +97,59 @@ class SignUpForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password", error)
         return cleaned
+
+
+def _relative_luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[index : index + 2], 16) / 255 for index in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast_with_white(hex_colour: str) -> float:
+    return 1.05 / (_relative_luminance(hex_colour) + 0.05)
+
+
+class ProgramBrandForm(forms.ModelForm):
+    """Private label: the brand participants see, and the program's own start host name."""
+
+    MAX_LOGO_BYTES = 512 * 1024
+
+    class Meta:
+        model = Program
+        fields = ["brand_name", "brand_colour", "brand_logo", "start_host_name"]
+        labels = {
+            "brand_colour": "Brand colour",
+            "brand_logo": "Logo",
+            "start_host_name": "Start host name",
+        }
+        help_texts = {
+            "brand_name": "Shown instead of “Convene” on the start, session and commitment pages.",
+            "brand_colour": "A colour like #1d4ed8. It is used for buttons with white text, so it must be dark enough to read.",
+            "brand_logo": "PNG or JPEG, at most 512 KB; shown 32 pixels high.",
+        }
+        widgets = {"brand_colour": forms.TextInput(attrs={"placeholder": "#1d4ed8", "size": 8})}
+
+    def clean_brand_colour(self) -> str:
+        colour = self.cleaned_data["brand_colour"].strip().lower()
+        if colour and len(colour) == 7 and contrast_with_white(colour) < 4.5:
+            raise forms.ValidationError(
+                f"White text on {colour} has a contrast of {contrast_with_white(colour):.1f}:1; "
+                "choose a darker colour (at least 4.5:1)."
+            )
+        return colour
+
+    def clean_brand_logo(self) -> object:
+        logo = self.cleaned_data.get("brand_logo")
+        if logo and getattr(logo, "size", 0) > self.MAX_LOGO_BYTES:
+            raise forms.ValidationError("The logo is larger than 512 KB.")
+        return logo
+
+    def clean_start_host_name(self) -> str:
+        name = self.cleaned_data["start_host_name"].strip().lower().rstrip(".")
+        if name and not HOST_NAME.fullmatch(name):
+            raise forms.ValidationError(
+                "Enter a host name like start.example.org (no https://, no path)."
+            )
+        if name and name == urlsplit(settings.PUBLIC_BASE_URL).hostname:
+            raise forms.ValidationError("That is Convene's own host name; use one of your own.")
+        return name

@@ -46,6 +46,7 @@ class Program(models.Model):
                 fields=["start_host_name"],
                 condition=~models.Q(start_host_name=""),
                 name="unique_program_start_host_name",
+                violation_error_message="Another program already uses this start host name.",
             )
         ]
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from programs import views
+from programs import brand_views, views
 
 app_name = "programs"
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("programs/new/", views.program_create, name="create"),
     path("programs/<int:program_id>/", views.program_overview, name="overview"),
     path("programs/<int:program_id>/edit/", views.program_edit, name="edit"),
+    path("programs/<int:program_id>/brand/", brand_views.program_brand, name="brand"),
     path("programs/<int:program_id>/modules/new/", views.module_create, name="module_create"),
     path(
         "programs/<int:program_id>/modules/<int:module_id>/edit/",

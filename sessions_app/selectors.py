@@ -90,8 +90,20 @@ def program_upcoming_sessions(*, program: Program, now: datetime, limit: int) ->
         program.sessions.filter(
             state__in=[SessionState.SCHEDULED, SessionState.LIVE], ends_at__gt=now
         )
+        .select_related("program", "module")
         .annotate(registration_count=Count("registrations"))
         .order_by("starts_at", "id")[:limit]
+    )
+
+
+def program_past_sessions(*, program: Program, now: datetime, limit: int) -> list[Session]:
+    """Sessions that ran (people who missed them still join later): most recent first."""
+    return list(
+        program.sessions.exclude(state=SessionState.CANCELLED)
+        .filter(Q(ends_at__lte=now) | Q(state__in=[SessionState.ENDED, SessionState.COMPLETED]))
+        .select_related("program", "module")
+        .annotate(registration_count=Count("registrations"))
+        .order_by("-starts_at", "-id")[:limit]
     )
 
 

@@ -35,6 +35,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='program',
-            constraint=models.UniqueConstraint(condition=models.Q(('start_host_name', ''), _negated=True), fields=('start_host_name',), name='unique_program_start_host_name'),
+            constraint=models.UniqueConstraint(condition=models.Q(('start_host_name', ''), _negated=True), fields=('start_host_name',), name='unique_program_start_host_name', violation_error_message='Another program already uses this start host name.'),
         ),
     ]

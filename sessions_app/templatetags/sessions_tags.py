@@ -11,23 +11,24 @@ from django.utils.dateformat import format as date_format
 from programs.models import Program
 from sessions_app import formatting
 from sessions_app.models import Session
-from sessions_app.selectors import program_upcoming_sessions
+from sessions_app.selectors import program_past_sessions, program_upcoming_sessions
 
 register = template.Library()
 
-PANEL_SESSIONS = 6
+PANEL_SESSIONS = 50
 
 
 @register.inclusion_tag("sessions_app/includes/program_sessions_panel.html", takes_context=True)
 def program_sessions_panel(context: template.Context, program: Program) -> dict[str, object]:
-    """The sessions section of the Program Overview: upcoming sessions as tiles."""
-    sessions = program_upcoming_sessions(
-        program=program, now=timezone.now(), limit=PANEL_SESSIONS + 1
-    )
+    """The sessions section of the Program Overview: upcoming and past sessions as tiles."""
+    now = timezone.now()
+    upcoming = program_upcoming_sessions(program=program, now=now, limit=PANEL_SESSIONS + 1)
+    past = program_past_sessions(program=program, now=now, limit=PANEL_SESSIONS + 1)
     return {
         "program": program,
-        "sessions": sessions[:PANEL_SESSIONS],
-        "has_more": len(sessions) > PANEL_SESSIONS,
+        "sessions": upcoming[:PANEL_SESSIONS],
+        "past_sessions": past[:PANEL_SESSIONS],
+        "has_more": len(upcoming) > PANEL_SESSIONS or len(past) > PANEL_SESSIONS,
         "request": context.get("request"),
     }
 

@@ -581,7 +581,7 @@ def test_registration_questions_are_added_and_removed_on_the_dashboard(
     assert list(session.questions.values_list("label", flat=True)) == ["Anything else?"]
 
 
-def test_program_overview_shows_upcoming_session_tiles(host, host_client: Client) -> None:
+def test_program_overview_shows_upcoming_then_past_session_tiles(host, host_client: Client) -> None:
     program = hosted_program(user=host)
     session = SessionFactory(
         program=program, title="Kick-off", starts_at=STARTS_AT, time_zone="Asia/Tokyo"
@@ -592,7 +592,11 @@ def test_program_overview_shows_upcoming_session_tiles(host, host_client: Client
     assert "Thu 26 Nov 2026, 02:30 Asia/Tokyo" in page.text
     assert session.display_code in page.text
     assert reverse("sessions_app:dashboard", kwargs={"session_id": session.pk}) in page.text
-    assert "Long gone" not in page.text
+    assert (
+        page.text.index("Kick-off")
+        < page.text.index("<h3>Past</h3>")
+        < page.text.index("Long gone")
+    )
     assert reverse("sessions_app:session_create", kwargs={"program_id": program.pk}) in page.text
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from sessions_app.models import Registration, Session
 from tests.factories import (
+    ModuleFactory,
     RegistrationQuestionFactory,
     SessionFactory,
     hosted_program,
@@ -104,3 +105,40 @@ def test_program_overview_queries_do_not_grow_with_sessions(host, host_client: C
         return reverse("programs:overview", kwargs={"program_id": program.pk})
 
     assert _count(host_client, url(small)) == _count(host_client, url(large))
+
+
+def test_program_overview_with_50_sessions_and_their_materials_issues_flat_queries(
+    host, host_client: Client
+) -> None:
+    """Upcoming and past tiles, each with its share panel (module activated), cost no query each."""
+    small, large = hosted_program(user=host), hosted_program(user=host)
+    now = timezone.now()
+    for program, count in ((small, 3), (large, 50)):
+        module = ModuleFactory(program=program, is_activated=True)
+        for index in range(count):
+            offset = timedelta(days=index + 1) * (1 if index % 2 else -1)
+            SessionFactory(program=program, module=module, starts_at=now + offset)
+
+    def url(program) -> str:
+        return reverse("programs:overview", kwargs={"program_id": program.pk})
+
+    assert _count(host_client, url(small)) == _count(host_client, url(large))
+    page = host_client.get(url(large)).text
+    assert page.count("Session Materials") == 50
+    assert page.count("Commitment Creation Instructions") == 50
+    for session in Session.objects.filter(program=large):
+        assert session.display_code in page
+        assert f"/start/{session.code}/" in page
+
+
+def test_session_dashboard_offers_the_session_materials(host, host_client: Client) -> None:
+    program = hosted_program(user=host)
+    session = SessionFactory(
+        program=program, module=ModuleFactory(program=program, is_activated=True)
+    )
+    page = host_client.get(
+        reverse("sessions_app:dashboard", kwargs={"session_id": session.pk})
+    ).text
+    assert "Session Materials" in page
+    assert "Generate QR code" in page
+    assert f"/sessions/{session.pk}/start-qr.png" in page

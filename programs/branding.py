@@ -6,12 +6,15 @@ here (see docs/ARCHITECTURE.md).
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.http import HttpRequest
 from django.http.request import split_domain_port
 
 from programs.models import Program
 
-_ATTRIBUTE = "_commitments_brand_program"
+_ATTRIBUTE = "_convene_brand_program"
 
 
 def brand_program_for_request(request: HttpRequest) -> Program | None:
@@ -19,7 +22,7 @@ def brand_program_for_request(request: HttpRequest) -> Program | None:
     if not hasattr(request, _ATTRIBUTE):
         domain, _port = split_domain_port(request.get_host())
         program = None
-        if domain:
+        if domain and domain != urlsplit(settings.PUBLIC_BASE_URL).hostname:
             program = Program.objects.filter(start_host_name__iexact=domain).first()
         setattr(request, _ATTRIBUTE, program)
     return getattr(request, _ATTRIBUTE)
@@ -36,3 +39,8 @@ def brand_context(request: HttpRequest) -> dict[str, object]:
             "logo_url": program.brand_logo.url if program.brand_logo else "",
         }
     }
+
+
+def brand(request: HttpRequest) -> dict[str, object]:
+    """Context processor: every page on a program's own host name carries its brand."""
+    return brand_context(request)
