@@ -68,6 +68,15 @@ class SessionForm(forms.Form):
         max_value=100_000,
         help_text="Leave empty for no limit.",
     )
+    remind_day_before = forms.BooleanField(
+        required=False, initial=True, label="Remind a day before (same local time)"
+    )
+    remind_hour_before = forms.BooleanField(
+        required=False, initial=True, label="Remind an hour before"
+    )
+    remind_half_hour_before = forms.BooleanField(
+        required=False, initial=True, label="Remind 30 minutes before"
+    )
     co_host_emails = forms.CharField(
         required=False,
         max_length=2000,
@@ -97,6 +106,9 @@ class SessionForm(forms.Form):
                 "theme": session.theme,
                 "is_registration_required": session.is_registration_required,
                 "capacity": session.capacity,
+                "remind_day_before": session.remind_day_before,
+                "remind_hour_before": session.remind_hour_before,
+                "remind_half_hour_before": session.remind_half_hour_before,
                 "co_host_emails": ", ".join(user.email for user in session.co_hosts.all()),
             }
         elif "initial" not in kwargs:
@@ -166,6 +178,9 @@ class SessionForm(forms.Form):
             "theme": data["theme"],
             "is_registration_required": data["is_registration_required"],
             "capacity": data["capacity"],
+            "remind_day_before": data["remind_day_before"],
+            "remind_hour_before": data["remind_hour_before"],
+            "remind_half_hour_before": data["remind_half_hour_before"],
             "co_hosts": data["co_host_emails"],
         }
 

@@ -50,6 +50,10 @@ class Session(models.Model):
         max_length=16, choices=SessionTheme.choices, default=SessionTheme.MEETING
     )
     is_registration_required = models.BooleanField(default=True)
+    # Which reminders registrants get (hosts get the day and hour ones when those are on).
+    remind_day_before = models.BooleanField("A day before", default=True)
+    remind_hour_before = models.BooleanField("An hour before", default=True)
+    remind_half_hour_before = models.BooleanField("30 minutes before", default=True)
     capacity = models.PositiveIntegerField(null=True, blank=True, validators=[MinValueValidator(1)])
     co_hosts = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="co_hosted_sessions"

@@ -73,6 +73,9 @@ def session_create(
     theme: str = "meeting",
     is_registration_required: bool = True,
     capacity: int | None = None,
+    remind_day_before: bool = True,
+    remind_hour_before: bool = True,
+    remind_half_hour_before: bool = True,
     co_hosts: Iterable[AbstractBaseUser] = (),
 ) -> Session:
     """Create a session with a fresh Session ID, drawing again on the (rare) collision."""
@@ -89,6 +92,9 @@ def session_create(
         theme=theme,
         is_registration_required=is_registration_required,
         capacity=capacity,
+        remind_day_before=remind_day_before,
+        remind_hour_before=remind_hour_before,
+        remind_half_hour_before=remind_half_hour_before,
         created_by=created_by,
     )
     for attempt in range(CODE_ATTEMPTS):
@@ -141,6 +147,9 @@ def session_update(
     theme: str,
     is_registration_required: bool,
     capacity: int | None,
+    remind_day_before: bool = True,
+    remind_hour_before: bool = True,
+    remind_half_hour_before: bool = True,
     co_hosts: Iterable[AbstractBaseUser] | None = None,
 ) -> bool:
     """Save the session's details; True when its time or duration changed (a reschedule).
@@ -171,6 +180,9 @@ def session_update(
         "theme": theme,
         "is_registration_required": is_registration_required,
         "capacity": capacity,
+        "remind_day_before": remind_day_before,
+        "remind_hour_before": remind_hour_before,
+        "remind_half_hour_before": remind_half_hour_before,
     }
     for name, value in changes.items():
         setattr(locked, name, value)
