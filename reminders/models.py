@@ -86,6 +86,7 @@ class Message(models.Model):
                 condition=models.Q(status="sending"),
             ),
             models.Index(fields=["topic", "status"], name="outbox_topic_status"),
+            models.Index(fields=["content_type", "object_id"], name="outbox_about"),
         ]
 
     def __str__(self) -> str:
