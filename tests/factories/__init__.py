@@ -3,3 +3,4 @@
 from __future__ import annotations
 
 from tests.factories.core import *  # noqa: F403
+from tests.factories.matching import *  # noqa: F403
