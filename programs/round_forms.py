@@ -79,7 +79,11 @@ class RoundScheduleForm(forms.Form):
     match_at = _local_input("Match moment", help_text="When the groups are made and introduced.")
     time_zone = forms.ChoiceField(choices=time_zone_choices, label="Time zone")
     recurrence_weeks = forms.TypedChoiceField(
-        label="Repeat", choices=Recurrence.choices, coerce=int, initial=Recurrence.ONCE
+        label="Repeat",
+        choices=Recurrence.choices,
+        coerce=int,
+        initial=Recurrence.ONCE,
+        help_text="Repeats keep the same weekday and local time, across daylight-saving changes.",
     )
 
     def __init__(

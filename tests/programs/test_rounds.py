@@ -427,3 +427,24 @@ def test_two_workers_racing_to_match_a_round_match_it_once(requires_postgres: No
     assert len(mail.outbox) == 10
     assert len({email.to[0] for email in mail.outbox}) == 10
     assert all(re.search(r"meet ", email.subject) for email in mail.outbox)
+
+
+def test_beat_runs_the_advance_task_which_matches_due_rounds(settings) -> None:
+    from programs.tasks import advance_rounds
+
+    entry = settings.CELERY_BEAT_SCHEDULE["rounds-advance"]
+    assert entry["task"] == "programs.tasks.advance_rounds"
+    assert entry["schedule"].total_seconds() == settings.ROUNDS_ADVANCE_INTERVAL_SECONDS
+    program, _ = _program(2, is_opt_in_enabled=False)
+    round_ = round_schedule(
+        program=program,
+        opt_in_at=None,
+        match_at=START + timedelta(minutes=5),
+        time_zone="UTC",
+        now=START,
+    )
+    with time_machine.travel(START + timedelta(minutes=5), tick=False):
+        assert advance_rounds() == 1
+        assert advance_rounds() == 0
+    round_.refresh_from_db()
+    assert round_.state == RoundState.MATCHED
