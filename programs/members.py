@@ -17,6 +17,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from programs.models import Member, MemberStatus, Program
+from programs.rounds import program_open_rounds_replan
 from programs.timezones import is_valid_time_zone
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
@@ -41,14 +42,21 @@ class MemberError(ValueError):
 
 @transaction.atomic
 def member_create(
-    *, program: Program, name: str, email: str, time_zone: str = "", category: str = ""
+    *,
+    program: Program,
+    name: str,
+    email: str,
+    time_zone: str = "",
+    category: str = "",
+    now: datetime,
 ) -> Member:
+    """Add a member; if a round is open for opt-in, they are asked too."""
     email = email.strip()
     if Member.objects.filter(program=program, email__iexact=email).exists():
         raise MemberError(f"{email} is on the roster already.")
     try:
         with transaction.atomic():
-            return Member.objects.create(
+            member = Member.objects.create(
                 program=program,
                 name=name.strip(),
                 email=email,
@@ -57,6 +65,8 @@ def member_create(
             )
     except IntegrityError:
         raise MemberError(f"{email} is on the roster already.") from None
+    program_open_rounds_replan(program_id=program.pk, now=now)
+    return member
 
 
 @transaction.atomic
@@ -68,6 +78,7 @@ def member_set_status(*, member: Member, status: str, now: datetime) -> Member:
         member.status = status
         member.status_changed_at = now
         member.save(update_fields=["status", "status_changed_at", "updated_at"])
+        program_open_rounds_replan(program_id=member.program_id, now=now)
     return member
 
 
@@ -194,7 +205,7 @@ class ImportResult:
 
 
 @transaction.atomic
-def member_import(*, program: Program, upload: ParsedUpload) -> ImportResult:
+def member_import(*, program: Program, upload: ParsedUpload, now: datetime) -> ImportResult:
     """Save a previewed upload: all of it or nothing. Known addresses are updated, not added.
 
     A member's status is left alone: someone who left stays left when an old roster comes back.
@@ -226,4 +237,6 @@ def member_import(*, program: Program, upload: ParsedUpload) -> ImportResult:
             to_update.append(member)
     Member.objects.bulk_create(to_create, batch_size=1000)
     Member.objects.bulk_update(to_update, ["name", "time_zone", "category"], batch_size=1000)
+    if to_create:
+        program_open_rounds_replan(program_id=program.pk, now=now)
     return ImportResult(created=len(to_create), updated=len(to_update))

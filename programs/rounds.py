@@ -147,6 +147,17 @@ def _plan_opt_in_messages(*, round_: Round, now: datetime) -> None:
     outbox_reconcile(topic=round_.topic, wanted=wanted, now=now, kinds=[OPT_IN_KIND])
 
 
+@transaction.atomic
+def program_open_rounds_replan(*, program_id: int, now: datetime) -> None:
+    """After a roster change, make the open rounds' opt-in messages match the active members:
+    someone added (or back from a pause) is asked too; unsent ones to someone who paused,
+    left or was deactivated are cancelled."""
+    for round_ in Round.objects.select_for_update().filter(
+        program_id=program_id, state=RoundState.OPEN
+    ):
+        _plan_opt_in_messages(round_=round_, now=now)
+
+
 def _open(*, round_: Round, now: datetime) -> None:
     round_.state = RoundState.OPEN
     round_.opened_at = now

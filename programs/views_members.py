@@ -28,7 +28,7 @@ def member_list(request: HttpRequest, program_id: int) -> HttpResponse:
     form = MemberForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            member = members.member_create(program=program, **form.cleaned_data)
+            member = members.member_create(program=program, now=timezone.now(), **form.cleaned_data)
         except members.MemberError as error:
             form.add_error("email", str(error))
         else:
@@ -102,7 +102,7 @@ def member_upload_confirm(request: HttpRequest, program_id: int) -> HttpResponse
         return redirect("programs:member_upload", program_id=program.pk)
     upload = members.ParsedUpload.from_session(stored["rows"])
     try:
-        result = members.member_import(program=program, upload=upload)
+        result = members.member_import(program=program, upload=upload, now=timezone.now())
     except members.MemberError as error:
         messages.error(request, str(error))
         return redirect("programs:member_upload", program_id=program.pk)

@@ -448,3 +448,31 @@ def test_beat_runs_the_advance_task_which_matches_due_rounds(settings) -> None:
         assert advance_rounds() == 0
     round_.refresh_from_db()
     assert round_.state == RoundState.MATCHED
+
+
+def test_a_member_added_while_a_round_is_open_is_asked_too() -> None:
+    from programs.members import member_create, member_set_status
+
+    program, people = _program(2)
+    round_schedule(
+        program=program,
+        opt_in_at=START,
+        match_at=START + timedelta(days=2),
+        time_zone="UTC",
+        now=START,
+    )
+    _tick(START)
+    assert len(mail.outbox) == 2
+    late = member_create(
+        program=program, name="Late Comer", email="late@example.org", now=START + timedelta(hours=1)
+    )
+    paused_before_sending = member_create(
+        program=program,
+        name="Quick Pause",
+        email="quick@example.org",
+        now=START + timedelta(hours=1),
+    )
+    member_set_status(member=paused_before_sending, status="paused", now=START + timedelta(hours=1))
+    _tick(START + timedelta(hours=1))
+    assert [email.to[0] for email in mail.outbox[2:]] == [f"Late Comer <{late.email}>"]
+    assert len(people) == 2
