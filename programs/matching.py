@@ -34,6 +34,7 @@ from collections.abc import Collection, Iterable, Iterator
 EXACT_LIMIT = 12
 TRIANGLE_TRIALS = 2024
 LOCAL_SEARCH_ROUNDS = 200
+STALE_ROUNDS = 20  # local search stops after this many rounds without a better grouping
 
 
 def group_members(
@@ -337,10 +338,19 @@ def _trios_local_search(*, n: int, met: list[set[int]], rng: random.Random) -> l
     def group_cost(group: list[int]) -> int:
         return sum(_conflicts(member, group, met) for member in group) // 2
 
+    best_cost, best = sum(group_cost(group) for group in groups), [list(g) for g in groups]
+    stale = 0
     for _ in range(LOCAL_SEARCH_ROUNDS):
         troubled = [number for number, group in enumerate(groups) if group_cost(group)]
         if not troubled:
-            break
+            return groups
+        cost = sum(group_cost(groups[number]) for number in troubled)
+        if cost < best_cost:
+            best_cost, best, stale = cost, [list(g) for g in groups], 0
+        else:
+            stale += 1
+            if stale > STALE_ROUNDS:
+                break
         improved = False
         for number in troubled:
             group = groups[number]
@@ -370,4 +380,5 @@ def _trios_local_search(*, n: int, met: list[set[int]], rng: random.Random) -> l
                 group, other_group = groups[number], groups[other_number]
                 i, j = rng.randrange(len(group)), rng.randrange(len(other_group))
                 group[i], other_group[j] = other_group[j], group[i]
-    return groups
+    final_cost = sum(group_cost(group) for group in groups)
+    return groups if final_cost <= best_cost else best
