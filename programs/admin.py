@@ -1,8 +1,19 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
-from programs.models import HostInvitation, Module, Program, ProgramHost
+from programs.models import (
+    HostInvitation,
+    Match,
+    Member,
+    Module,
+    OptIn,
+    Program,
+    ProgramHost,
+    Round,
+)
 
 
 class ProgramHostInline(admin.TabularInline):
@@ -19,8 +30,8 @@ class ModuleInline(admin.TabularInline):
 
 @admin.register(Program)
 class ProgramAdmin(admin.ModelAdmin):
-    list_display = ("name", "time_zone", "created_at")
-    list_filter = ("time_zone", "created_at")
+    list_display = ("name", "time_zone", "group_size", "is_opt_in_enabled", "created_at")
+    list_filter = ("time_zone", "group_size", "is_opt_in_enabled", "created_at")
     search_fields = ("name", "description", "host_roles__user__email")
     inlines = [ProgramHostInline, ModuleInline]
 
@@ -50,3 +61,51 @@ class HostInvitationAdmin(admin.ModelAdmin):
     search_fields = ("email", "program__name")
     list_select_related = ("program", "invited_by")
     readonly_fields = ("token_version", "accepted_at", "accepted_by")
+
+
+@admin.register(Member)
+class MemberAdmin(admin.ModelAdmin):
+    list_display = ("name", "email", "program", "status", "category", "time_zone", "created_at")
+    list_filter = ("status", "program", "category")
+    search_fields = ("name", "email", "category", "program__name")
+    list_select_related = ("program",)
+    autocomplete_fields = ("program",)
+    readonly_fields = ("token_version", "status_changed_at")
+
+
+@admin.register(Round)
+class RoundAdmin(admin.ModelAdmin):
+    list_display = ("program", "state", "opt_in_at", "match_at", "time_zone", "recurrence_weeks")
+    list_filter = ("state", "recurrence_weeks", "program")
+    search_fields = ("program__name", "time_zone")
+    list_select_related = ("program",)
+    autocomplete_fields = ("program",)
+    date_hierarchy = "match_at"
+    raw_id_fields = ("previous_round", "created_by")
+    readonly_fields = ("seed", "sequence", "opened_at", "matched_at", "cancelled_at")
+
+
+@admin.register(OptIn)
+class OptInAdmin(admin.ModelAdmin):
+    list_display = ("member", "round", "answer", "answered_at", "first_answered_at")
+    list_filter = ("answer", "round__program")
+    search_fields = ("member__name", "member__email", "round__program__name")
+    list_select_related = ("member", "round__program")
+    raw_id_fields = ("member", "round")
+
+
+@admin.register(Match)
+class MatchAdmin(admin.ModelAdmin):
+    list_display = ("number", "round", "member_names", "created_at")
+    list_filter = ("round__program", "created_at")
+    search_fields = ("members__name", "members__email", "round__program__name")
+    list_select_related = ("round__program",)
+    raw_id_fields = ("round",)
+    filter_horizontal = ("members",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Match]:
+        return super().get_queryset(request).prefetch_related("members")
+
+    @admin.display(description="Members")
+    def member_names(self, match: Match) -> str:
+        return ", ".join(member.name for member in match.members.all())

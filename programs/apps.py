@@ -8,4 +8,4 @@ class ProgramsConfig(AppConfig):
     verbose_name = "Programs"
 
     def ready(self) -> None:
-        from programs import emails  # noqa: F401 - registers the message kinds
+        from programs import emails, round_emails  # noqa: F401 - registers the message kinds

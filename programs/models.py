@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models.functions import Lower
 
 
 def validate_time_zone(value: str) -> None:
@@ -35,6 +36,21 @@ class Program(models.Model):
         max_length=253,
         blank=True,
         help_text="A host name of your own for the start link, e.g. start.example.org.",
+    )
+    # Matching settings.
+    is_opt_in_enabled = models.BooleanField(
+        "Ask members to opt in",
+        default=True,
+        help_text="Members get a Yes/No e-mail before each round; otherwise every active member is matched.",
+    )
+    group_size = models.PositiveSmallIntegerField(
+        choices=[(2, "Pairs (2)"), (3, "Trios (3)")],
+        default=2,
+        help_text="An odd member joins a pair (or a trio) so that nobody is left out.",
+    )
+    avoid_repeat_matches = models.BooleanField(
+        default=True,
+        help_text="Never group people who were matched in an earlier round when a grouping without repeats exists.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -142,3 +158,160 @@ class HostInvitation(models.Model):
     @property
     def is_open(self) -> bool:
         return self.accepted_at is None
+
+
+class MemberStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    PAUSED = "paused", "Paused"
+    LEFT = "left", "Left"
+    DEACTIVATED = "deactivated", "Deactivated"
+
+
+class Member(models.Model):
+    """A person on a program's roster, matched in its rounds. No account: links carry tokens.
+
+    Only active members get opt-in messages and are matched. Members pause or leave themselves
+    through the link in every message; hosts deactivate them. `token_version` keys their links.
+    """
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="members")
+    name = models.CharField(max_length=200)
+    email = models.EmailField(max_length=254)
+    time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])
+    category = models.CharField(max_length=100, blank=True)
+    status = models.CharField(
+        max_length=16, choices=MemberStatus.choices, default=MemberStatus.ACTIVE, db_index=True
+    )
+    token_version = models.PositiveIntegerField(default=1)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["program", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                "program", Lower("email"), name="unique_member_email_per_program"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == MemberStatus.ACTIVE
+
+
+class RoundState(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    OPEN = "open", "Open for opt-in"
+    MATCHED = "matched", "Matched"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Recurrence(models.IntegerChoices):
+    ONCE = 0, "One time only"
+    WEEKLY = 1, "Every week"
+    EVERY_2_WEEKS = 2, "Every 2 weeks"
+    EVERY_3_WEEKS = 3, "Every 3 weeks"
+    EVERY_4_WEEKS = 4, "Every 4 weeks"
+
+
+class Round(models.Model):
+    """One matching round: opt-in messages at `opt_in_at` (none when it is empty), grouping at
+    `match_at`, then match messages and the next round of the series.
+
+    scheduled → open (opt-in messages went out) → matched, or cancelled. `sequence` rises with
+    every change of schedule. `previous_round` links a series; being one-to-one, a round can have
+    only one successor, so the next round is created once.
+    """
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="rounds")
+    state = models.CharField(
+        max_length=16, choices=RoundState.choices, default=RoundState.SCHEDULED, db_index=True
+    )
+    opt_in_at = models.DateTimeField(null=True, blank=True)
+    match_at = models.DateTimeField(db_index=True)
+    time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
+    recurrence_weeks = models.PositiveSmallIntegerField(
+        choices=Recurrence.choices, default=Recurrence.ONCE
+    )
+    previous_round = models.OneToOneField(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="next_round"
+    )
+    seed = models.BigIntegerField(default=0)
+    sequence = models.PositiveIntegerField(default=0)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    matched_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["match_at", "id"]
+        indexes = [
+            models.Index(fields=["program", "match_at"]),
+            models.Index(fields=["state", "opt_in_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Round of {self.program} matching at {self.match_at:%Y-%m-%d %H:%M} UTC"
+
+    @property
+    def uses_opt_in(self) -> bool:
+        return self.opt_in_at is not None
+
+    @property
+    def is_changeable(self) -> bool:
+        return self.state in (RoundState.SCHEDULED, RoundState.OPEN)
+
+    @property
+    def topic(self) -> str:
+        return f"round:{self.pk}"
+
+
+class OptInAnswer(models.TextChoices):
+    YES = "yes", "Yes"
+    NO = "no", "No"
+
+
+class OptIn(models.Model):
+    """A member's answer for one round; changeable until the round is matched."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="opt_ins")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="opt_ins")
+    answer = models.CharField(max_length=3, choices=OptInAnswer.choices)
+    answered_at = models.DateTimeField()
+    first_answered_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["round", "answered_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "member"], name="unique_opt_in_per_round")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} said {self.answer} to {self.round_id}"
+
+
+class Match(models.Model):
+    """One group of a matched round."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="matches")
+    number = models.PositiveIntegerField()
+    members = models.ManyToManyField(Member, related_name="matches")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["round", "number"]
+        verbose_name_plural = "matches"
+        constraints = [
+            models.UniqueConstraint(fields=["round", "number"], name="unique_match_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"Group {self.number} of round {self.round_id}"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from programs import brand_views, views
+from programs import brand_views, views, views_members, views_planning, views_public, views_rounds
 
 app_name = "programs"
 
@@ -33,6 +33,70 @@ urlpatterns = [
         "programs/<int:program_id>/hosts/<int:host_role_id>/remove/",
         views.host_remove,
         name="host_remove",
+    ),
+    # The roster.
+    path("programs/<int:program_id>/members/", views_members.member_list, name="member_list"),
+    path(
+        "programs/<int:program_id>/members/upload/",
+        views_members.member_upload,
+        name="member_upload",
+    ),
+    path(
+        "programs/<int:program_id>/members/upload/confirm/",
+        views_members.member_upload_confirm,
+        name="member_upload_confirm",
+    ),
+    path(
+        "programs/<int:program_id>/members/<int:member_id>/status/",
+        views_members.member_status,
+        name="member_status",
+    ),
+    # Matching rounds.
+    path("programs/<int:program_id>/rounds/", views_rounds.round_list, name="round_list"),
+    path(
+        "programs/<int:program_id>/rounds/settings/",
+        views_rounds.matching_settings,
+        name="matching_settings",
+    ),
+    path("programs/<int:program_id>/rounds/new/", views_rounds.round_create, name="round_create"),
+    path(
+        "programs/<int:program_id>/rounds/<int:round_id>/",
+        views_rounds.round_detail,
+        name="round_detail",
+    ),
+    path(
+        "programs/<int:program_id>/rounds/<int:round_id>/live/",
+        views_rounds.round_live,
+        name="round_live",
+    ),
+    path(
+        "programs/<int:program_id>/rounds/<int:round_id>/schedule/",
+        views_rounds.round_edit,
+        name="round_edit",
+    ),
+    path(
+        "programs/<int:program_id>/rounds/<int:round_id>/cancel/",
+        views_rounds.round_cancel,
+        name="round_cancel",
+    ),
+    # Planning.
+    path(
+        "programs/<int:program_id>/planning/",
+        views_planning.program_planning,
+        name="program_planning",
+    ),
+    path("planning/", views_planning.host_planning, name="planning"),
+    # Members' own links (no account).
+    path(
+        "rounds/<int:round_id>/answer/<str:token>/<str:answer>/",
+        views_public.opt_in_answer,
+        name="opt_in_answer",
+    ),
+    path("rounds/<int:round_id>/answer/", views_public.opt_in_status, name="opt_in_status"),
+    path(
+        "membership/<str:token>/<str:action>/",
+        views_public.member_self_service,
+        name="member_self_service",
     ),
     path("invitations/<str:token>/", views.invitation, name="invitation"),
     path("accounts/signup/", views.sign_up, name="signup"),

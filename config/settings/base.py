@@ -158,11 +158,18 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600} if REDIS_URL else {}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 OUTBOX_DISPATCH_INTERVAL_SECONDS = env.float("OUTBOX_DISPATCH_INTERVAL_SECONDS", default=5.0)
+ROUNDS_ADVANCE_INTERVAL_SECONDS = env.float("ROUNDS_ADVANCE_INTERVAL_SECONDS", default=15.0)
 CELERY_BEAT_SCHEDULE = {
     "outbox-dispatch": {
         "task": "reminders.tasks.dispatch_outbox",
         "schedule": timedelta(seconds=OUTBOX_DISPATCH_INTERVAL_SECONDS),
         "options": {"expires": OUTBOX_DISPATCH_INTERVAL_SECONDS * 2},
+    },
+    # Opens rounds whose opt-in moment has come and matches rounds that are due.
+    "rounds-advance": {
+        "task": "programs.tasks.advance_rounds",
+        "schedule": timedelta(seconds=ROUNDS_ADVANCE_INTERVAL_SECONDS),
+        "options": {"expires": ROUNDS_ADVANCE_INTERVAL_SECONDS * 2},
     },
 }
 

@@ -1,0 +1,242 @@
+"""The roster: add members, change their status, and import a CSV (preview first, then save).
+
+A CSV upload is parsed into `ParsedRow`s, each with its errors, and nothing is saved until the
+host confirms; `member_import` then creates new addresses and updates known ones (matched by
+e-mail, any case) in one transaction, so re-uploading a roster never duplicates anybody.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+
+from programs.models import Member, MemberStatus, Program
+from programs.rounds import program_open_rounds_replan
+from programs.timezones import is_valid_time_zone
+
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+MAX_UPLOAD_ROWS = 10_000
+HEADER_ALIASES = {
+    "name": "name",
+    "full name": "name",
+    "email": "email",
+    "e-mail": "email",
+    "email address": "email",
+    "e-mail address": "email",
+    "time zone": "time_zone",
+    "time_zone": "time_zone",
+    "timezone": "time_zone",
+    "category": "category",
+}
+
+
+class MemberError(ValueError):
+    """A roster change that cannot be made; the message says why."""
+
+
+@transaction.atomic
+def member_create(
+    *,
+    program: Program,
+    name: str,
+    email: str,
+    time_zone: str = "",
+    category: str = "",
+    now: datetime,
+) -> Member:
+    """Add a member; if a round is open for opt-in, they are asked too."""
+    email = email.strip()
+    if Member.objects.filter(program=program, email__iexact=email).exists():
+        raise MemberError(f"{email} is on the roster already.")
+    try:
+        with transaction.atomic():
+            member = Member.objects.create(
+                program=program,
+                name=name.strip(),
+                email=email,
+                time_zone=time_zone,
+                category=category.strip(),
+            )
+    except IntegrityError:
+        raise MemberError(f"{email} is on the roster already.") from None
+    program_open_rounds_replan(program_id=program.pk, now=now)
+    return member
+
+
+@transaction.atomic
+def member_set_status(*, member: Member, status: str, now: datetime) -> Member:
+    """Change a member's status (pause, leave, deactivate, or back to active)."""
+    if status not in MemberStatus.values:
+        raise MemberError(f"Unknown member status {status!r}.")
+    if member.status != status:
+        member.status = status
+        member.status_changed_at = now
+        member.save(update_fields=["status", "status_changed_at", "updated_at"])
+        program_open_rounds_replan(program_id=member.program_id, now=now)
+    return member
+
+
+@dataclass
+class ParsedRow:
+    line: int
+    name: str
+    email: str
+    time_zone: str = ""
+    category: str = ""
+    errors: list[str] = field(default_factory=list)
+    action: str = "create"  # create | update
+
+
+@dataclass
+class ParsedUpload:
+    rows: list[ParsedRow] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.errors) or any(row.errors for row in self.rows)
+
+    @property
+    def error_rows(self) -> list[ParsedRow]:
+        return [row for row in self.rows if row.errors]
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "create": sum(1 for row in self.rows if row.action == "create"),
+            "update": sum(1 for row in self.rows if row.action == "update"),
+            "errors": len(self.error_rows),
+        }
+
+    def to_session(self) -> list[dict[str, object]]:
+        return [asdict(row) for row in self.rows]
+
+    @classmethod
+    def from_session(cls, data: list[dict[str, object]]) -> ParsedUpload:
+        return cls(rows=[ParsedRow(**row) for row in data])  # type: ignore[arg-type]
+
+
+def member_csv_parse(*, program: Program, content: bytes) -> ParsedUpload:
+    """Read a roster CSV (a header row with name and e-mail, optionally time zone and category).
+
+    Returns every row with its errors and whether it would create or update a member.
+    """
+    upload = ParsedUpload()
+    if len(content) > MAX_UPLOAD_BYTES:
+        upload.errors.append("The file is larger than 2 MB; split it into smaller files.")
+        return upload
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        upload.errors.append("The file is not UTF-8 text: save it as “CSV UTF-8” and try again.")
+        return upload
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    header = next(reader, None)
+    if header is None:
+        upload.errors.append("The file is empty.")
+        return upload
+    columns = [HEADER_ALIASES.get(cell.strip().lower(), "") for cell in header]
+    if "name" not in columns or "email" not in columns:
+        upload.errors.append(
+            "The first row must name the columns: name, email, and optionally time_zone and category."
+        )
+        return upload
+    existing = {
+        email.lower()
+        for email in Member.objects.filter(program=program).values_list("email", flat=True)
+    }
+    seen: dict[str, int] = {}
+    for line, cells in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(upload.rows) >= MAX_UPLOAD_ROWS:
+            upload.errors.append(f"Only {MAX_UPLOAD_ROWS} rows can be uploaded at once.")
+            break
+        values = {
+            column: cells[index].strip() if index < len(cells) else ""
+            for index, column in enumerate(columns)
+            if column
+        }
+        row = ParsedRow(
+            line=line,
+            name=values.get("name", "")[:200],
+            email=values.get("email", ""),
+            time_zone=values.get("time_zone", ""),
+            category=values.get("category", "")[:100],
+        )
+        if not row.name:
+            row.errors.append("The name is missing.")
+        try:
+            validate_email(row.email)
+        except ValidationError:
+            row.errors.append(
+                f"“{row.email}” is not an e-mail address."
+                if row.email
+                else "The e-mail address is missing."
+            )
+        if row.time_zone and not is_valid_time_zone(row.time_zone):
+            row.errors.append(
+                f"“{row.time_zone}” is not a time zone (use a name like Europe/Berlin)."
+            )
+        key = row.email.lower()
+        if key and key in seen:
+            row.errors.append(f"The same e-mail address is on line {seen[key]} already.")
+        seen.setdefault(key, line)
+        row.action = "update" if key in existing else "create"
+        upload.rows.append(row)
+    if not upload.rows and not upload.errors:
+        upload.errors.append("The file has a header but no members.")
+    return upload
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    updated: int
+
+
+@transaction.atomic
+def member_import(*, program: Program, upload: ParsedUpload, now: datetime) -> ImportResult:
+    """Save a previewed upload: all of it or nothing. Known addresses are updated, not added.
+
+    A member's status is left alone: someone who left stays left when an old roster comes back.
+    """
+    if upload.has_errors:
+        raise MemberError("Fix the rows with errors and upload the file again.")
+    Program.objects.select_for_update().filter(pk=program.pk).first()
+    existing = {member.email.lower(): member for member in Member.objects.filter(program=program)}
+    to_create: list[Member] = []
+    to_update: list[Member] = []
+    for row in upload.rows:
+        member = existing.get(row.email.lower())
+        if member is None:
+            to_create.append(
+                Member(
+                    program=program,
+                    name=row.name,
+                    email=row.email,
+                    time_zone=row.time_zone,
+                    category=row.category,
+                )
+            )
+        elif (member.name, member.time_zone, member.category) != (
+            row.name,
+            row.time_zone,
+            row.category,
+        ):
+            member.name, member.time_zone, member.category = row.name, row.time_zone, row.category
+            to_update.append(member)
+    Member.objects.bulk_create(to_create, batch_size=1000)
+    Member.objects.bulk_update(to_update, ["name", "time_zone", "category"], batch_size=1000)
+    if to_create:
+        program_open_rounds_replan(program_id=program.pk, now=now)
+    return ImportResult(created=len(to_create), updated=len(to_update))

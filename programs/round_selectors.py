@@ -1,0 +1,134 @@
+"""Reads for the roster and matching rounds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+
+from programs.models import Match, Member, MemberStatus, OptIn, OptInAnswer, Program, Round
+from programs.rounds import MATCH_KIND, OPT_IN_KIND
+from programs.selectors import get_hosted_program_or_404
+from reminders.models import Message, MessageStatus
+
+
+def get_hosted_round_or_404(
+    *, user: AbstractBaseUser | AnonymousUser, program_id: int, round_id: int
+) -> Round:
+    program = get_hosted_program_or_404(user=user, program_id=program_id)
+    round_ = Round.objects.filter(program=program, pk=round_id).first()
+    if round_ is None:
+        raise Http404("No such round.")
+    round_.program = program
+    return round_
+
+
+def get_hosted_member_or_404(
+    *, user: AbstractBaseUser | AnonymousUser, program_id: int, member_id: int
+) -> Member:
+    program = get_hosted_program_or_404(user=user, program_id=program_id)
+    member = Member.objects.filter(program=program, pk=member_id).first()
+    if member is None:
+        raise Http404("No such member.")
+    member.program = program
+    return member
+
+
+def program_members(*, program: Program, search: str = "") -> QuerySet[Member]:
+    members = Member.objects.filter(program=program).order_by("name", "id")
+    if search:
+        members = members.filter(
+            Q(name__icontains=search) | Q(email__icontains=search) | Q(category__icontains=search)
+        )
+    return members
+
+
+def member_status_counts(*, program: Program) -> dict[str, int]:
+    counts = dict.fromkeys(MemberStatus.values, 0)
+    for row in Member.objects.filter(program=program).values("status").annotate(n=Count("id")):
+        counts[row["status"]] = row["n"]
+    return counts
+
+
+def program_rounds(*, program: Program) -> QuerySet[Round]:
+    return Round.objects.filter(program=program).annotate(
+        yes_count=Count("opt_ins", filter=Q(opt_ins__answer=OptInAnswer.YES), distinct=True),
+        group_count=Count("matches", distinct=True),
+    )
+
+
+@dataclass(frozen=True)
+class RoundStats:
+    opt_ins: int
+    declines: int
+    no_answer: int
+    invited: int
+    messages_sent: int
+    messages_pending: int
+    match_messages_sent: int
+    groups: int
+    chart_points: str
+    chart_max: int
+
+
+CHART_WIDTH = 300
+CHART_HEIGHT = 100
+
+
+def _chart(*, answered: list[datetime], start: datetime | None, end: datetime) -> tuple[str, int]:
+    """An SVG polyline of the cumulative opt-ins from `start` to `end`, in a 300 by 100 box."""
+    if start is None or end <= start:
+        return "", len(answered)
+    span = (end - start).total_seconds()
+    top = max(len(answered), 1)
+    points = [f"0,{CHART_HEIGHT}"]
+    for count, moment in enumerate(sorted(answered), start=1):
+        x = max(0.0, min(1.0, (moment - start).total_seconds() / span)) * CHART_WIDTH
+        y = CHART_HEIGHT - count / top * CHART_HEIGHT
+        points.append(f"{x:.1f},{CHART_HEIGHT - (count - 1) / top * CHART_HEIGHT:.1f}")
+        points.append(f"{x:.1f},{y:.1f}")
+    points.append(f"{CHART_WIDTH},{CHART_HEIGHT - len(answered) / top * CHART_HEIGHT:.1f}")
+    return " ".join(points), len(answered)
+
+
+def round_stats(*, round_: Round, now: datetime) -> RoundStats:
+    answers = OptIn.objects.filter(round=round_).aggregate(
+        yes=Count("id", filter=Q(answer=OptInAnswer.YES)),
+        no=Count("id", filter=Q(answer=OptInAnswer.NO)),
+    )
+    messages = Message.objects.filter(topic=round_.topic).aggregate(
+        invited=Count("id", filter=Q(kind=OPT_IN_KIND) & ~Q(status=MessageStatus.CANCELLED)),
+        sent=Count("id", filter=Q(status=MessageStatus.SENT)),
+        pending=Count("id", filter=Q(status__in=[MessageStatus.PENDING, MessageStatus.SENDING])),
+        match_sent=Count("id", filter=Q(kind=MATCH_KIND, status=MessageStatus.SENT)),
+    )
+    yes_moments = list(
+        OptIn.objects.filter(round=round_, answer=OptInAnswer.YES).values_list(
+            "answered_at", flat=True
+        )
+    )
+    end = min(now, round_.match_at) if round_.matched_at is None else round_.matched_at
+    points, top = _chart(answered=yes_moments, start=round_.opened_at, end=end)
+    return RoundStats(
+        opt_ins=answers["yes"],
+        declines=answers["no"],
+        no_answer=max(messages["invited"] - answers["yes"] - answers["no"], 0),
+        invited=messages["invited"],
+        messages_sent=messages["sent"],
+        messages_pending=messages["pending"],
+        match_messages_sent=messages["match_sent"],
+        groups=Match.objects.filter(round=round_).count(),
+        chart_points=points,
+        chart_max=top,
+    )
+
+
+def round_groups(*, round_: Round) -> list[Match]:
+    return list(Match.objects.filter(round=round_).prefetch_related("members").order_by("number"))
+
+
+def member_match_in_round(*, round_: Round, member: Member) -> Match | None:
+    return Match.objects.filter(round=round_, members=member).prefetch_related("members").first()

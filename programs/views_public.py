@@ -1,0 +1,123 @@
+"""Pages members reach from their e-mails, without an account: opt-in answers and self-service.
+
+The Yes/No link records the answer on the first click (one click, idempotent), then moves the
+token into the session and redirects to a page without it, so it leaks into no history or
+Referer. That page shows the answer, lets the member change it until matching, and after
+matching says whether they were matched.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from programs import members, round_selectors, rounds
+from programs.models import Member, MemberStatus, OptIn, Round, RoundState
+from programs.ratelimit import client_address, rate_limit_hit
+from programs.round_emails import MEMBER_TOKEN_PURPOSE, opt_in_token_purpose
+from programs.tokens import token_matches, token_object_id
+
+ANSWER_SESSION_KEY = "round_answers"
+
+
+def _member_from_token(token: str, *, purpose: str) -> Member | None:
+    member_id = token_object_id(token)
+    if member_id is None:
+        return None
+    member = Member.objects.select_related("program").filter(pk=member_id).first()
+    if member is None or not token_matches(
+        token=token, purpose=purpose, object_id=member.pk, version=member.token_version
+    ):
+        return None
+    return member
+
+
+def _no_referrer(response: HttpResponse) -> HttpResponse:
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _invalid_link(request: HttpRequest, *, status: int = 404) -> HttpResponse:
+    return _no_referrer(render(request, "programs/member_link_invalid.html", status=status))
+
+
+def opt_in_answer(request: HttpRequest, round_id: int, token: str, answer: str) -> HttpResponse:
+    limit = rate_limit_hit(
+        scope="opt-in-link", key=client_address(request), limit=60, window_seconds=60
+    )
+    if not limit.allowed:
+        return HttpResponse("Too many attempts; try again in a minute.", status=429)
+    member = _member_from_token(token, purpose=opt_in_token_purpose(round_id))
+    round_ = Round.objects.filter(pk=round_id).first()
+    if member is None or round_ is None or round_.program_id != member.program_id:
+        return _invalid_link(request)
+    if answer not in ("yes", "no"):
+        raise Http404("No such answer.")
+    rounds.opt_in_answer(round_=round_, member=member, answer=answer, now=timezone.now())
+    answers = request.session.get(ANSWER_SESSION_KEY, {})
+    answers[str(round_.pk)] = member.pk
+    request.session[ANSWER_SESSION_KEY] = answers
+    return _no_referrer(redirect("programs:opt_in_status", round_id=round_.pk))
+
+
+@require_http_methods(["GET", "POST"])
+def opt_in_status(request: HttpRequest, round_id: int) -> HttpResponse:
+    member_id = request.session.get(ANSWER_SESSION_KEY, {}).get(str(round_id))
+    round_ = Round.objects.select_related("program").filter(pk=round_id).first()
+    member = Member.objects.filter(pk=member_id).first() if member_id else None
+    if round_ is None or member is None or member.program_id != round_.program_id:
+        return _invalid_link(request)
+    if request.method == "POST":
+        answer = request.POST.get("answer", "")
+        if answer not in ("yes", "no"):
+            return HttpResponse("An answer is yes or no.", status=400)
+        rounds.opt_in_answer(round_=round_, member=member, answer=answer, now=timezone.now())
+        return _no_referrer(redirect("programs:opt_in_status", round_id=round_.pk))
+    opt_in = OptIn.objects.filter(round=round_, member=member).first()
+    context = {
+        "round": round_,
+        "program": round_.program,
+        "member": member,
+        "answer": opt_in.answer if opt_in else "",
+        "is_open": round_.state == RoundState.OPEN and member.is_active,
+        "match": (
+            round_selectors.member_match_in_round(round_=round_, member=member)
+            if round_.state == RoundState.MATCHED
+            else None
+        ),
+    }
+    return _no_referrer(render(request, "programs/opt_in_status.html", context))
+
+
+SELF_SERVICE = {
+    "pause": MemberStatus.PAUSED,
+    "leave": MemberStatus.LEFT,
+    "resume": MemberStatus.ACTIVE,
+}
+
+
+@require_http_methods(["GET", "POST"])
+def member_self_service(request: HttpRequest, token: str, action: str) -> HttpResponse:
+    """Pause, leave or come back: the link shows a confirmation; the button makes the change.
+
+    A GET changes nothing, so mail scanners that follow links cannot pause anybody.
+    """
+    if action not in SELF_SERVICE:
+        raise Http404("No such action.")
+    member = _member_from_token(token, purpose=MEMBER_TOKEN_PURPOSE)
+    if member is None or member.status == MemberStatus.DEACTIVATED:
+        return _invalid_link(request)
+    done = False
+    if request.method == "POST":
+        members.member_set_status(member=member, status=SELF_SERVICE[action], now=timezone.now())
+        done = True
+    context = {
+        "member": member,
+        "program": member.program,
+        "action": action,
+        "done": done,
+        "token": token,
+    }
+    return _no_referrer(render(request, "programs/member_self_service.html", context))

@@ -1,0 +1,144 @@
+"""The roster pages: adding members, deactivating, and CSV upload with a preview."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from programs.models import Member, MemberStatus
+from tests.factories import MemberFactory, hosted_program
+
+pytestmark = pytest.mark.django_db
+
+
+def _csv(text: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile("roster.csv", text.encode("utf-8"), content_type="text/csv")
+
+
+def test_a_host_adds_a_member_and_sees_them_on_the_roster(host, host_client) -> None:
+    program = hosted_program(user=host)
+    url = reverse("programs:member_list", kwargs={"program_id": program.pk})
+    response = host_client.post(
+        url, {"name": "Ada Lovelace", "email": "ada@example.org", "time_zone": "Europe/London"}
+    )
+    assert response.status_code == 302
+    page = host_client.get(url).content.decode()
+    assert "Ada Lovelace" in page and "ada@example.org" in page and "Europe/London" in page
+
+
+def test_the_same_address_in_another_case_is_refused(host, host_client) -> None:
+    program = hosted_program(user=host)
+    MemberFactory(program=program, email="ada@example.org")
+    response = host_client.post(
+        reverse("programs:member_list", kwargs={"program_id": program.pk}),
+        {"name": "Ada again", "email": "ADA@example.org"},
+    )
+    assert response.status_code == 400
+    assert "is on the roster already" in response.content.decode()
+    assert Member.objects.count() == 1
+
+
+def test_a_host_deactivates_and_reactivates_a_member(host, host_client) -> None:
+    program = hosted_program(user=host)
+    member = MemberFactory(program=program)
+    url = reverse(
+        "programs:member_status", kwargs={"program_id": program.pk, "member_id": member.pk}
+    )
+    host_client.post(url, {"status": "deactivated"})
+    member.refresh_from_db()
+    assert member.status == MemberStatus.DEACTIVATED
+    host_client.post(url, {"status": "active"})
+    member.refresh_from_db()
+    assert member.status == MemberStatus.ACTIVE
+    assert host_client.post(url, {"status": "paused"}).status_code == 400
+
+
+def test_another_programs_roster_answers_404(host_client) -> None:
+    other = hosted_program()
+    member = MemberFactory(program=other)
+    assert (
+        host_client.get(
+            reverse("programs:member_list", kwargs={"program_id": other.pk})
+        ).status_code
+        == 404
+    )
+    url = reverse("programs:member_status", kwargs={"program_id": other.pk, "member_id": member.pk})
+    assert host_client.post(url, {"status": "deactivated"}).status_code == 404
+
+
+def test_an_upload_shows_row_errors_and_saves_nothing(host, host_client) -> None:
+    program = hosted_program(user=host)
+    response = host_client.post(
+        reverse("programs:member_upload", kwargs={"program_id": program.pk}),
+        {
+            "file": _csv(
+                "name,email,time_zone,category\n"
+                "Ada,ada@example.org,Europe/London,maths\n"
+                ",nobody@example.org,,\n"
+                "Bob,not-an-address,,\n"
+                "Cy,cy@example.org,Mars/Olympus,\n"
+                "Ada Two,ADA@example.org,,\n"
+            )
+        },
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "The name is missing." in page
+    assert "“not-an-address” is not an e-mail address." in page
+    assert "“Mars/Olympus” is not a time zone" in page
+    assert "The same e-mail address is on line 2 already." in page
+    assert "Save" not in page.split("<table")[0].split("Nothing is saved yet.")[1]
+    assert Member.objects.count() == 0
+
+
+def test_an_upload_is_saved_after_the_preview_and_a_reupload_updates(host, host_client) -> None:
+    program = hosted_program(user=host)
+    MemberFactory(program=program, name="Old Name", email="ada@example.org")
+    upload_url = reverse("programs:member_upload", kwargs={"program_id": program.pk})
+    response = host_client.post(
+        upload_url,
+        {
+            "file": _csv(
+                "Name;E-mail;Category\nAda Lovelace;ADA@example.org;maths\nBob;bob@example.org;\n"
+            )
+        },
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "1 new member, 1 update" in page
+    assert Member.objects.count() == 1  # nothing saved yet
+    key = response.context["key"]
+    confirm_url = reverse("programs:member_upload_confirm", kwargs={"program_id": program.pk})
+    response = host_client.post(confirm_url, {"key": key}, follow=True)
+    assert "Roster saved: 1 added, 1 updated." in response.content.decode()
+    assert sorted(Member.objects.values_list("name", "email", "category")) == [
+        ("Ada Lovelace", "ada@example.org", "maths"),
+        ("Bob", "bob@example.org", ""),
+    ]
+    # The same key cannot be confirmed twice.
+    response = host_client.post(confirm_url, {"key": key}, follow=True)
+    assert "That upload has expired" in response.content.decode()
+    assert Member.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "The submitted file is empty."),
+        (b"\n", "The first row must name the columns"),
+        (b"first,second\n1,2\n", "The first row must name the columns"),
+        (b"name,email\n", "The file has a header but no members."),
+        ("name,email\nZoë,zoe@example.org\n".encode("latin-1"), "is not UTF-8 text"),
+    ],
+)
+def test_a_broken_file_gets_a_clear_message(
+    host, host_client, content: bytes, message: str
+) -> None:
+    program = hosted_program(user=host)
+    response = host_client.post(
+        reverse("programs:member_upload", kwargs={"program_id": program.pk}),
+        {"file": SimpleUploadedFile("roster.csv", content, content_type="text/csv")},
+    )
+    assert response.status_code == 400
+    assert message in response.content.decode()

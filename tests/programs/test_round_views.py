@@ -1,0 +1,206 @@
+"""Host pages of rounds: scheduling, the live round page, rescheduling, cancelling, settings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from programs.models import Round, RoundState
+from programs.rounds import opt_in_answer, round_schedule
+from reminders.dispatcher import outbox_dispatch
+from tests.factories import MemberFactory, RoundFactory, hosted_program
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def test_scheduling_a_weekly_round_in_a_zone(host, host_client) -> None:
+    program = hosted_program(user=host, time_zone="Europe/Berlin")
+    url = reverse("programs:round_create", kwargs={"program_id": program.pk})
+    page = host_client.get(url).content.decode()
+    assert page.index("Match moment") < page.index("Time zone")  # zone under the match date
+    response = host_client.post(
+        url,
+        {
+            "opt_in_at": "2026-06-03T09:00",
+            "match_at": "2026-06-05T09:00",
+            "time_zone": "America/New_York",
+            "recurrence_weeks": "1",
+        },
+    )
+    assert response.status_code == 302
+    round_ = Round.objects.get()
+    assert round_.match_at == datetime(2026, 6, 5, 13, 0, tzinfo=UTC)
+    assert round_.opt_in_at == datetime(2026, 6, 3, 13, 0, tzinfo=UTC)
+    assert (round_.time_zone, round_.recurrence_weeks, round_.state) == (
+        "America/New_York",
+        1,
+        RoundState.SCHEDULED,
+    )
+
+
+def test_opt_in_now_opens_the_round_at_once(host, host_client) -> None:
+    program = hosted_program(user=host)
+    MemberFactory(program=program)
+    host_client.post(
+        reverse("programs:round_create", kwargs={"program_id": program.pk}),
+        {
+            "opt_in_now": "on",
+            "match_at": "2026-06-05T09:00",
+            "time_zone": "UTC",
+            "recurrence_weeks": "0",
+        },
+    )
+    round_ = Round.objects.get()
+    assert round_.state == RoundState.OPEN
+    assert outbox_dispatch(now=NOW).sent == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"opt_in_at": "2026-06-03T09:00", "match_at": "2026-05-05T09:00"},
+            "must be in the future",
+        ),
+        ({"opt_in_at": "2026-06-06T09:00", "match_at": "2026-06-05T09:00"}, "before the match"),
+        ({"opt_in_at": "", "match_at": "2026-06-05T09:00"}, "Pick the opt-in moment"),
+        ({"opt_in_at": "2026-06-03T09:00", "match_at": "soon"}, "Enter a date and time"),
+    ],
+)
+def test_bad_moments_get_a_clear_message_and_no_round(host, host_client, data, message) -> None:
+    program = hosted_program(user=host)
+    response = host_client.post(
+        reverse("programs:round_create", kwargs={"program_id": program.pk}),
+        {**data, "time_zone": "UTC", "recurrence_weeks": "0"},
+    )
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Round.objects.exists()
+
+
+def test_the_round_page_shows_the_live_counts_and_polls(host, host_client) -> None:
+    program = hosted_program(user=host)
+    people = [MemberFactory(program=program) for _ in range(4)]
+    round_ = round_schedule(
+        program=program, opt_in_at=NOW, match_at=NOW + timedelta(days=2), time_zone="UTC", now=NOW
+    )
+    outbox_dispatch(now=NOW)
+    opt_in_answer(round_=round_, member=people[0], answer="yes", now=NOW + timedelta(hours=1))
+    opt_in_answer(round_=round_, member=people[1], answer="yes", now=NOW + timedelta(hours=5))
+    opt_in_answer(round_=round_, member=people[2], answer="no", now=NOW + timedelta(hours=6))
+    url = reverse("programs:round_detail", kwargs={"program_id": program.pk, "round_id": round_.pk})
+    page = host_client.get(url).content.decode()
+    assert 'hx-trigger="every 5s"' in page
+    live = reverse("programs:round_live", kwargs={"program_id": program.pk, "round_id": round_.pk})
+    assert f'hx-get="{live}"' in page
+    with time_machine.travel(NOW + timedelta(hours=7), tick=False):
+        fragment = host_client.get(live)
+    assert fragment.status_code == 200
+    stats = fragment.context["stats"]
+    assert (stats.opt_ins, stats.declines, stats.no_answer, stats.messages_sent) == (2, 1, 1, 4)
+    text = fragment.content.decode()
+    assert "<svg" in text and "<polyline" in text
+    assert "Opt-ins over time: 2" in text
+    assert "Mon 1 Jun 2026, 10:00 UTC" in text
+
+
+def test_rescheduling_from_the_page_moves_the_match(host, host_client) -> None:
+    program = hosted_program(user=host)
+    round_ = RoundFactory(
+        program=program,
+        opt_in_at=NOW + timedelta(days=1),
+        match_at=NOW + timedelta(days=2),
+        time_zone="UTC",
+    )
+    url = reverse("programs:round_edit", kwargs={"program_id": program.pk, "round_id": round_.pk})
+    assert "Update this session schedule" in host_client.get(url).content.decode()
+    response = host_client.post(
+        url, {"opt_in_at": "2026-06-02T10:00", "match_at": "2026-06-10T18:00"}
+    )
+    assert response.status_code == 302
+    round_.refresh_from_db()
+    assert round_.match_at == datetime(2026, 6, 10, 18, 0, tzinfo=UTC)
+    assert round_.sequence == 1
+
+
+def test_cancelling_from_the_page(host, host_client) -> None:
+    program = hosted_program(user=host)
+    round_ = RoundFactory(program=program)
+    url = reverse("programs:round_cancel", kwargs={"program_id": program.pk, "round_id": round_.pk})
+    response = host_client.post(url, follow=True)
+    assert "Round cancelled" in response.content.decode()
+    round_.refresh_from_db()
+    assert round_.state == RoundState.CANCELLED
+    response = host_client.post(url, follow=True)
+    assert "cancelled already" in response.content.decode()
+
+
+def test_matching_settings_are_saved(host, host_client) -> None:
+    program = hosted_program(user=host)
+    host_client.post(
+        reverse("programs:matching_settings", kwargs={"program_id": program.pk}),
+        {"group_size": "3", "avoid_repeat_matches": "on"},
+    )
+    program.refresh_from_db()
+    assert (program.group_size, program.is_opt_in_enabled, program.avoid_repeat_matches) == (
+        3,
+        False,
+        True,
+    )
+    page = host_client.get(reverse("programs:round_create", kwargs={"program_id": program.pk}))
+    assert "Opt-in moment" not in page.content.decode()
+
+
+def test_another_hosts_round_answers_404(host_client) -> None:
+    round_ = RoundFactory(program=hosted_program())
+    for name in ("round_detail", "round_live", "round_edit"):
+        url = reverse(
+            f"programs:{name}", kwargs={"program_id": round_.program_id, "round_id": round_.pk}
+        )
+        assert host_client.get(url).status_code == 404
+
+
+def test_the_round_list_and_the_overview_tabs(host, host_client) -> None:
+    program = hosted_program(user=host)
+    RoundFactory(program=program, match_at=NOW + timedelta(days=3))
+    RoundFactory(program=program, match_at=NOW - timedelta(days=3), state=RoundState.MATCHED)
+    page = host_client.get(
+        reverse("programs:round_list", kwargs={"program_id": program.pk})
+    ).content.decode()
+    assert "Schedule a new round" in page and "Matched" in page and "Scheduled" in page
+    overview = host_client.get(
+        reverse("programs:overview", kwargs={"program_id": program.pk})
+    ).content.decode()
+    for tab in ("Members", "Rounds", "Planning"):
+        assert f">{tab}</a>" in overview
+
+
+@pytest.mark.parametrize("page", ["round_list", "member_list"])
+def test_list_pages_queries_do_not_grow_with_the_rows(host, host_client, page: str) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for size in (2, 120):
+        program = hosted_program(user=host)
+        for i in range(size):
+            RoundFactory(program=program, match_at=NOW + timedelta(days=i - size // 2))
+            MemberFactory(program=program)
+        with CaptureQueriesContext(connection) as queries:
+            response = host_client.get(
+                reverse(f"programs:{page}", kwargs={"program_id": program.pk})
+            )
+        assert response.status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
