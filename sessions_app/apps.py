@@ -8,4 +8,8 @@ class SessionsAppConfig(AppConfig):
     verbose_name = "Sessions"
 
     def ready(self) -> None:
+        from programs.planning import register_planning_source
         from sessions_app import emails  # noqa: F401 - registers the message kinds
+        from sessions_app.planning import sessions_planning_source
+
+        register_planning_source("sessions", sessions_planning_source)

@@ -1,4 +1,4 @@
-"""Demo data for `make run`: a host, a program with modules and sessions. Safe to run again."""
+"""Demo data for `make run` (in the app at the top of the dependency chain, since it fills every app): a host, a program with modules and sessions. Safe to run again."""
 
 from __future__ import annotations
 
