@@ -92,6 +92,33 @@ def outbox_enqueue(*, topic: str, message: WantedMessage, now: datetime) -> Mess
         return Message.objects.get(dedupe_key=message.dedupe_key)
 
 
+MOVABLE_FIELDS = [
+    "due_at",
+    "expires_at",
+    "schedule_sequence",
+    "recipient_email",
+    "recipient_name",
+    "updated_at",
+]
+
+
+def _moved_row(
+    *, pk: int, message: WantedMessage, now: datetime, status: str | None = None
+) -> Message:
+    row = Message(
+        pk=pk,
+        due_at=message.due_at,
+        expires_at=message.expires_at,
+        schedule_sequence=message.schedule_sequence,
+        recipient_email=message.recipient_email,
+        recipient_name=message.recipient_name[:200],
+        updated_at=now,
+    )
+    if status is not None:
+        row.status = status
+    return row
+
+
 def outbox_reconcile(
     *,
     topic: str,
@@ -105,8 +132,8 @@ def outbox_reconcile(
     The scope is the topic's messages, narrowed to `kinds` and to the messages `about` one
     object when those are given; only messages in scope are moved or cancelled.
 
-    1. Wanted messages with no row yet are created (an existing row of any status keeps its
-       `dedupe_key`, so a message already sent is never planned again).
+    1. Wanted messages with no row yet are created; a cancelled row that is wanted again is
+       pending again. A message sent, failed or skipped is never planned again.
     2. Pending rows that are wanted with another moment, sequence or recipient are moved.
     3. Pending rows that are no longer wanted are cancelled.
 
@@ -136,11 +163,18 @@ def outbox_reconcile(
             "recipient_email",
             "recipient_name",
         )
+        to_revive: list[Message] = []
         for pk, key, status, due_at, expires_at, sequence, email, name in rows:
             known_keys.add(key)
+            message = wanted_by_key.get(key)
+            if status == MessageStatus.CANCELLED and message is not None:
+                # Cancelled, then wanted again (a reminder switched off and on): plan it anew.
+                to_revive.append(
+                    _moved_row(pk=pk, message=message, now=now, status=MessageStatus.PENDING)
+                )
+                continue
             if status != MessageStatus.PENDING:
                 continue
-            message = wanted_by_key.get(key)
             if message is None:
                 to_cancel.append(pk)
             elif (due_at, expires_at, sequence, email, name) != (
@@ -150,17 +184,7 @@ def outbox_reconcile(
                 message.recipient_email,
                 message.recipient_name[:200],
             ):
-                to_move.append(
-                    Message(
-                        pk=pk,
-                        due_at=message.due_at,
-                        expires_at=message.expires_at,
-                        schedule_sequence=message.schedule_sequence,
-                        recipient_email=message.recipient_email,
-                        recipient_name=message.recipient_name[:200],
-                        updated_at=now,
-                    )
-                )
+                to_move.append(_moved_row(pk=pk, message=message, now=now))
 
         new_keys = [key for key in wanted_by_key if key not in known_keys]
         if new_keys:
@@ -201,6 +225,15 @@ def outbox_reconcile(
                 now=now,
             )
             result.moved = len(to_move)
+        if to_revive:
+            Message.objects.bulk_update(to_revive, [*MOVABLE_FIELDS, "status"], batch_size=1000)
+            message_events_record(
+                message_ids=[row.pk for row in to_revive],
+                status="replanned",
+                detail="wanted again",
+                now=now,
+            )
+            result.created += len(to_revive)
         for start in range(0, len(to_cancel), 5000):
             chunk = to_cancel[start : start + 5000]
             Message.objects.filter(id__in=chunk).update(

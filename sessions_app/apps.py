@@ -9,7 +9,7 @@ class SessionsAppConfig(AppConfig):
 
     def ready(self) -> None:
         from programs.planning import register_planning_source
-        from sessions_app import emails  # noqa: F401 - registers the message kinds
+        from sessions_app import emails, reminders  # noqa: F401 - register the message kinds
         from sessions_app.planning import sessions_planning_source
 
         register_planning_source("sessions", sessions_planning_source)

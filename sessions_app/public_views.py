@@ -220,6 +220,29 @@ def my_registration(request: HttpRequest, code: str) -> HttpResponse:
     return response
 
 
+def cancel_registration(request: HttpRequest, code: str) -> HttpResponse:
+    """The registrant cancels their own registration (through their personal link's cookie)."""
+    found = _lookup(request, code)
+    if isinstance(found, HttpResponse):
+        return found
+    token = request.COOKIES.get(_join_cookie(found), "")
+    registration = registration_for_token(token) if token else None
+    if registration is None or registration.session_id != found.pk:
+        return render(request, "sessions_app/link_invalid.html", {"session": found}, status=403)
+    if request.method == "POST":
+        services.registration_cancel(registration=registration, now=timezone.now())
+        response = render(request, "sessions_app/registration_cancelled.html", {"session": found})
+        response.delete_cookie(
+            _join_cookie(found), path=reverse("sessions_app:public", kwargs={"code": found.code})
+        )
+        return response
+    return render(
+        request,
+        "sessions_app/cancel_registration.html",
+        {"session": found, "registration": registration},
+    )
+
+
 @require_GET
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     """A host's subscription feed: every session of the programs they host or co-host."""

@@ -14,6 +14,7 @@ from datetime import datetime
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from programs.models import Module, Program
 from reminders.services import WantedMessage, outbox_enqueue, outbox_reconcile
@@ -26,6 +27,11 @@ from sessions_app.models import (
     RegistrationSource,
     Session,
     SessionState,
+)
+from sessions_app.reminders import (
+    REMINDER_KINDS,
+    registration_reminders_plan,
+    session_reminders_plan,
 )
 
 CONFIRMATION = "session_confirmation"
@@ -77,6 +83,7 @@ def session_create(
     remind_hour_before: bool = True,
     remind_half_hour_before: bool = True,
     co_hosts: Iterable[AbstractBaseUser] = (),
+    now: datetime | None = None,
 ) -> Session:
     """Create a session with a fresh Session ID, drawing again on the (rare) collision."""
     if module is not None and module.program_id != program.pk:
@@ -112,6 +119,7 @@ def session_create(
             continue
         break
     session.co_hosts.set(list(co_hosts))
+    session_reminders_plan(session=session, now=now or timezone.now())
     return session
 
 
@@ -193,6 +201,8 @@ def session_update(
     if co_hosts is not None:
         locked.co_hosts.set(list(co_hosts))
     session.refresh_from_db()
+    # Any change may move reminders: the time, the zone, which reminders are on, the co-hosts.
+    session_reminders_plan(session=locked, now=now)
     if rescheduled:
         outbox_reconcile(
             topic=session_topic(locked),
@@ -239,6 +249,7 @@ def session_cancel(*, session: Session, now: datetime) -> Session:
         now=now,
         kinds=list(SESSION_KINDS),
     )
+    session_reminders_plan(session=session, now=now)
     return session
 
 
@@ -305,6 +316,7 @@ def _registration_add(
     _confirmation_enqueue(
         session=session, registration=registration, now=now, dedupe_suffix="first"
     )
+    registration_reminders_plan(session=session, registration=registration, now=now)
     return RegistrationOutcome(registration=registration, created=True)
 
 
@@ -404,6 +416,27 @@ def registration_resend_link(
         dedupe_suffix=f"resend:{registration.token_version}:{now.timestamp():.6f}",
     )
     return registration
+
+
+@transaction.atomic
+def registration_cancel(*, registration: Registration, now: datetime) -> None:
+    """Remove a registration: its pending confirmation, updates and reminders are cancelled.
+
+    The row goes (the place is free again, and the person may register afresh); the outbox
+    keeps what was sent and cancelled, for the session's history.
+    """
+    session = Session.objects.select_for_update().get(pk=registration.session_id)
+    registration_reminders_plan(
+        session=session, registration=registration, now=now, is_cancelled=True
+    )
+    outbox_reconcile(
+        topic=session_topic(session),
+        wanted=[],
+        now=now,
+        kinds=[*SESSION_KINDS, *REMINDER_KINDS],
+        about=registration,
+    )
+    registration.delete()
 
 
 @transaction.atomic

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from sessions_app import public_views, views
+from sessions_app import message_views, public_views, views
 
 app_name = "sessions_app"
 
@@ -29,6 +29,17 @@ urlpatterns = [
         views.registration_resend,
         name="registration_resend",
     ),
+    path(
+        "sessions/<int:session_id>/registrations/<int:registration_id>/messages/",
+        message_views.registration_messages,
+        name="registration_messages",
+    ),
+    path(
+        "sessions/<int:session_id>/registrations/<int:registration_id>/remove/",
+        message_views.registration_remove,
+        name="registration_remove",
+    ),
+    path("s/<str:code>/you/cancel/", public_views.cancel_registration, name="cancel_registration"),
     path("sessions/<int:session_id>/questions/add/", views.question_add, name="question_add"),
     path(
         "sessions/<int:session_id>/questions/<int:question_id>/delete/",

@@ -185,3 +185,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Reminder moments replaced by exact durations in seconds, e.g. {"day": 120, "hour": 60,
+# "30min": 30}: for demos and end-to-end tests that watch every reminder arrive. Empty in use.
+SESSION_REMINDER_OFFSETS = env.dict("SESSION_REMINDER_OFFSETS", cast={"value": int}, default={})

@@ -65,4 +65,4 @@ def test_hour_and_half_hour_are_exact_durations_even_across_a_change(
 
 def test_unknown_kinds_are_refused() -> None:
     with pytest.raises(ValueError, match="unknown reminder kind"):
-        reminder_due_at(kind="reminder_week", starts_at=datetime.now(UTC), time_zone="UTC")
+        reminder_due_at(kind="week", starts_at=datetime.now(UTC), time_zone="UTC")

@@ -1,0 +1,240 @@
+"""Reminders: a day, an hour and 30 minutes before a session, planned in the outbox.
+
+Whenever a session is created, changed, rescheduled or cancelled, or a registration is made or
+cancelled, the planner computes the reminders now wanted and the outbox reconciles them with
+what is pending, in bulk. Keys carry the session's `sequence`, so a reschedule cancels every
+pending reminder of the old schedule and plans the new one; a reminder already sent for an old
+schedule does not stop the new schedule's. A reminder whose moment has passed when it is
+planned (somebody registering 20 minutes before the start) is not planned at all, and each
+expires at the start, so the dispatcher skips rather than sends one late.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.mail import EmailMessage
+from django.urls import reverse
+from django.utils import timezone
+
+from programs.links import public_url
+from programs.models import ProgramHost
+from reminders.emails import build_email
+from reminders.models import Message
+from reminders.registry import NotWanted, register
+from reminders.services import ReconcileResult, WantedMessage, outbox_reconcile
+from sessions_app.formatting import session_when
+from sessions_app.ics import organizer_name, session_public_url
+from sessions_app.models import Registration, Session
+from sessions_app.reminder_moments import DAY_BEFORE, HALF_HOUR_BEFORE, HOUR_BEFORE, reminder_due_at
+from sessions_app.tokens import join_url
+
+# Message kind per moment, for registrants and for hosts (who get the day and hour ones).
+REGISTRANT_KINDS = {
+    DAY_BEFORE: "session_reminder_day",
+    HOUR_BEFORE: "session_reminder_hour",
+    HALF_HOUR_BEFORE: "session_reminder_30min",
+}
+HOST_KINDS = {DAY_BEFORE: "host_reminder_day", HOUR_BEFORE: "host_reminder_hour"}
+REMINDER_KINDS = (*REGISTRANT_KINDS.values(), *HOST_KINDS.values())
+MOMENT_OF_KIND = {
+    kind: moment for moments in (REGISTRANT_KINDS, HOST_KINDS) for moment, kind in moments.items()
+}
+LEAD = {DAY_BEFORE: "tomorrow", HOUR_BEFORE: "in an hour", HALF_HOUR_BEFORE: "in 30 minutes"}
+
+
+def _topic(session: Session) -> str:
+    return f"session:{session.pk}"
+
+
+def _offset_overrides() -> dict[str, timedelta]:
+    return {
+        moment: timedelta(seconds=seconds)
+        for moment, seconds in settings.SESSION_REMINDER_OFFSETS.items()
+    }
+
+
+def session_reminder_moments(*, session: Session) -> dict[str, datetime]:
+    """{moment: due_at} for the reminders this session has switched on."""
+    switched_on = {
+        DAY_BEFORE: session.remind_day_before,
+        HOUR_BEFORE: session.remind_hour_before,
+        HALF_HOUR_BEFORE: session.remind_half_hour_before,
+    }
+    overrides = _offset_overrides()
+    return {
+        moment: reminder_due_at(
+            kind=moment,
+            starts_at=session.starts_at,
+            time_zone=session.time_zone,
+            overrides=overrides,
+        )
+        for moment, is_on in switched_on.items()
+        if is_on
+    }
+
+
+def _registrant_wanted(
+    *,
+    session: Session,
+    registrations: list[Registration],
+    moments: dict[str, datetime],
+    now: datetime,
+) -> list[WantedMessage]:
+    return [
+        WantedMessage(
+            kind=REGISTRANT_KINDS[moment],
+            recipient_email=registration.email,
+            recipient_name=registration.name,
+            dedupe_key=f"session:{session.pk}:{REGISTRANT_KINDS[moment]}:s{session.sequence}:r{registration.pk}",
+            due_at=due_at,
+            expires_at=session.starts_at,
+            about=registration,
+            schedule_sequence=session.sequence,
+        )
+        for registration in registrations
+        for moment, due_at in moments.items()
+        if due_at > now
+    ]
+
+
+def session_host_recipients(*, session: Session) -> list[AbstractBaseUser]:
+    """The program's hosts and the session's co-hosts, once each, who have an address."""
+    users = {
+        role.user.pk: role.user
+        for role in ProgramHost.objects.filter(program_id=session.program_id).select_related("user")
+    }
+    users.update({user.pk: user for user in session.co_hosts.all()})
+    return [user for user in users.values() if user.email and user.is_active]
+
+
+def _host_wanted(
+    *, session: Session, hosts: list[AbstractBaseUser], moments: dict[str, datetime], now: datetime
+) -> list[WantedMessage]:
+    return [
+        WantedMessage(
+            kind=HOST_KINDS[moment],
+            recipient_email=user.email,
+            recipient_name=user.get_full_name(),
+            dedupe_key=f"session:{session.pk}:{HOST_KINDS[moment]}:s{session.sequence}:u{user.pk}",
+            due_at=due_at,
+            expires_at=session.starts_at,
+            about=session,
+            schedule_sequence=session.sequence,
+            payload={"user_id": user.pk},
+        )
+        for user in hosts
+        for moment, due_at in moments.items()
+        if moment in HOST_KINDS and due_at > now
+    ]
+
+
+def session_reminders_plan(*, session: Session, now: datetime) -> ReconcileResult:
+    """Reconcile every reminder of the session (registrants' and hosts') with what is pending."""
+    wanted: list[WantedMessage] = []
+    if session.state == "scheduled":
+        moments = session_reminder_moments(session=session)
+        registrations = list(session.registrations.only("id", "email", "name").order_by("id"))
+        wanted = [
+            *_registrant_wanted(
+                session=session, registrations=registrations, moments=moments, now=now
+            ),
+            *_host_wanted(
+                session=session,
+                hosts=session_host_recipients(session=session),
+                moments=moments,
+                now=now,
+            ),
+        ]
+    return outbox_reconcile(topic=_topic(session), wanted=wanted, now=now, kinds=REMINDER_KINDS)
+
+
+def registration_reminders_plan(
+    *, session: Session, registration: Registration, now: datetime, is_cancelled: bool = False
+) -> ReconcileResult:
+    """Reconcile one registration's reminders (none once it is cancelled), touching no others."""
+    wanted: list[WantedMessage] = []
+    if not is_cancelled and session.state == "scheduled":
+        moments = session_reminder_moments(session=session)
+        wanted = _registrant_wanted(
+            session=session, registrations=[registration], moments=moments, now=now
+        )
+    return outbox_reconcile(
+        topic=_topic(session),
+        wanted=wanted,
+        now=now,
+        kinds=tuple(REGISTRANT_KINDS.values()),
+        about=registration,
+    )
+
+
+def _check_still_wanted(*, message: Message, session: Session) -> str:
+    """The moment of a reminder that should still go out; NotWanted otherwise."""
+    if session.is_cancelled:
+        raise NotWanted("the session was cancelled", cancelled=True)
+    if message.schedule_sequence != session.sequence:
+        raise NotWanted("planned for an earlier schedule of the session", cancelled=True)
+    moment = MOMENT_OF_KIND[message.kind]
+    if moment not in session_reminder_moments(session=session):
+        raise NotWanted("the host switched this reminder off", cancelled=True)
+    if timezone.now() >= session.starts_at:
+        raise NotWanted("the session has started")
+    return moment
+
+
+def _render_registrant_reminder(message: Message) -> EmailMessage:
+    registration = message.about
+    if not isinstance(registration, Registration):
+        raise NotWanted("the registration was cancelled", cancelled=True)
+    session = registration.session
+    moment = _check_still_wanted(message=message, session=session)
+    return build_email(
+        template=message.kind,
+        context={
+            "session": session,
+            "program": session.program,
+            "registration": registration,
+            "when": session_when(session),
+            "lead": LEAD[moment],
+            "host_name": organizer_name(session),
+            "join_url": join_url(registration),
+            "session_url": session_public_url(session),
+        },
+        to_email=registration.email,
+        to_name=registration.name,
+    )
+
+
+def _render_host_reminder(message: Message) -> EmailMessage:
+    session = message.about
+    if not isinstance(session, Session):
+        raise NotWanted("the session was deleted", cancelled=True)
+    moment = _check_still_wanted(message=message, session=session)
+    user = get_user_model().objects.filter(pk=message.payload.get("user_id")).first()
+    if user is None or user not in session_host_recipients(session=session):
+        raise NotWanted("no longer hosts this session", cancelled=True)
+    return build_email(
+        template=message.kind,
+        context={
+            "session": session,
+            "program": session.program,
+            "host": user,
+            "when": session_when(session),
+            "lead": LEAD[moment],
+            "registration_count": session.registrations.count(),
+            "dashboard_url": public_url(
+                reverse("sessions_app:dashboard", kwargs={"session_id": session.pk})
+            ),
+        },
+        to_email=message.recipient_email,
+        to_name=message.recipient_name,
+    )
+
+
+for _kind in REGISTRANT_KINDS.values():
+    register(_kind)(_render_registrant_reminder)
+for _kind in HOST_KINDS.values():
+    register(_kind)(_render_host_reminder)
