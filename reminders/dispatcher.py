@@ -16,14 +16,15 @@ from datetime import datetime, timedelta
 
 from anymail.exceptions import AnymailInvalidAddress, AnymailRecipientsRefused
 from django.conf import settings
+from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.core.mail import get_connection
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import F, prefetch_related_objects
 from django.utils import timezone
 
 from reminders import registry
 from reminders.backends import MESSAGE_HEADER
-from reminders.models import Message, MessageStatus
+from reminders.models import Message, MessageEvent, MessageStatus
 from reminders.services import message_events_record
 
 logger = logging.getLogger(__name__)
@@ -85,7 +86,11 @@ def outbox_claim(*, now: datetime, limit: int, lease: timedelta) -> list[Message
             message_events_record(
                 message_ids=expired, status="reclaimed", detail="lease expired", now=now
             )
-    return list(Message.objects.filter(id__in=ids).order_by("due_at", "id"))
+    batch = list(Message.objects.filter(id__in=ids).order_by("due_at", "id"))
+    prefetch_related_objects(
+        batch, GenericPrefetch("about", registry.about_querysets({row.kind for row in batch}))
+    )
+    return batch
 
 
 def outbox_release(*, message_ids: list[int]) -> None:
@@ -101,10 +106,24 @@ def outbox_release(*, message_ids: list[int]) -> None:
 def _finish(
     message: Message, *, status: str, now: datetime, detail: str = "", **fields: object
 ) -> None:
-    """Record the outcome, unless another dispatcher has taken the row over since."""
-    updated = Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
-        status=status, leased_until=None, updated_at=now, **fields
-    )
+    """Record the outcome, unless another dispatcher has taken the row over since.
+
+    On PostgreSQL the update and its event are one statement: one round trip per message.
+    """
+    values = {"status": status, "leased_until": None, "updated_at": now, **fields}
+    if connection.vendor == "postgresql":
+        meta = Message._meta
+        assignments = ", ".join(f'"{meta.get_field(name).column}" = %s' for name in values)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH finished AS (UPDATE {meta.db_table} SET {assignments} "  # noqa: S608
+                "WHERE id = %s AND status = %s RETURNING id) "
+                f"INSERT INTO {MessageEvent._meta.db_table} (message_id, status, detail, created_at) "
+                "SELECT id, %s, %s, %s FROM finished",
+                [*values.values(), message.pk, MessageStatus.SENDING, status, detail, now],
+            )
+        return
+    updated = Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(**values)
     if updated:
         message_events_record(message_ids=[message.pk], status=status, detail=detail, now=now)
 

@@ -57,6 +57,10 @@ class Message(models.Model):
         max_length=16, choices=MessageStatus.choices, default=MessageStatus.PENDING
     )
     dedupe_key = models.CharField(max_length=255, unique=True)
+    # The same message across schedules (a registrant's hour-before reminder, whatever the
+    # session's sequence): a pending row whose key is no longer wanted is moved to the wanted
+    # key of its slot instead of being cancelled and planned again.
+    slot = models.CharField(max_length=255, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     leased_until = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from django.core.mail import EmailMessage
+from django.db.models import QuerySet
 
 if TYPE_CHECKING:
     from reminders.models import Message
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
 Renderer = Callable[["Message"], EmailMessage]
 
 _renderers: dict[str, Renderer] = {}
+# Per kind, how to load the objects its messages are about, with what the renderer reads
+# (select_related), so a batch of a thousand messages loads them in one query, not thousands.
+_about_querysets: dict[str, Callable[[], QuerySet]] = {}
 
 
 class NotWanted(Exception):
@@ -32,15 +36,30 @@ class NotWanted(Exception):
         self.cancelled = cancelled
 
 
-def register(kind: str) -> Callable[[Renderer], Renderer]:
+def register(
+    kind: str, *, about_queryset: Callable[[], QuerySet] | None = None
+) -> Callable[[Renderer], Renderer]:
     def decorator(renderer: Renderer) -> Renderer:
         existing = _renderers.get(kind)
         if existing is not None and existing is not renderer:
             raise ValueError(f"message kind {kind!r} is already registered")
         _renderers[kind] = renderer
+        if about_queryset is not None:
+            _about_querysets[kind] = about_queryset
         return renderer
 
     return decorator
+
+
+def about_querysets(kinds: set[str]) -> list[QuerySet]:
+    """One queryset per model for the kinds given (the first kind registered for a model wins)."""
+    by_model: dict[type, QuerySet] = {}
+    for kind in sorted(kinds):
+        factory = _about_querysets.get(kind)
+        if factory is not None:
+            queryset = factory()
+            by_model.setdefault(queryset.model, queryset)
+    return list(by_model.values())
 
 
 def renderer_for(kind: str) -> Renderer:

@@ -90,6 +90,7 @@ def _registrant_wanted(
             recipient_email=registration.email,
             recipient_name=registration.name,
             dedupe_key=f"session:{session.pk}:{REGISTRANT_KINDS[moment]}:s{session.sequence}:r{registration.pk}",
+            slot=f"session:{session.pk}:{REGISTRANT_KINDS[moment]}:r{registration.pk}",
             due_at=due_at,
             expires_at=session.starts_at,
             about=registration,
@@ -120,6 +121,7 @@ def _host_wanted(
             recipient_email=user.email,
             recipient_name=user.get_full_name(),
             dedupe_key=f"session:{session.pk}:{HOST_KINDS[moment]}:s{session.sequence}:u{user.pk}",
+            slot=f"session:{session.pk}:{HOST_KINDS[moment]}:u{user.pk}",
             due_at=due_at,
             expires_at=session.starts_at,
             about=session,
@@ -137,7 +139,9 @@ def session_reminders_plan(*, session: Session, now: datetime) -> ReconcileResul
     wanted: list[WantedMessage] = []
     if session.state == "scheduled":
         moments = session_reminder_moments(session=session)
-        registrations = list(session.registrations.only("id", "email", "name").order_by("id"))
+        registrations = list(
+            session.registrations.only("id", "session_id", "email", "name").order_by("id")
+        )
         wanted = [
             *_registrant_wanted(
                 session=session, registrations=registrations, moments=moments, now=now
@@ -234,7 +238,15 @@ def _render_host_reminder(message: Message) -> EmailMessage:
     )
 
 
+def _registrations_for_rendering():
+    return Registration.objects.select_related("session__program", "session__created_by")
+
+
+def _sessions_for_rendering():
+    return Session.objects.select_related("program", "created_by")
+
+
 for _kind in REGISTRANT_KINDS.values():
-    register(_kind)(_render_registrant_reminder)
+    register(_kind, about_queryset=_registrations_for_rendering)(_render_registrant_reminder)
 for _kind in HOST_KINDS.values():
-    register(_kind)(_render_host_reminder)
+    register(_kind, about_queryset=_sessions_for_rendering)(_render_host_reminder)

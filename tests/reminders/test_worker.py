@@ -80,3 +80,43 @@ def test_a_worker_killed_mid_dispatch_loses_nothing_and_duplicates_at_most_its_i
     print(f"killed after {sent_before_kill} sends; duplicates: {duplicates}")
     assert max(per_message.values()) <= 2  # none more than twice
     assert duplicates <= 2  # at most the one send in flight in each of the 2 pool processes
+
+
+def test_a_sessions_reminders_arrive_within_seconds_of_their_moments_through_real_workers(
+    celery_processes, settings
+) -> None:
+    from sessions_app.services import registration_create, session_create
+    from tests.factories import UserFactory, hosted_program
+
+    # Offsets of seconds instead of a day, an hour and 30 minutes, so the test can watch them.
+    settings.SESSION_REMINDER_OFFSETS = {"day": 14, "hour": 9, "30min": 4}
+    host = UserFactory(email="host@example.org")
+    now = timezone.now()
+    session = session_create(
+        program=hosted_program(user=host),
+        created_by=host,
+        title="Standup",
+        starts_at=now + timedelta(seconds=20),
+        time_zone="Europe/Berlin",
+        now=now,
+    )
+    registration_create(session=session, email="ada@example.org", name="Ada", now=now)
+    celery_processes.start_worker()
+    celery_processes.start_beat()
+
+    kinds = {
+        "session_reminder_day",
+        "session_reminder_hour",
+        "session_reminder_30min",
+        "host_reminder_day",
+        "host_reminder_hour",
+    }
+    arrived = wait_until(
+        lambda: CapturedEmail.objects.filter(message__kind__in=kinds).count() == len(kinds),
+        timeout=60,
+    )
+    assert arrived, celery_processes.logs()
+    for capture in CapturedEmail.objects.filter(message__kind__in=kinds).select_related("message"):
+        lateness = (capture.created_at - capture.message.due_at).total_seconds()
+        assert 0 <= lateness <= 15, (capture.message.kind, lateness)
+    assert CapturedEmail.objects.filter(message__kind="session_confirmation").count() == 1

@@ -1,0 +1,175 @@
+"""Dispatch throughput against bare send_mail, and the cost of rescheduling a large session.
+
+    DATABASE_URL=postgres://… python benchmarks/dispatch.py [--n 10000]
+
+1. Plans N due "an hour before" reminders for a session with N registrations and dispatches
+   them through the outbox (claim with SKIP LOCKED, render from current state, send through the
+   local-memory backend, mark sent). Baseline, in the same run: the same N e-mails rendered from
+   the same templates and sent with Django's send_mail directly, without the outbox.
+2. Reschedules a session with N registrations (3 reminders each planned) and reports the
+   reconcile's time and query count, also at N/10 to show the count does not grow with N.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.harness import django_setup, django_teardown, report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=10_000)
+    n = parser.parse_args().n
+    django_setup()
+    try:
+        figures = run(n)
+    finally:
+        django_teardown()
+    report(figures)
+
+
+def _session_with_registrations(*, n: int, host, program, starts_at, reminders: bool):
+    from django.utils import timezone
+
+    from sessions_app.models import Registration
+    from sessions_app.reminders import session_reminders_plan
+    from sessions_app.services import session_create
+
+    session = session_create(
+        program=program,
+        created_by=host,
+        title="Benchmark session",
+        starts_at=starts_at,
+        time_zone="Europe/Berlin",
+        remind_day_before=reminders,
+        remind_half_hour_before=reminders,
+        now=timezone.now(),
+    )
+    Registration.objects.bulk_create(
+        [
+            Registration(session=session, email=f"person{i}@example.org", name=f"Person {i}")
+            for i in range(n)
+        ],
+        batch_size=5000,
+    )
+    session_reminders_plan(session=session, now=timezone.now())
+    return session
+
+
+def run(n: int) -> dict[str, object]:
+    from django.core import mail
+    from django.core.mail import send_mail
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from programs.services import program_create
+    from reminders.dispatcher import outbox_dispatch
+    from reminders.emails import build_email
+    from reminders.models import Message, MessageStatus
+    from sessions_app.formatting import session_when
+    from sessions_app.ics import organizer_name, session_public_url
+    from sessions_app.reminders import REGISTRANT_KINDS
+    from sessions_app.services import session_update
+    from sessions_app.tokens import join_url
+    from tests.factories import UserFactory
+
+    mail.outbox = []
+    host = UserFactory(email="host@example.org")
+    program = program_create(owner=host, name="Benchmark", time_zone="Europe/Berlin")
+    starts_at = timezone.now() + timedelta(days=30)
+
+    # 1. Dispatch N due reminders.
+    session = _session_with_registrations(
+        n=n, host=host, program=program, starts_at=starts_at, reminders=False
+    )
+    due = starts_at - timedelta(hours=1)
+    kind = REGISTRANT_KINDS["hour"]
+    assert Message.objects.filter(kind=kind, status=MessageStatus.PENDING).count() == n
+    started = time.perf_counter()
+    result = outbox_dispatch(now=due, max_seconds=3600)
+    dispatch_seconds = time.perf_counter() - started
+    assert result.sent == n + 1, result  # the registrants and the one host
+    assert len(mail.outbox) == n + 1
+
+    mail.outbox = []
+    registrations = list(session.registrations.select_related("session__program").order_by("id"))
+    context = {
+        "session": session,
+        "program": session.program,
+        "when": session_when(session),
+        "lead": "in an hour",
+        "host_name": organizer_name(session),
+        "session_url": session_public_url(session),
+    }
+    started = time.perf_counter()
+    for registration in registrations:
+        email = build_email(
+            template=kind,
+            context={**context, "registration": registration, "join_url": join_url(registration)},
+            to_email=registration.email,
+            to_name=registration.name,
+        )
+        send_mail(
+            email.subject,
+            email.body,
+            email.from_email,
+            email.to,
+            html_message=email.alternatives[0][0],
+        )
+    baseline_seconds = time.perf_counter() - started
+    assert len(mail.outbox) == n
+
+    # 2. Reschedule sessions with N/10 and N registrations, 3 reminders each.
+    reschedule = {}
+    for size in (max(n // 10, 1), n):
+        big = _session_with_registrations(
+            n=size, host=host, program=program, starts_at=starts_at, reminders=True
+        )
+        fields = {
+            "title": big.title,
+            "description": "",
+            "module": None,
+            "starts_at": starts_at + timedelta(days=2),
+            "time_zone": big.time_zone,
+            "duration_minutes": big.duration_minutes,
+            "theme": big.theme,
+            "is_registration_required": True,
+            "capacity": None,
+        }
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            session_update(session=big, now=timezone.now(), **fields)
+            reschedule[size] = (time.perf_counter() - started, len(queries))
+        moved = Message.objects.filter(
+            topic=f"session:{big.pk}", status=MessageStatus.PENDING, schedule_sequence=1
+        )
+        assert moved.filter(kind__startswith="session_reminder").count() == 3 * size
+
+    per_second = n / dispatch_seconds
+    baseline_per_second = n / baseline_seconds
+    small, large = max(n // 10, 1), n
+    return {
+        "benchmark": "dispatch",
+        "database": connection.vendor,
+        "n": n,
+        "per_second": round(per_second, 1),
+        "baseline_per_second": round(baseline_per_second, 1),
+        "ratio": round(per_second / baseline_per_second, 3),
+        "reschedule_seconds": round(reschedule[large][0], 3),
+        "reschedule_queries": reschedule[large][1],
+        "reschedule_n_small": small,
+        "reschedule_seconds_small": round(reschedule[small][0], 3),
+        "reschedule_queries_small": reschedule[small][1],
+    }
+
+
+if __name__ == "__main__":
+    main()
