@@ -8,8 +8,6 @@ Host URLs fetch through `get_hosted_session_or_404` and answer 404 to everyone e
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.contrib import messages
 from django.http import (
     FileResponse,
@@ -200,8 +198,9 @@ def _poll_url(attendance: Attendance, phase: str) -> str:
     return reverse(
         "sessions_app:room_state",
         kwargs={
+            "session_id": attendance.session_id,
             "attendance_id": attendance.pk,
-            "signature": rooms.attendance_signature(attendance.pk),
+            "signature": rooms.attendance_signature(attendance.session_id, attendance.pk),
             "phase": phase,
         },
     )
@@ -271,40 +270,25 @@ def room_leave(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_GET
 def room_state(
-    request: HttpRequest, attendance_id: int, signature: str, phase: str
+    request: HttpRequest, session_id: int, attendance_id: int, signature: str, phase: str
 ) -> HttpResponse:
-    """The poll of waiting and in-room pages: 204 while nothing changed, else HX-Redirect.
-
-    One indexed read; `last_seen_at` is written at most every SEEN_REFRESH_SECONDS.
-    """
-    if phase not in PHASES or not rooms.attendance_signature_matches(attendance_id, signature):
-        raise Http404("No such participant.")
-    row = (
-        Attendance.objects.filter(pk=attendance_id)
-        .values_list(
-            "status", "role", "last_seen_at", "session__state", "session__code", "session_id"
-        )
-        .first()
-    )
-    if row is None:
-        raise Http404("No such participant.")
-    status, role, last_seen_at, session_state, code, session_id = row
-    now = timezone.now()
-    if now - last_seen_at > timedelta(seconds=rooms.SEEN_REFRESH_SECONDS) and status in (
-        AttendanceStatus.WAITING,
-        AttendanceStatus.IN_ROOM,
+    """The poll of waiting and in-room pages: 204 while nothing changed, else HX-Redirect."""
+    if phase not in PHASES or not rooms.attendance_signature_matches(
+        session_id, attendance_id, signature
     ):
-        Attendance.objects.filter(pk=attendance_id).update(last_seen_at=now)
-    if rooms.room_phase(session_state=session_state, status=status) == phase:
+        raise Http404("No such participant.")
+    state = rooms.room_poll(session_id=session_id, attendance_id=attendance_id, now=timezone.now())
+    if state is None:
+        raise Http404("No such participant.")
+    if rooms.room_phase(session_state=state.session_state, status=state.status) == phase:
         response = HttpResponse(status=204)
     else:
         response = HttpResponse("moved", content_type="text/plain")
-        if role == AttendanceRole.HOST:
-            response["HX-Redirect"] = reverse(
-                "sessions_app:host_room", kwargs={"session_id": session_id}
-            )
+        if state.role == AttendanceRole.HOST:
+            target = reverse("sessions_app:host_room", kwargs={"session_id": session_id})
         else:
-            response["HX-Redirect"] = reverse("sessions_app:room", kwargs={"code": code})
+            target = reverse("sessions_app:room", kwargs={"code": state.code})
+        response["HX-Redirect"] = target
     response["Cache-Control"] = "no-store"
     return response
 

@@ -1,8 +1,13 @@
 """Live rooms: who may enter when, presence, and the host's start/end/complete/remove/leave.
 
 Entry opens `ENTRY_OPENS_MINUTES` before the start. Before a host starts the session,
-everyone but hosts waits ("Waiting for host"); the waiting page polls `room_state`, which
-answers from one indexed query, and moves them in once the state is live.
+everyone but hosts waits ("Waiting for host"); the waiting page polls the state endpoint
+(`room_poll`), which moves them in once the state is live.
+
+The poll is the hot path (every waiting attendee, every second). It reads the session's state
+and the attendance's status from the cache in one round trip, falling back to one indexed
+query. Every change made here forgets the cached values at once (and again on commit);
+changes made elsewhere (a cancellation) show within `SESSION_CACHE_SECONDS`.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils.crypto import constant_time_compare, salted_hmac
 
@@ -31,6 +37,9 @@ from sessions_app.models import (
 ENTRY_OPENS_MINUTES = 10
 # A poll refreshes `last_seen_at` at most this often, so most polls are one read.
 SEEN_REFRESH_SECONDS = 15
+# How long the poll may trust cached state; explicit forgetting makes most changes immediate.
+SESSION_CACHE_SECONDS = 2
+ATTENDANCE_CACHE_SECONDS = 10
 
 
 class RoomError(Exception):
@@ -144,6 +153,7 @@ def attendance_arrive(
         attendance.left_at = None
         attendance.last_seen_at = now
         attendance.save(update_fields=["name", "status", "joined_at", "left_at", "last_seen_at"])
+    room_cache_forget(attendance_id=attendance.pk)
     return attendance
 
 
@@ -154,6 +164,7 @@ def attendance_enter(*, attendance: Attendance, now: datetime) -> Attendance:
     ).update(status=AttendanceStatus.IN_ROOM, last_seen_at=now, left_at=None)
     if updated and attendance.joined_at is None:
         Attendance.objects.filter(pk=attendance.pk, joined_at__isnull=True).update(joined_at=now)
+    room_cache_forget(attendance_id=attendance.pk)
     attendance.refresh_from_db()
     return attendance
 
@@ -162,6 +173,7 @@ def attendance_leave(*, attendance: Attendance, now: datetime) -> None:
     Attendance.objects.filter(
         pk=attendance.pk, status__in=[AttendanceStatus.WAITING, AttendanceStatus.IN_ROOM]
     ).update(status=AttendanceStatus.LEFT, left_at=now)
+    room_cache_forget(attendance_id=attendance.pk)
 
 
 def attendance_remove(*, attendance: Attendance, now: datetime) -> None:
@@ -169,6 +181,7 @@ def attendance_remove(*, attendance: Attendance, now: datetime) -> None:
     if attendance.role == AttendanceRole.HOST:
         raise RoomError("Hosts cannot be removed from the room.")
     Attendance.objects.filter(pk=attendance.pk).update(status=AttendanceStatus.REMOVED, left_at=now)
+    room_cache_forget(attendance_id=attendance.pk)
 
 
 # --- the host's session controls --------------------------------------------------------------
@@ -189,6 +202,7 @@ def session_start(*, session: Session, now: datetime) -> Session:
         locked.state = SessionState.LIVE
         locked.started_at = now
         locked.save(update_fields=["state", "started_at", "updated_at"])
+        room_cache_forget(session_id=locked.pk)
     session.state, session.started_at = locked.state, locked.started_at
     return locked
 
@@ -202,6 +216,7 @@ def session_end(*, session: Session, now: datetime) -> Session:
         locked.state = SessionState.ENDED
         locked.ended_at = now
         locked.save(update_fields=["state", "ended_at", "updated_at"])
+        room_cache_forget(session_id=locked.pk)
         Attendance.objects.filter(
             session=locked, status__in=[AttendanceStatus.WAITING, AttendanceStatus.IN_ROOM]
         ).update(status=AttendanceStatus.LEFT, left_at=now)
@@ -224,6 +239,7 @@ def session_complete(*, session: Session, now: datetime) -> Session:
         locked.state = SessionState.COMPLETED
         locked.ended_at = locked.ended_at or now
         locked.save(update_fields=["state", "ended_at", "updated_at"])
+        room_cache_forget(session_id=locked.pk)
         Attendance.objects.filter(
             session=locked, status__in=[AttendanceStatus.WAITING, AttendanceStatus.IN_ROOM]
         ).update(status=AttendanceStatus.LEFT, left_at=now)
@@ -234,15 +250,79 @@ def session_complete(*, session: Session, now: datetime) -> Session:
 # --- the state endpoint -------------------------------------------------------------------------
 
 
-def attendance_signature(attendance_id: int) -> str:
+def attendance_signature(session_id: int, attendance_id: int) -> str:
     """Lets the poll URL name an attendance without a cookie or a session read."""
-    return salted_hmac("convene.room.state", str(attendance_id), algorithm="sha256").hexdigest()[
-        :24
-    ]
+    digest = salted_hmac(
+        "convene.room.state", f"{session_id}:{attendance_id}", algorithm="sha256"
+    ).hexdigest()
+    return digest[:24]
 
 
-def attendance_signature_matches(attendance_id: int, signature: str) -> bool:
-    return constant_time_compare(attendance_signature(attendance_id), signature)
+def attendance_signature_matches(session_id: int, attendance_id: int, signature: str) -> bool:
+    return constant_time_compare(attendance_signature(session_id, attendance_id), signature)
+
+
+def _session_cache_key(session_id: int) -> str:
+    return f"room:session:{session_id}"
+
+
+def _attendance_cache_key(attendance_id: int) -> str:
+    return f"room:attendance:{attendance_id}"
+
+
+def room_cache_forget(*, session_id: int | None = None, attendance_id: int | None = None) -> None:
+    keys = []
+    if session_id is not None:
+        keys.append(_session_cache_key(session_id))
+    if attendance_id is not None:
+        keys.append(_attendance_cache_key(attendance_id))
+    cache.delete_many(keys)
+    # Again once committed: a poll between the two may have cached the old state.
+    transaction.on_commit(lambda: cache.delete_many(keys))
+
+
+@dataclass(frozen=True)
+class PollState:
+    session_state: str
+    code: str
+    status: str
+    role: str
+
+
+def room_poll(*, session_id: int, attendance_id: int, now: datetime) -> PollState | None:
+    """The state a waiting or in-room page polls; refreshes `last_seen_at` now and then.
+
+    Usually one cache round trip; on a miss one indexed query; a write every
+    SEEN_REFRESH_SECONDS per participant.
+    """
+    session_key, attendance_key = (
+        _session_cache_key(session_id),
+        _attendance_cache_key(attendance_id),
+    )
+    cached = cache.get_many([session_key, attendance_key])
+    session_part, attendance_part = cached.get(session_key), cached.get(attendance_key)
+    if session_part is None or attendance_part is None:
+        row = (
+            Attendance.objects.filter(pk=attendance_id, session_id=session_id)
+            .values_list("status", "role", "last_seen_at", "session__state", "session__code")
+            .first()
+        )
+        if row is None:
+            return None
+        status, role, last_seen_at, state, code = row
+        session_part = (state, code)
+        attendance_part = (status, role, last_seen_at.timestamp())
+        cache.set(session_key, session_part, SESSION_CACHE_SECONDS)
+        cache.set(attendance_key, attendance_part, ATTENDANCE_CACHE_SECONDS)
+    state, code = session_part
+    status, role, last_seen = attendance_part
+    if now.timestamp() - last_seen > SEEN_REFRESH_SECONDS and status in (
+        AttendanceStatus.WAITING,
+        AttendanceStatus.IN_ROOM,
+    ):
+        Attendance.objects.filter(pk=attendance_id).update(last_seen_at=now)
+        cache.set(attendance_key, (status, role, now.timestamp()), ATTENDANCE_CACHE_SECONDS)
+    return PollState(session_state=state, code=code, status=status, role=role)
 
 
 def room_phase(*, session_state: str, status: str) -> str:

@@ -62,7 +62,7 @@ urlpatterns = [
     path("s/<str:code>/room/", room_views.room, name="room"),
     path("s/<str:code>/room/leave/", room_views.room_leave, name="room_leave"),
     path(
-        "room/state/<int:attendance_id>/<str:signature>/<str:phase>/",
+        "room/state/<int:session_id>/<int:attendance_id>/<str:signature>/<str:phase>/",
         room_views.room_state,
         name="room_state",
     ),
