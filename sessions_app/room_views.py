@@ -277,10 +277,11 @@ def room_state(
         session_id, attendance_id, signature
     ):
         raise Http404("No such participant.")
-    state = rooms.room_poll(session_id=session_id, attendance_id=attendance_id, now=timezone.now())
+    now = timezone.now()
+    state = rooms.room_poll(session_id=session_id, attendance_id=attendance_id, now=now)
     if state is None:
         raise Http404("No such participant.")
-    if rooms.room_phase(session_state=state.session_state, status=state.status) == phase:
+    if rooms.room_phase(poll=state, now=now) == phase:
         response = HttpResponse(status=204)
     else:
         response = HttpResponse("moved", content_type="text/plain")

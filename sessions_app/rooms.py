@@ -285,6 +285,7 @@ def room_cache_forget(*, session_id: int | None = None, attendance_id: int | Non
 class PollState:
     session_state: str
     code: str
+    ends_at: float
     status: str
     role: str
 
@@ -304,17 +305,24 @@ def room_poll(*, session_id: int, attendance_id: int, now: datetime) -> PollStat
     if session_part is None or attendance_part is None:
         row = (
             Attendance.objects.filter(pk=attendance_id, session_id=session_id)
-            .values_list("status", "role", "last_seen_at", "session__state", "session__code")
+            .values_list(
+                "status",
+                "role",
+                "last_seen_at",
+                "session__state",
+                "session__code",
+                "session__ends_at",
+            )
             .first()
         )
         if row is None:
             return None
-        status, role, last_seen_at, state, code = row
-        session_part = (state, code)
+        status, role, last_seen_at, state, code, ends_at = row
+        session_part = (state, code, ends_at.timestamp())
         attendance_part = (status, role, last_seen_at.timestamp())
         cache.set(session_key, session_part, SESSION_CACHE_SECONDS)
         cache.set(attendance_key, attendance_part, ATTENDANCE_CACHE_SECONDS)
-    state, code = session_part
+    state, code, ends_at = session_part
     status, role, last_seen = attendance_part
     if now.timestamp() - last_seen > SEEN_REFRESH_SECONDS and status in (
         AttendanceStatus.WAITING,
@@ -322,18 +330,18 @@ def room_poll(*, session_id: int, attendance_id: int, now: datetime) -> PollStat
     ):
         Attendance.objects.filter(pk=attendance_id).update(last_seen_at=now)
         cache.set(attendance_key, (status, role, now.timestamp()), ATTENDANCE_CACHE_SECONDS)
-    return PollState(session_state=state, code=code, status=status, role=role)
+    return PollState(session_state=state, code=code, ends_at=ends_at, status=status, role=role)
 
 
-def room_phase(*, session_state: str, status: str) -> str:
+def room_phase(*, poll: PollState, now: datetime) -> str:
     """What the participant's page should be showing: waiting, room, or out."""
-    if status in (AttendanceStatus.REMOVED, AttendanceStatus.LEFT):
+    if poll.status in (AttendanceStatus.REMOVED, AttendanceStatus.LEFT):
         return "out"
-    if session_state == SessionState.LIVE:
+    if poll.session_state == SessionState.LIVE:
         return "room"
-    if session_state == SessionState.SCHEDULED:
+    if poll.session_state == SessionState.SCHEDULED and now.timestamp() < poll.ends_at:
         return "waiting"
-    return "out"
+    return "out"  # ended, completed, cancelled, or never started before its end
 
 
 # --- the provider -------------------------------------------------------------------------------

@@ -12,6 +12,7 @@
     navigator.mediaDevices.getUserMedia({ video: true, audio: true }).then(function (got) {
       stream = got;
       video.srcObject = got;
+      video.hidden = false;
       var kinds = got.getTracks().map(function (track) { return track.kind; });
       status.textContent = "Found: " + kinds.join(" and ") + ".";
     }).catch(function (error) {

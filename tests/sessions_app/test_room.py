@@ -77,6 +77,16 @@ def test_joining_early_shows_when_the_room_opens_in_the_viewers_and_the_sessions
     assert not Attendance.objects.exists()
 
 
+@time_machine.travel(STARTS_AT - timedelta(minutes=20), tick=False)
+def test_the_opening_time_follows_the_zone_the_viewer_chose(registration) -> None:
+    client = attendee_client(registration)
+    client.post(reverse("programs:set_time_zone"), {"time_zone": "America/New_York", "next": "/"})
+    page = client.get(prejoin_url(registration.session))
+    text = " ".join(page.text.split())
+    assert "The room opens at Wednesday 25 November 2026, 11:50 (America/New_York)" in text
+    assert "That is 17:50 in Europe/Berlin, the zone of the session." in text
+
+
 @time_machine.travel(STARTS_AT - timedelta(minutes=10), tick=False)
 def test_joining_on_time_prefills_the_name_and_waits_for_the_host(registration) -> None:
     client = attendee_client(registration)
@@ -155,6 +165,17 @@ def test_late_ended_and_cancelled_sessions_say_so(registration, state, moment, e
     assert expected in page.text
     assert posted.status_code == 410
     assert not Attendance.objects.exists()
+
+
+def test_waiting_past_the_end_without_a_start_moves_the_attendee_out(registration) -> None:
+    session = registration.session
+    with time_machine.travel(STARTS_AT, tick=False):
+        client = enter(attendee_client(registration), session)
+        url = poll_url(client.get(room_url(session)).text)
+        assert client.get(url).status_code == 204
+    with time_machine.travel(session.ends_at + timedelta(seconds=1), tick=False):
+        assert client.get(url)["HX-Redirect"] == room_url(session)
+        assert "The session has ended" in client.get(room_url(session)).text
 
 
 def test_an_unknown_or_revoked_link_says_it_does_not_work(client: Client, registration) -> None:
