@@ -1,7 +1,17 @@
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from guests import views
 
 app_name = "guests"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("g/<str:token>/", views.exchange, name="exchange"),
+    path("s/<str:code>/guest/", views.guest_enter, name="enter"),
+    path(
+        "sessions/<int:session_id>/guest-link/regenerate/",
+        views.guest_link_regenerate,
+        name="regenerate",
+    ),
+]

@@ -3,7 +3,9 @@ from __future__ import annotations
 from django.contrib import admin
 
 from sessions_app.models import (
+    Attendance,
     CalendarFeed,
+    Recording,
     Registration,
     RegistrationAnswer,
     RegistrationQuestion,
@@ -71,3 +73,22 @@ class CalendarFeedAdmin(admin.ModelAdmin):
     list_select_related = ("user",)
     raw_id_fields = ("user",)
     readonly_fields = ("token_version", "reset_at", "created_at")
+
+
+@admin.register(Attendance)
+class AttendanceAdmin(admin.ModelAdmin):
+    list_display = ("name", "session", "role", "status", "arrived_at", "joined_at", "left_at")
+    list_filter = ("role", "status", "session__program")
+    search_fields = ("name", "participant_key", "session__title", "session__code")
+    list_select_related = ("session",)
+    raw_id_fields = ("session", "user", "registration")
+
+
+@admin.register(Recording)
+class RecordingAdmin(admin.ModelAdmin):
+    list_display = ("original_name", "session", "size_bytes", "uploaded_by", "created_at")
+    list_filter = ("created_at", "session__program")
+    search_fields = ("original_name", "session__title", "session__code")
+    list_select_related = ("session", "uploaded_by")
+    raw_id_fields = ("session", "uploaded_by")
+    readonly_fields = ("size_bytes", "created_at")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 import zoneinfo
 from datetime import datetime, timedelta
 
@@ -223,3 +224,89 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar feed of {self.user}"
+
+
+class AttendanceRole(models.TextChoices):
+    HOST = "host", "Host"
+    ATTENDEE = "attendee", "Attendee"
+    GUEST = "guest", "Guest"
+
+
+class AttendanceStatus(models.TextChoices):
+    WAITING = "waiting", "Waiting for the host"
+    IN_ROOM = "in_room", "In the room"
+    LEFT = "left", "Left"
+    REMOVED = "removed", "Removed by a host"
+
+
+class Attendance(models.Model):
+    """One person's presence in one session's room: who, in which role, when in and out.
+
+    `participant_key` names who it is without a foreign key into apps further along:
+    `user:<id>` (host), `registration:<id>` (attendee), `guest:<guest entry id>` (guest) or
+    `open:<random>` (a named visitor of an open session). A removed participant keeps the row
+    in state `removed`, which is what refuses them coming back with the same key.
+    `last_seen_at` is refreshed by the waiting/room poll, so "in the room" means "seen lately".
+    """
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="attendances")
+    participant_key = models.CharField(max_length=64)
+    role = models.CharField(max_length=16, choices=AttendanceRole.choices)
+    name = models.CharField(max_length=200)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="session_attendances",
+    )
+    registration = models.ForeignKey(
+        Registration,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="attendances",
+    )
+    status = models.CharField(
+        max_length=16, choices=AttendanceStatus.choices, default=AttendanceStatus.WAITING
+    )
+    arrived_at = models.DateTimeField()
+    joined_at = models.DateTimeField(null=True, blank=True)
+    left_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["session", "arrived_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "participant_key"], name="unique_attendance_per_participant"
+            )
+        ]
+        indexes = [models.Index(fields=["session", "status", "last_seen_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_role_display()}) in {self.session_id}"
+
+
+def recording_upload_to(instance: Recording, filename: str) -> str:
+    # A random stored name: the original one is kept for the download, not for the disk.
+    return f"recordings/session-{instance.session_id}/{uuid.uuid4().hex}.mp4"
+
+
+class Recording(models.Model):
+    """A recording file a host attached to a session; only its hosts can download it."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="recordings")
+    file = models.FileField(upload_to=recording_upload_to, max_length=300)
+    original_name = models.CharField(max_length=200)
+    size_bytes = models.PositiveBigIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["session", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from programs.ratelimit import client_address, rate_limit_hit
-from sessions_app import ics, selectors, services
+from sessions_app import ics, rooms, selectors, services
 from sessions_app.formatting import session_when
 from sessions_app.forms import RegistrationForm, SessionIdForm
 from sessions_app.models import Session
@@ -84,6 +84,8 @@ def _public_context(session: Session) -> dict[str, object]:
         "is_open": session.is_open_for_registration(now=now),
         "is_over": session.is_over(now=now),
         "is_full": False,
+        "room_entry": rooms.room_entry(session=session, now=now).value,
+        "room_opens_at": rooms.room_opens_at(session),
     }
 
 

@@ -6,7 +6,7 @@ one of the session's co-hosts (that session only).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -15,6 +15,8 @@ from django.http import Http404
 from programs.models import Program, ProgramHost
 from sessions_app.codes import session_code_normalise
 from sessions_app.models import (
+    Attendance,
+    AttendanceStatus,
     Registration,
     RegistrationAnswer,
     RegistrationQuestion,
@@ -150,3 +152,20 @@ def calendar_feed_sessions(*, user: AbstractBaseUser, since: datetime) -> QueryS
         .select_related("program", "created_by")
         .order_by("starts_at", "id")
     )
+
+
+PRESENT_SECONDS = 60
+
+
+def room_people(*, session: Session, now: datetime) -> dict[str, list[Attendance]]:
+    """Who is in the room and who is waiting: present and seen by the poll lately."""
+    present = session.attendances.filter(
+        status__in=[AttendanceStatus.WAITING, AttendanceStatus.IN_ROOM],
+        last_seen_at__gte=now - timedelta(seconds=PRESENT_SECONDS),
+    ).order_by("arrived_at", "id")
+    people: dict[str, list[Attendance]] = {"in_room": [], "waiting": []}
+    for attendance in present:
+        people["in_room" if attendance.status == AttendanceStatus.IN_ROOM else "waiting"].append(
+            attendance
+        )
+    return people

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from sessions_app import message_views, public_views, views
+from sessions_app import message_views, public_views, room_views, views
 
 app_name = "sessions_app"
 
@@ -45,6 +45,37 @@ urlpatterns = [
         "sessions/<int:session_id>/questions/<int:question_id>/delete/",
         views.question_delete,
         name="question_delete",
+    ),
+    # Live room: host controls (host-checked, 404 to everyone else)
+    path("sessions/<int:session_id>/room/", room_views.host_room, name="host_room"),
+    path("sessions/<int:session_id>/room/start/", room_views.host_start, name="host_start"),
+    path("sessions/<int:session_id>/room/people/", room_views.host_people, name="host_people"),
+    path(
+        "sessions/<int:session_id>/room/people/<int:attendance_id>/remove/",
+        room_views.host_remove,
+        name="host_remove",
+    ),
+    path("sessions/<int:session_id>/room/leave/", room_views.host_leave, name="host_leave"),
+    path("sessions/<int:session_id>/room/end/", room_views.host_end, name="host_end"),
+    path("sessions/<int:session_id>/complete/", room_views.host_complete, name="host_complete"),
+    path(
+        "sessions/<int:session_id>/recordings/",
+        room_views.recording_upload,
+        name="recording_upload",
+    ),
+    path(
+        "sessions/<int:session_id>/recordings/<int:recording_id>/",
+        room_views.recording_download,
+        name="recording_download",
+    ),
+    # Live room: attendees, guests and visitors of open sessions
+    path("s/<str:code>/enter/", room_views.room_prejoin, name="room_prejoin"),
+    path("s/<str:code>/room/", room_views.room, name="room"),
+    path("s/<str:code>/room/leave/", room_views.room_leave, name="room_leave"),
+    path(
+        "room/state/<int:session_id>/<int:attendance_id>/<str:signature>/<str:phase>/",
+        room_views.room_state,
+        name="room_state",
     ),
     # Public pages
     path("session-id/", public_views.session_lookup, name="lookup"),

@@ -118,6 +118,8 @@ def my_sessions(request: HttpRequest) -> HttpResponse:
     if tab not in selectors.MY_SESSIONS_TABS:
         tab = "upcoming"
     sessions = selectors.my_sessions(user=request.user, tab=tab, now=timezone.now())
+    if tab == "completed":
+        sessions = sessions.prefetch_related("recordings")
     page = Paginator(sessions, SESSIONS_PER_PAGE).get_page(request.GET.get("page"))
     feed = services.calendar_feed_for(user=request.user)
     return render(

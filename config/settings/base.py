@@ -189,3 +189,9 @@ LOGGING = {
 # Reminder moments replaced by exact durations in seconds, e.g. {"day": 120, "hour": 60,
 # "30min": 30}: for demos and end-to-end tests that watch every reminder arrive. Empty in use.
 SESSION_REMINDER_OFFSETS = env.dict("SESSION_REMINDER_OFFSETS", cast={"value": int}, default={})
+
+# Live rooms: the embedded audio/video provider (Jitsi Meet by default) and recording uploads.
+VIDEO_PROVIDER_BASE_URL = env.str("VIDEO_PROVIDER_BASE_URL", default="https://meet.jit.si").rstrip(
+    "/"
+)
+RECORDING_MAX_BYTES = env.int("RECORDING_MAX_BYTES", default=2 * 1024**3)

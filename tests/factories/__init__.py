@@ -5,4 +5,5 @@ from __future__ import annotations
 from tests.factories.commitments import *  # noqa: F403
 from tests.factories.core import *  # noqa: F403
 from tests.factories.matching import *  # noqa: F403
+from tests.factories.rooms import *  # noqa: F403
 from tests.factories.sessions import *  # noqa: F403

@@ -1,0 +1,58 @@
+"""Reads for guests: the link a token is for, the guests who came, the ready-to-send message."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.urls import reverse
+
+from guests.models import GuestEntry, GuestLink
+from programs.links import public_url
+from programs.tokens import token_make, token_matches, token_object_id
+from sessions_app.formatting import session_when
+from sessions_app.models import Session
+
+GUEST_TOKEN_PURPOSE = "guest"
+
+
+def guest_token(guest_link: GuestLink) -> str:
+    return token_make(
+        purpose=GUEST_TOKEN_PURPOSE, object_id=guest_link.pk, version=guest_link.token_version
+    )
+
+
+def guest_url(guest_link: GuestLink) -> str:
+    return public_url(
+        reverse("guests:exchange", kwargs={"token": guest_token(guest_link)}),
+        program=guest_link.session.program,
+    )
+
+
+def guest_link_for_token(token: str) -> GuestLink | None:
+    """The guest link a token is for, if it is still the current one."""
+    link_id = token_object_id(token)
+    if link_id is None:
+        return None
+    link = (
+        GuestLink.objects.select_related("session", "session__program", "session__module")
+        .filter(pk=link_id)
+        .first()
+    )
+    if link is None or not token_matches(
+        token=token, purpose=GUEST_TOKEN_PURPOSE, object_id=link.pk, version=link.token_version
+    ):
+        return None
+    return link
+
+
+def guest_invitation_text(*, guest_link: GuestLink) -> str:
+    """The message the host copies: title, time in the session's zone (named), the link."""
+    session = guest_link.session
+    return (
+        f"You are invited to join “{session.title}” as a guest.\n"
+        f"When: {session_when(session)}\n"
+        f"Join here (opens 10 minutes before the start): {guest_url(guest_link)}\n"
+    )
+
+
+def session_guests(*, session: Session) -> QuerySet[GuestEntry]:
+    return GuestEntry.objects.filter(session=session).order_by("created_at", "id")

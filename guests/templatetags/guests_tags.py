@@ -1,0 +1,32 @@
+"""The guest-link section of the Session dashboard, composed there by this tag."""
+
+from __future__ import annotations
+
+from django import template
+
+from guests import selectors, services
+from sessions_app.models import Session
+
+register = template.Library()
+
+GUESTS_SHOWN = 100
+
+
+@register.inclusion_tag("guests/dashboard_panel.html")
+def guest_link_panel(session: Session) -> dict[str, object]:
+    context: dict[str, object] = {"session": session, "guest_link": None}
+    if session.is_cancelled:
+        return context
+    guest_link = services.guest_link_for(session=session)
+    guest_link.session = session
+    guests = list(selectors.session_guests(session=session)[: GUESTS_SHOWN + 1])
+    context.update(
+        {
+            "guest_link": guest_link,
+            "guest_url": selectors.guest_url(guest_link),
+            "invitation": selectors.guest_invitation_text(guest_link=guest_link),
+            "guests": guests[:GUESTS_SHOWN],
+            "more_guests": len(guests) > GUESTS_SHOWN,
+        }
+    )
+    return context

@@ -1,0 +1,69 @@
+"""Recording files: checked on upload (.mp4 by name, type and content), served to hosts only."""
+
+from __future__ import annotations
+
+import os
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils.text import get_valid_filename
+
+from sessions_app.models import Recording, Session
+
+MP4_CONTENT_TYPES = {"video/mp4", "application/mp4"}
+
+
+class RecordingRefused(Exception):
+    """The upload is not an acceptable recording; the message says why."""
+
+
+def _size_text(size: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size} bytes"
+
+
+def recording_check(upload: UploadedFile) -> None:
+    """Refuse anything but an .mp4 within the size limit whose bytes say ISO media (`ftyp`)."""
+    name = upload.name or ""
+    if not name.lower().endswith(".mp4"):
+        raise RecordingRefused("Only .mp4 files can be attached as recordings.")
+    if (upload.content_type or "").lower() not in MP4_CONTENT_TYPES:
+        raise RecordingRefused("The file is not sent as an MP4 video (video/mp4).")
+    limit = settings.RECORDING_MAX_BYTES
+    if upload.size is None or upload.size > limit:
+        raise RecordingRefused(f"The file is larger than the limit of {_size_text(limit)}.")
+    upload.seek(0)
+    head = upload.read(12)
+    upload.seek(0)
+    if len(head) < 12 or head[4:8] != b"ftyp":
+        raise RecordingRefused("The file's content is not an MP4 video.")
+
+
+def recording_add(
+    *, session: Session, upload: UploadedFile, uploaded_by: AbstractBaseUser
+) -> Recording:
+    recording_check(upload)
+    original = get_valid_filename(os.path.basename(upload.name))[:200] or "recording.mp4"
+    recording = Recording(
+        session=session, original_name=original, size_bytes=upload.size, uploaded_by=uploaded_by
+    )
+    recording.file.save(original, upload, save=False)
+    try:
+        with transaction.atomic():
+            recording.save()
+    except Exception:
+        # No row without its file, and no file without its row.
+        recording.file.delete(save=False)
+        raise
+    return recording
+
+
+def recording_delete(*, recording: Recording) -> None:
+    with transaction.atomic():
+        recording.delete()
+        transaction.on_commit(lambda: recording.file.delete(save=False))

@@ -1,0 +1,40 @@
+"""The pre-join form: the name shown in the room and, for meetings, camera and microphone."""
+
+from __future__ import annotations
+
+from django import forms
+
+from sessions_app.models import Session, SessionTheme
+
+
+class PrejoinForm(forms.Form):
+    name = forms.CharField(
+        label="Your name as others see it",
+        max_length=200,
+        error_messages={"required": "Type the name others should see."},
+    )
+    camera_on = forms.BooleanField(label="Join with my camera on", required=False, initial=True)
+    microphone_on = forms.BooleanField(
+        label="Join with my microphone on", required=False, initial=True
+    )
+
+    def __init__(self, *args: object, session: Session, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["name"].widget.attrs["autocomplete"] = "name"
+        if session.theme == SessionTheme.WEBINAR:
+            # A webinar stage: attendees watch and listen, nothing to check.
+            del self.fields["camera_on"]
+            del self.fields["microphone_on"]
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise forms.ValidationError("Type the name others should see.")
+        return name
+
+
+class RecordingUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Recording (.mp4)",
+        widget=forms.ClearableFileInput(attrs={"accept": ".mp4,video/mp4"}),
+    )

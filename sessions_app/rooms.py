@@ -1,0 +1,396 @@
+"""Live rooms: who may enter when, presence, and the host's start/end/complete/remove/leave.
+
+Entry opens `ENTRY_OPENS_MINUTES` before the start. Before a host starts the session,
+everyone but hosts waits ("Waiting for host"); the waiting page polls the state endpoint
+(`room_poll`), which moves them in once the state is live.
+
+The poll is the hot path (every waiting attendee, every second). It reads the session's state
+and the attendance's status from the cache in one round trip, falling back to one indexed
+query. Every change made here forgets the cached values at once (and again on commit);
+changes made elsewhere (a cancellation) show within `SESSION_CACHE_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+from sessions_app.models import (
+    Attendance,
+    AttendanceRole,
+    AttendanceStatus,
+    Registration,
+    Session,
+    SessionState,
+    SessionTheme,
+)
+
+ENTRY_OPENS_MINUTES = 10
+# A poll refreshes `last_seen_at` at most this often, so most polls are one read.
+SEEN_REFRESH_SECONDS = 15
+# How long the poll may trust cached state; explicit forgetting makes most changes immediate.
+SESSION_CACHE_SECONDS = 2
+ATTENDANCE_CACHE_SECONDS = 10
+
+
+class RoomError(Exception):
+    """A room action refused, with a message for the page."""
+
+
+class ParticipantRemoved(RoomError):
+    pass
+
+
+class Entry(enum.Enum):
+    EARLY = "early"
+    OPEN = "open"
+    OVER = "over"
+    CANCELLED = "cancelled"
+
+
+def room_entry(*, session: Session, now: datetime, is_host: bool = False) -> Entry:
+    """May someone enter the room now? Hosts may come in at any time before the end."""
+    if session.state == SessionState.CANCELLED:
+        return Entry.CANCELLED
+    if session.state in (SessionState.ENDED, SessionState.COMPLETED):
+        return Entry.OVER
+    if session.state == SessionState.LIVE:
+        return Entry.OPEN
+    if session.ends_at <= now:
+        return Entry.OVER
+    if not is_host and now < room_opens_at(session):
+        return Entry.EARLY
+    return Entry.OPEN
+
+
+def room_opens_at(session: Session) -> datetime:
+    return session.starts_at - timedelta(minutes=ENTRY_OPENS_MINUTES)
+
+
+# --- presence ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Participant:
+    """Who this browser is in a session's room (not yet an Attendance row)."""
+
+    key: str
+    role: str
+    name: str
+    user: AbstractBaseUser | None = None
+    registration: Registration | None = None
+
+
+def participant_for_host(user: AbstractBaseUser) -> Participant:
+    name = user.get_full_name() or user.email
+    return Participant(key=f"user:{user.pk}", role=AttendanceRole.HOST, name=name, user=user)
+
+
+def participant_for_registration(registration: Registration) -> Participant:
+    return Participant(
+        key=f"registration:{registration.pk}",
+        role=AttendanceRole.ATTENDEE,
+        name=registration.name,
+        registration=registration,
+    )
+
+
+def participant_open_key() -> str:
+    return f"open:{secrets.token_urlsafe(16)}"
+
+
+def attendance_arrive(
+    *, session: Session, participant: Participant, name: str, now: datetime
+) -> Attendance:
+    """Record that `participant` arrived (pre-join done): waiting, or in at once for hosts.
+
+    Refuses someone a host removed from this session.
+    """
+    name = name.strip()[:200] or participant.name
+    status = AttendanceStatus.WAITING
+    joined_at = None
+    if participant.role == AttendanceRole.HOST or session.state == SessionState.LIVE:
+        status, joined_at = AttendanceStatus.IN_ROOM, now
+    with transaction.atomic():
+        attendance = (
+            Attendance.objects.select_for_update()
+            .filter(session=session, participant_key=participant.key)
+            .first()
+        )
+        if attendance is not None and attendance.status == AttendanceStatus.REMOVED:
+            raise ParticipantRemoved("A host removed you from this session.")
+        if attendance is None:
+            try:
+                with transaction.atomic():
+                    return Attendance.objects.create(
+                        session=session,
+                        participant_key=participant.key,
+                        role=participant.role,
+                        name=name,
+                        user=participant.user,
+                        registration=participant.registration,
+                        status=status,
+                        arrived_at=now,
+                        joined_at=joined_at,
+                        last_seen_at=now,
+                    )
+            except IntegrityError:  # the same person in two tabs at once
+                attendance = Attendance.objects.select_for_update().get(
+                    session=session, participant_key=participant.key
+                )
+        attendance.name = name
+        attendance.status = status
+        attendance.joined_at = joined_at if attendance.joined_at is None else attendance.joined_at
+        attendance.left_at = None
+        attendance.last_seen_at = now
+        attendance.save(update_fields=["name", "status", "joined_at", "left_at", "last_seen_at"])
+    room_cache_forget(attendance_id=attendance.pk)
+    return attendance
+
+
+def attendance_enter(*, attendance: Attendance, now: datetime) -> Attendance:
+    """A waiting participant is placed into the live room."""
+    updated = Attendance.objects.filter(
+        pk=attendance.pk, status__in=[AttendanceStatus.WAITING, AttendanceStatus.IN_ROOM]
+    ).update(status=AttendanceStatus.IN_ROOM, last_seen_at=now, left_at=None)
+    if updated and attendance.joined_at is None:
+        Attendance.objects.filter(pk=attendance.pk, joined_at__isnull=True).update(joined_at=now)
+    room_cache_forget(attendance_id=attendance.pk)
+    attendance.refresh_from_db()
+    return attendance
+
+
+def attendance_leave(*, attendance: Attendance, now: datetime) -> None:
+    Attendance.objects.filter(
+        pk=attendance.pk, status__in=[AttendanceStatus.WAITING, AttendanceStatus.IN_ROOM]
+    ).update(status=AttendanceStatus.LEFT, left_at=now)
+    room_cache_forget(attendance_id=attendance.pk)
+
+
+def attendance_remove(*, attendance: Attendance, now: datetime) -> None:
+    """A host moves a participant out; they cannot come back with the same identity."""
+    if attendance.role == AttendanceRole.HOST:
+        raise RoomError("Hosts cannot be removed from the room.")
+    Attendance.objects.filter(pk=attendance.pk).update(status=AttendanceStatus.REMOVED, left_at=now)
+    room_cache_forget(attendance_id=attendance.pk)
+
+
+# --- the host's session controls --------------------------------------------------------------
+
+
+def _locked(session: Session) -> Session:
+    return Session.objects.select_for_update().get(pk=session.pk)
+
+
+def session_start(*, session: Session, now: datetime) -> Session:
+    """Scheduled → live: every waiting participant's next poll moves them in."""
+    with transaction.atomic():
+        locked = _locked(session)
+        if locked.state == SessionState.LIVE:
+            return locked
+        if room_entry(session=locked, now=now, is_host=True) != Entry.OPEN:
+            raise RoomError("This session can no longer be started.")
+        locked.state = SessionState.LIVE
+        locked.started_at = now
+        locked.save(update_fields=["state", "started_at", "updated_at"])
+        room_cache_forget(session_id=locked.pk)
+    session.state, session.started_at = locked.state, locked.started_at
+    return locked
+
+
+def session_end(*, session: Session, now: datetime) -> Session:
+    """Live → ended for everyone: each poll moves its participant to the post-session page."""
+    with transaction.atomic():
+        locked = _locked(session)
+        if locked.state != SessionState.LIVE:
+            raise RoomError("Only a live session can be ended.")
+        locked.state = SessionState.ENDED
+        locked.ended_at = now
+        locked.save(update_fields=["state", "ended_at", "updated_at"])
+        room_cache_forget(session_id=locked.pk)
+        Attendance.objects.filter(
+            session=locked, status__in=[AttendanceStatus.WAITING, AttendanceStatus.IN_ROOM]
+        ).update(status=AttendanceStatus.LEFT, left_at=now)
+    session.state, session.ended_at = locked.state, locked.ended_at
+    return locked
+
+
+def session_can_complete(*, session: Session, now: datetime) -> bool:
+    """Ended by a host, or past its end without anyone ending it."""
+    if session.state == SessionState.ENDED:
+        return True
+    return session.state in (SessionState.SCHEDULED, SessionState.LIVE) and session.ends_at <= now
+
+
+def session_complete(*, session: Session, now: datetime) -> Session:
+    with transaction.atomic():
+        locked = _locked(session)
+        if not session_can_complete(session=locked, now=now):
+            raise RoomError("Only an ended session, or one past its end, can be marked complete.")
+        locked.state = SessionState.COMPLETED
+        locked.ended_at = locked.ended_at or now
+        locked.save(update_fields=["state", "ended_at", "updated_at"])
+        room_cache_forget(session_id=locked.pk)
+        Attendance.objects.filter(
+            session=locked, status__in=[AttendanceStatus.WAITING, AttendanceStatus.IN_ROOM]
+        ).update(status=AttendanceStatus.LEFT, left_at=now)
+    session.state, session.ended_at = locked.state, locked.ended_at
+    return locked
+
+
+# --- the state endpoint -------------------------------------------------------------------------
+
+
+def attendance_signature(session_id: int, attendance_id: int) -> str:
+    """Lets the poll URL name an attendance without a cookie or a session read."""
+    digest = salted_hmac(
+        "convene.room.state", f"{session_id}:{attendance_id}", algorithm="sha256"
+    ).hexdigest()
+    return digest[:24]
+
+
+def attendance_signature_matches(session_id: int, attendance_id: int, signature: str) -> bool:
+    return constant_time_compare(attendance_signature(session_id, attendance_id), signature)
+
+
+def _session_cache_key(session_id: int) -> str:
+    return f"room:session:{session_id}"
+
+
+def _attendance_cache_key(attendance_id: int) -> str:
+    return f"room:attendance:{attendance_id}"
+
+
+def room_cache_forget(*, session_id: int | None = None, attendance_id: int | None = None) -> None:
+    keys = []
+    if session_id is not None:
+        keys.append(_session_cache_key(session_id))
+    if attendance_id is not None:
+        keys.append(_attendance_cache_key(attendance_id))
+    cache.delete_many(keys)
+    # Again once committed: a poll between the two may have cached the old state.
+    transaction.on_commit(lambda: cache.delete_many(keys))
+
+
+@dataclass(frozen=True)
+class PollState:
+    session_state: str
+    code: str
+    ends_at: float
+    status: str
+    role: str
+
+
+def room_poll(*, session_id: int, attendance_id: int, now: datetime) -> PollState | None:
+    """The state a waiting or in-room page polls; refreshes `last_seen_at` now and then.
+
+    Usually one cache round trip; on a miss one indexed query; a write every
+    SEEN_REFRESH_SECONDS per participant.
+    """
+    session_key, attendance_key = (
+        _session_cache_key(session_id),
+        _attendance_cache_key(attendance_id),
+    )
+    cached = cache.get_many([session_key, attendance_key])
+    session_part, attendance_part = cached.get(session_key), cached.get(attendance_key)
+    if session_part is None or attendance_part is None:
+        row = (
+            Attendance.objects.filter(pk=attendance_id, session_id=session_id)
+            .values_list(
+                "status",
+                "role",
+                "last_seen_at",
+                "session__state",
+                "session__code",
+                "session__ends_at",
+            )
+            .first()
+        )
+        if row is None:
+            return None
+        status, role, last_seen_at, state, code, ends_at = row
+        session_part = (state, code, ends_at.timestamp())
+        attendance_part = (status, role, last_seen_at.timestamp())
+        cache.set(session_key, session_part, SESSION_CACHE_SECONDS)
+        cache.set(attendance_key, attendance_part, ATTENDANCE_CACHE_SECONDS)
+    state, code, ends_at = session_part
+    status, role, last_seen = attendance_part
+    if now.timestamp() - last_seen > SEEN_REFRESH_SECONDS and status in (
+        AttendanceStatus.WAITING,
+        AttendanceStatus.IN_ROOM,
+    ):
+        Attendance.objects.filter(pk=attendance_id).update(last_seen_at=now)
+        cache.set(attendance_key, (status, role, now.timestamp()), ATTENDANCE_CACHE_SECONDS)
+    return PollState(session_state=state, code=code, ends_at=ends_at, status=status, role=role)
+
+
+def room_phase(*, poll: PollState, now: datetime) -> str:
+    """What the participant's page should be showing: waiting, room, or out."""
+    if poll.status in (AttendanceStatus.REMOVED, AttendanceStatus.LEFT):
+        return "out"
+    if poll.session_state == SessionState.LIVE:
+        return "room"
+    if poll.session_state == SessionState.SCHEDULED and now.timestamp() < poll.ends_at:
+        return "waiting"
+    return "out"  # ended, completed, cancelled, or never started before its end
+
+
+# --- the provider -------------------------------------------------------------------------------
+
+
+def room_name(session: Session) -> str:
+    """Unguessable and stable: an HMAC of the session id under SECRET_KEY, not the code."""
+    digest = salted_hmac("convene.room.name", str(session.pk), algorithm="sha256").hexdigest()
+    return f"convene-{digest[:32]}"
+
+
+def _fragment_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return quote(f'"{value}"', safe="")
+
+
+def room_iframe_src(
+    *,
+    session: Session,
+    display_name: str,
+    is_host: bool,
+    camera_on: bool = True,
+    microphone_on: bool = True,
+) -> str:
+    """The provider URL: the room name in the path, the name and options in the fragment.
+
+    The fragment never reaches the provider's server logs, and no token of ours is in it.
+    A webinar attendee gets a stage: no camera or microphone, and no device prompt.
+    """
+    stage_only = session.theme == SessionTheme.WEBINAR and not is_host
+    options: dict[str, object] = {
+        "userInfo.displayName": display_name,
+        "config.subject": session.title,
+        "config.prejoinConfig.enabled": False,
+        "config.startWithAudioMuted": stage_only or not microphone_on,
+        "config.startWithVideoMuted": stage_only or not camera_on,
+    }
+    if stage_only:
+        options["config.disableInitialGUM"] = True
+        options["config.toolbarButtons"] = "[]"
+    fragment = "&".join(
+        f"{key}={'[]' if value == '[]' else _fragment_value(value)}"
+        for key, value in options.items()
+    )
+    return f"{settings.VIDEO_PROVIDER_BASE_URL}/{room_name(session)}#{fragment}"
+
+
+def room_iframe_allow(*, session: Session, is_host: bool) -> str:
+    if session.theme == SessionTheme.WEBINAR and not is_host:
+        return "autoplay; fullscreen"
+    return "camera; microphone; display-capture; autoplay; fullscreen"

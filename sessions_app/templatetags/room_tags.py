@@ -1,0 +1,29 @@
+"""The live-room and recordings sections of the Session dashboard (host pages only)."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils import timezone
+
+from sessions_app import rooms
+from sessions_app.models import Session, SessionState
+from sessions_app.room_forms import RecordingUploadForm
+from sessions_app.selectors import room_people
+
+register = template.Library()
+
+
+@register.inclusion_tag("sessions_app/room/dashboard_panel.html", takes_context=True)
+def room_panel(context: template.Context, session: Session) -> dict[str, object]:
+    now = timezone.now()
+    entry = rooms.room_entry(session=session, now=now, is_host=True)
+    return {
+        "session": session,
+        "csrf_token": context.get("csrf_token"),
+        "can_start": session.state == SessionState.SCHEDULED and entry == rooms.Entry.OPEN,
+        "is_live": session.state == SessionState.LIVE,
+        "can_complete": rooms.session_can_complete(session=session, now=now),
+        "people": room_people(session=session, now=now) if entry == rooms.Entry.OPEN else None,
+        "recordings": list(session.recordings.order_by("created_at", "id")),
+        "upload_form": RecordingUploadForm(),
+    }

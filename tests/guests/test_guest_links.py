@@ -1,0 +1,161 @@
+"""Guest links: copy, regenerate (the old link dies at once), guest entry, no host controls."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.core.cache import cache
+from django.test import Client
+from django.urls import reverse
+
+from guests.models import GuestEntry, GuestLink
+from guests.selectors import guest_token
+from sessions_app.models import Attendance, AttendanceRole, SessionState
+from tests.factories import hosted_session
+from tests.sessions_app.room_support import poll_url, room_url
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+STARTS_AT = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def session(host):
+    return hosted_session(
+        user=host, title="Guest lecture", starts_at=STARTS_AT, time_zone="America/New_York"
+    )
+
+
+def _dashboard(host_client: Client, session) -> str:
+    page = host_client.get(reverse("sessions_app:dashboard", kwargs={"session_id": session.pk}))
+    assert page.status_code == 200
+    return page.text
+
+
+def _guest_path(text: str) -> str:
+    match = re.search(r"https://convene\.example(/g/[^/\s<]+/)", text)
+    assert match, text
+    return match.group(1)
+
+
+def test_the_dashboard_offers_a_ready_message_with_the_link_in_the_sessions_zone(
+    host_client: Client, session
+) -> None:
+    text = _dashboard(host_client, session)
+    assert GuestLink.objects.filter(session=session).count() == 1
+    assert "Copy link" in text
+    assert "guests/copy.js" in text
+    assert "You are invited to join “Guest lecture” as a guest." in text
+    assert "Wednesday 25 November 2026, 12:00 to 13:00 (America/New_York)" in text
+    assert _guest_path(text) == reverse(
+        "guests:exchange", kwargs={"token": guest_token(GuestLink.objects.get())}
+    )
+    # Rendering again keeps the same link.
+    assert _guest_path(_dashboard(host_client, session)) == _guest_path(text)
+
+
+def test_the_guest_link_swaps_its_token_for_a_cookie_and_a_clean_url(
+    host_client: Client, session
+) -> None:
+    path = _guest_path(_dashboard(host_client, session))
+    guest = Client()
+    response = guest.get(path)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("guests:enter", kwargs={"code": session.code})
+    assert response["Referrer-Policy"] == "no-referrer"
+    token = path.split("/")[2]
+    assert token not in response["Location"]
+
+
+def test_regenerating_kills_the_old_link_at_once_and_the_new_one_works(
+    host_client: Client, session
+) -> None:
+    old_path = _guest_path(_dashboard(host_client, session))
+    early_guest = Client()
+    early_guest.get(old_path)  # the cookie holds the old token
+    regenerate = reverse("guests:regenerate", kwargs={"session_id": session.pk})
+    confirm = host_client.get(regenerate)
+    assert "Regenerate the guest link?" in confirm.text
+    assert host_client.post(regenerate).status_code == 302
+    new_path = _guest_path(_dashboard(host_client, session))
+    assert new_path != old_path
+
+    dead = Client().get(old_path)
+    assert dead.status_code == 410
+    assert "This link is no longer valid" in dead.text
+    stale_cookie = early_guest.get(reverse("guests:enter", kwargs={"code": session.code}))
+    assert stale_cookie.status_code == 410
+    assert "This link is no longer valid" in stale_cookie.text
+
+    fresh = Client()
+    assert fresh.get(new_path).status_code == 302
+    with time_machine.travel(STARTS_AT - timedelta(minutes=5), tick=False):
+        page = fresh.get(reverse("guests:enter", kwargs={"code": session.code}))
+    assert page.status_code == 200
+    assert "Your name as others see it" in page.text
+
+
+def test_a_guest_enters_with_a_name_waits_and_is_placed_in(host_client: Client, session) -> None:
+    path = _guest_path(_dashboard(host_client, session))
+    guest = Client()
+    guest.get(path)
+    enter_url = reverse("guests:enter", kwargs={"code": session.code})
+    with time_machine.travel(STARTS_AT - timedelta(minutes=30), tick=False):
+        early = guest.post(enter_url, {"name": "Grace Guest"})
+        assert "The room opens at" in early.text
+        assert not GuestEntry.objects.exists()
+    with time_machine.travel(STARTS_AT - timedelta(minutes=5), tick=False):
+        response = guest.post(enter_url, {"name": "Grace Guest"})
+        assert response.status_code == 302
+        waiting = guest.get(room_url(session))
+        assert "Waiting for host" in waiting.text
+        url = poll_url(waiting.text)
+        host_client.post(reverse("sessions_app:host_start", kwargs={"session_id": session.pk}))
+        assert guest.get(url)["HX-Redirect"] == room_url(session)
+        room = guest.get(room_url(session))
+        assert "<iframe" in room.text
+        assert "End meeting for all" not in room.text
+        assert "Remove" not in room.text
+    attendance = Attendance.objects.get(role=AttendanceRole.GUEST)
+    assert attendance.name == "Grace Guest"
+    assert attendance.participant_key == f"guest:{GuestEntry.objects.get().pk}"
+    # Hosts see who came as a guest.
+    assert "Grace Guest" in _dashboard(host_client, session)
+
+
+def test_a_removed_guest_cannot_come_back_with_the_same_entry(host_client: Client, session) -> None:
+    path = _guest_path(_dashboard(host_client, session))
+    guest = Client()
+    guest.get(path)
+    enter_url = reverse("guests:enter", kwargs={"code": session.code})
+    with time_machine.travel(STARTS_AT, tick=False):
+        host_client.post(reverse("sessions_app:host_start", kwargs={"session_id": session.pk}))
+        guest.post(enter_url, {"name": "Grace Guest"})
+        attendance = Attendance.objects.get(role=AttendanceRole.GUEST)
+        host_client.post(
+            reverse(
+                "sessions_app:host_remove",
+                kwargs={"session_id": session.pk, "attendance_id": attendance.pk},
+            )
+        )
+        again = guest.post(enter_url, {"name": "Grace Again"})
+    assert again.status_code == 403
+    assert "A host removed you" in again.text
+    assert GuestEntry.objects.count() == 1
+
+
+def test_a_cancelled_session_has_no_guest_link_panel(host_client: Client, session) -> None:
+    session.state = SessionState.CANCELLED
+    session.save()
+    assert "Cancelled sessions have no guest link." in _dashboard(host_client, session)

@@ -1,0 +1,39 @@
+"""Helpers for the live-room tests: clients that are an attendee, a guest, a host."""
+
+from __future__ import annotations
+
+from django.test import Client
+from django.urls import reverse
+
+from sessions_app.models import Registration, Session
+from sessions_app.tokens import join_token
+
+
+def attendee_client(registration: Registration) -> Client:
+    """A browser that opened the registrant's personal link (token swapped for a cookie)."""
+    client = Client()
+    response = client.get(reverse("sessions_app:join", kwargs={"token": join_token(registration)}))
+    assert response.status_code == 302
+    return client
+
+
+def prejoin_url(session: Session) -> str:
+    return reverse("sessions_app:room_prejoin", kwargs={"code": session.code})
+
+
+def room_url(session: Session) -> str:
+    return reverse("sessions_app:room", kwargs={"code": session.code})
+
+
+def poll_url(page_text: str) -> str:
+    """The state endpoint a waiting or room page polls."""
+    marker = 'hx-get="/room/state/'
+    start = page_text.index(marker) + len('hx-get="')
+    return page_text[start : page_text.index('"', start)]
+
+
+def enter(client: Client, session: Session, *, name: str = "Ada", **extra: str) -> Client:
+    response = client.post(prejoin_url(session), {"name": name, **extra})
+    assert response.status_code == 302, response.content[:500]
+    assert response["Location"] == room_url(session)
+    return client

@@ -1,0 +1,133 @@
+"""Recordings: hosts attach .mp4 files and download them; nobody else can; bad uploads refused."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client, override_settings
+from django.urls import reverse
+
+from sessions_app.models import Recording, SessionState
+from tests.factories import TEST_PASSWORD, RegistrationFactory, UserFactory, hosted_session
+from tests.sessions_app.room_support import attendee_client
+
+pytestmark = pytest.mark.django_db
+
+STARTS_AT = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
+MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+@pytest.fixture
+def session(host):
+    return hosted_session(
+        user=host, title="Recorded talk", starts_at=STARTS_AT, state=SessionState.ENDED
+    )
+
+
+def _upload(client: Client, session, upload: SimpleUploadedFile):
+    return client.post(
+        reverse("sessions_app:recording_upload", kwargs={"session_id": session.pk}),
+        {"file": upload},
+    )
+
+
+def test_a_host_attaches_a_recording_and_downloads_it_from_the_completed_tab(
+    host_client: Client, session, _media
+) -> None:
+    response = _upload(
+        host_client, session, SimpleUploadedFile("Talk 1.mp4", MP4, content_type="video/mp4")
+    )
+    assert response.status_code == 302
+    recording = Recording.objects.get()
+    assert (recording.original_name, recording.size_bytes) == ("Talk_1.mp4", len(MP4))
+    assert recording.file.name.startswith(f"recordings/session-{session.pk}/")
+    assert (_media / recording.file.name).read_bytes() == MP4
+
+    download_url = reverse(
+        "sessions_app:recording_download",
+        kwargs={"session_id": session.pk, "recording_id": recording.pk},
+    )
+    with time_machine.travel(STARTS_AT.replace(day=26), tick=False):
+        completed = host_client.get(reverse("sessions_app:my_sessions"), {"tab": "completed"})
+    assert download_url in completed.text
+    assert "Talk_1.mp4" in completed.text
+    dashboard = host_client.get(
+        reverse("sessions_app:dashboard", kwargs={"session_id": session.pk})
+    )
+    assert download_url in dashboard.text
+
+    download = host_client.get(download_url)
+    assert download.status_code == 200
+    assert download["Content-Disposition"] == 'attachment; filename="Talk_1.mp4"'
+    assert download["Content-Type"] == "video/mp4"
+    assert b"".join(download.streaming_content) == MP4
+
+
+def test_nobody_but_the_sessions_hosts_can_download(host_client: Client, session) -> None:
+    _upload(host_client, session, SimpleUploadedFile("talk.mp4", MP4, content_type="video/mp4"))
+    recording = Recording.objects.get()
+    url = reverse(
+        "sessions_app:recording_download",
+        kwargs={"session_id": session.pk, "recording_id": recording.pk},
+    )
+    other_host = Client()
+    other_user = UserFactory()
+    hosted_session(user=other_user)  # hosts another program
+    other_host.login(username=other_user.email, password=TEST_PASSWORD)
+    attendee = attendee_client(RegistrationFactory(session=session))
+    for client in (Client(), other_host, attendee):
+        assert client.get(url).status_code == 404
+    # A recording of another session through this session's URL: 404 as well.
+    elsewhere = hosted_session(user=session.program.hosts.first())
+    wrong = reverse(
+        "sessions_app:recording_download",
+        kwargs={"session_id": elsewhere.pk, "recording_id": recording.pk},
+    )
+    assert host_client.get(wrong).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type", "content", "reason"),
+    [
+        ("talk.mov", "video/mp4", MP4, "Only .mp4 files can be attached as recordings."),
+        ("talk.mp4", "text/html", MP4, "The file is not sent as an MP4 video (video/mp4)."),
+        ("talk.mp4", "video/mp4", b"<html>not a video</html>", "content is not an MP4 video"),
+        ("talk.mp4", "video/mp4", b"tiny", "content is not an MP4 video"),
+    ],
+)
+def test_bad_uploads_are_refused_with_a_reason(
+    host_client: Client, session, _media, name, content_type, content, reason
+) -> None:
+    response = _upload(
+        host_client, session, SimpleUploadedFile(name, content, content_type=content_type)
+    )
+    assert response.status_code == 400
+    assert reason in response.text.replace("&#x27;", "'")
+    assert not Recording.objects.exists()
+    assert not any(path.is_file() for path in _media.rglob("*"))
+
+
+@override_settings(RECORDING_MAX_BYTES=50)
+def test_an_upload_over_the_size_limit_is_refused(host_client: Client, session, _media) -> None:
+    response = _upload(
+        host_client, session, SimpleUploadedFile("talk.mp4", MP4, content_type="video/mp4")
+    )
+    assert response.status_code == 400
+    assert "larger than the limit of 50 bytes" in response.text
+    assert not Recording.objects.exists()
+
+
+def test_an_upload_without_a_file_says_so(host_client: Client, session) -> None:
+    response = host_client.post(
+        reverse("sessions_app:recording_upload", kwargs={"session_id": session.pk}), follow=True
+    )
+    assert "Choose an .mp4 file to attach." in response.text
