@@ -24,6 +24,10 @@ class WantedMessage:
     due_at: datetime
     recipient_name: str = ""
     about: models.Model | None = None
+    # Instead of `about`, the model and primary key: planning thousands of messages then needs
+    # no model instance per row.
+    about_model: type[models.Model] | None = None
+    about_pk: int | None = None
     schedule_sequence: int | None = None
     expires_at: datetime | None = None
     payload: dict[str, object] = field(default_factory=dict)
@@ -37,15 +41,21 @@ class ReconcileResult:
     cancelled: int = 0
 
 
+def _about_of(wanted: WantedMessage) -> tuple[type[models.Model] | None, int | None]:
+    if wanted.about is not None:
+        return type(wanted.about), wanted.about.pk
+    return wanted.about_model, wanted.about_pk
+
+
 def _new_row(*, wanted: WantedMessage, topic: str) -> Message:
-    about = wanted.about
+    about_model, about_pk = _about_of(wanted)
     return Message(
         kind=wanted.kind,
         topic=topic,
         recipient_email=wanted.recipient_email,
         recipient_name=wanted.recipient_name[:200],
-        content_type=ContentType.objects.get_for_model(about) if about is not None else None,
-        object_id=about.pk if about is not None else None,
+        content_type=ContentType.objects.get_for_model(about_model) if about_model else None,
+        object_id=about_pk,
         schedule_sequence=wanted.schedule_sequence,
         payload=wanted.payload,
         due_at=wanted.due_at,
@@ -70,21 +80,22 @@ def _messages_insert(*, topic: str, messages: list[WantedMessage], now: datetime
         return
     content_types: dict[type, int] = {}
 
-    def content_type_id(about: models.Model | None) -> int | None:
-        if about is None:
+    def content_type_id(model: type[models.Model] | None) -> int | None:
+        if model is None:
             return None
-        model = type(about)
         if model not in content_types:
-            content_types[model] = ContentType.objects.get_for_model(about).pk
+            content_types[model] = ContentType.objects.get_for_model(model).pk
         return content_types[model]
+
+    abouts = [_about_of(m) for m in messages]
 
     columns = {
         "kind": ("text", [m.kind for m in messages]),
         "topic": ("text", [topic] * len(messages)),
         "recipient_email": ("text", [m.recipient_email for m in messages]),
         "recipient_name": ("text", [m.recipient_name[:200] for m in messages]),
-        "content_type_id": ("integer", [content_type_id(m.about) for m in messages]),
-        "object_id": ("bigint", [m.about.pk if m.about is not None else None for m in messages]),
+        "content_type_id": ("integer", [content_type_id(model) for model, _ in abouts]),
+        "object_id": ("bigint", [pk for _, pk in abouts]),
         "schedule_sequence": ("integer", [m.schedule_sequence for m in messages]),
         "payload": ("jsonb", [Jsonb(m.payload) for m in messages]),
         "due_at": ("timestamptz", [m.due_at for m in messages]),
@@ -104,7 +115,7 @@ def _messages_insert(*, topic: str, messages: list[WantedMessage], now: datetime
         "updated_at": now,
     }
     names = [*columns, *constants]
-    unnest = ", ".join(f"%s::{sql_type}[]" for sql_type, _ in columns.values())
+    unnest = ", ".join(f"%b::{sql_type}[]" for sql_type, _ in columns.values())
     select = ", ".join([*(f"u.{name}" for name in columns), *("%s" for _ in constants)])
     sql = (
         f"INSERT INTO {Message._meta.db_table} ({', '.join(names)}) "  # noqa: S608
@@ -112,6 +123,21 @@ def _messages_insert(*, topic: str, messages: list[WantedMessage], now: datetime
         "ON CONFLICT (dedupe_key) DO NOTHING"
     )
     _execute_with_arrays(sql, [*constants.values(), *(values for _, values in columns.values())])
+
+
+def _copy_into_temp(*, name: str, columns: dict[str, str], rows: Iterable[tuple]) -> None:
+    """Load rows into a temporary table (dropped at commit) with COPY: the fastest path in.
+
+    psycopg writes COPY rows in C; building one big array parameter goes through Python.
+    """
+    definition = ", ".join(f"{column} {sql_type}" for column, sql_type in columns.items())
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE {name} ({definition}) ON COMMIT DROP")
+        with cursor.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(list(columns.values()))
+            for row in rows:
+                copy.write_row(row)
 
 
 def _execute_with_arrays(sql: str, params: list[object]) -> None:
@@ -129,7 +155,7 @@ def _messages_cancel(*, message_ids: list[int], now: datetime) -> None:
     if connection.vendor == "postgresql":
         _execute_with_arrays(
             f"UPDATE {Message._meta.db_table} SET status = %s, updated_at = %s "  # noqa: S608
-            "WHERE id = ANY(%s::bigint[]) AND status = %s",
+            "WHERE id = ANY(%b::bigint[]) AND status = %s",
             [MessageStatus.CANCELLED.value, now, message_ids, MessageStatus.PENDING.value],
         )
         return
@@ -151,7 +177,7 @@ def message_events_record(
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {table} (message_id, status, detail, created_at) "
-                "SELECT unnest(%s::bigint[]), %s, %s, %s",
+                "SELECT unnest(%b::bigint[]), %s, %s, %s",
                 [ids, status, detail, now],
             )
         return
@@ -208,30 +234,67 @@ def _moved_row(
     return row
 
 
-def _messages_move(*, rows: list[Message], now: datetime) -> None:
+def _messages_move(*, moves: list[tuple[int, WantedMessage]], now: datetime) -> None:
     """Rewrite pending rows in place (new key, moment, sequence, recipient): one statement."""
     if connection.vendor != "postgresql":
+        rows = [_moved_row(pk=pk, message=message, now=now) for pk, message in moves]
         Message.objects.bulk_update(rows, MOVABLE_FIELDS, batch_size=1000)
         return
-    _execute_with_arrays(
-        f"UPDATE {Message._meta.db_table} AS m SET dedupe_key = u.dedupe_key, "  # noqa: S608
-        "due_at = u.due_at, expires_at = u.expires_at, schedule_sequence = u.schedule_sequence, "
-        "recipient_email = u.recipient_email, recipient_name = u.recipient_name, updated_at = %s "
-        "FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::timestamptz[], %s::integer[], "
-        "%s::text[], %s::text[]) AS u(id, dedupe_key, due_at, expires_at, schedule_sequence, "
-        "recipient_email, recipient_name) WHERE m.id = u.id AND m.status = %s",
-        [
-            now,
-            [row.pk for row in rows],
-            [row.dedupe_key for row in rows],
-            [row.due_at for row in rows],
-            [row.expires_at for row in rows],
-            [row.schedule_sequence for row in rows],
-            [row.recipient_email for row in rows],
-            [row.recipient_name for row in rows],
-            MessageStatus.PENDING.value,
-        ],
+    _copy_into_temp(
+        name="outbox_moves",
+        columns={
+            "id": "bigint",
+            "dedupe_key": "text",
+            "due_at": "timestamptz",
+            "expires_at": "timestamptz",
+            "schedule_sequence": "integer",
+            "recipient_email": "text",
+            "recipient_name": "text",
+        },
+        rows=(
+            (
+                pk,
+                m.dedupe_key,
+                m.due_at,
+                m.expires_at,
+                m.schedule_sequence,
+                m.recipient_email,
+                m.recipient_name[:200],
+            )
+            for pk, m in moves
+        ),
     )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Message._meta.db_table} AS m SET dedupe_key = u.dedupe_key, "  # noqa: S608
+            "due_at = u.due_at, expires_at = u.expires_at, schedule_sequence = u.schedule_sequence, "
+            "recipient_email = u.recipient_email, recipient_name = u.recipient_name, updated_at = %s "
+            "FROM outbox_moves AS u WHERE m.id = u.id AND m.status = %s",
+            [now, MessageStatus.PENDING.value],
+        )
+        cursor.execute("DROP TABLE outbox_moves")
+
+
+def _scope_rows(scope: models.QuerySet[Message]) -> list[tuple]:
+    """The rows a reconcile compares, as plain tuples (no model instances, no Django converters)."""
+    queryset = scope.values_list(
+        "id",
+        "dedupe_key",
+        "slot",
+        "status",
+        "due_at",
+        "expires_at",
+        "schedule_sequence",
+        "recipient_email",
+        "recipient_name",
+    )
+    if connection.vendor != "postgresql":
+        return list(queryset)
+    sql, params = queryset.query.sql_with_params()
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, binary=True)
+        return cursor.fetchall()
 
 
 def _existing_keys(keys: list[str]) -> set[str]:
@@ -241,7 +304,7 @@ def _existing_keys(keys: list[str]) -> set[str]:
         connection.ensure_connection()
         with psycopg.Cursor(connection.connection) as cursor:
             cursor.execute(
-                f"SELECT dedupe_key FROM {Message._meta.db_table} WHERE dedupe_key = ANY(%s::text[])",  # noqa: S608
+                f"SELECT dedupe_key FROM {Message._meta.db_table} WHERE dedupe_key = ANY(%b::text[])",  # noqa: S608
                 [keys],
             )
             return {row[0] for row in cursor.fetchall()}
@@ -283,26 +346,14 @@ def outbox_reconcile(
         # No row locks: the caller holds the lock on the object the topic is about (a session
         # row), so reconciles of one topic run one at a time; every write below is conditional
         # on the row still being pending, so a dispatcher's claim wins cleanly.
-        rows = list(
-            scope.values_list(
-                "id",
-                "dedupe_key",
-                "slot",
-                "status",
-                "due_at",
-                "expires_at",
-                "schedule_sequence",
-                "recipient_email",
-                "recipient_name",
-            )
-        )
+        rows = _scope_rows(scope)
         known_keys = {row[1] for row in rows}
         unplaced_by_slot = {
             message.slot: message
             for key, message in wanted_by_key.items()
             if message.slot and key not in known_keys
         }
-        to_move: list[Message] = []
+        to_move: list[tuple[int, WantedMessage]] = []
         to_revive: list[Message] = []
         to_cancel: list[int] = []
         for pk, key, slot, status, due_at, expires_at, sequence, email, name in rows:
@@ -319,7 +370,7 @@ def outbox_reconcile(
             if message is None and slot and slot in unplaced_by_slot:
                 message = unplaced_by_slot.pop(slot)
                 known_keys.add(message.dedupe_key)
-                to_move.append(_moved_row(pk=pk, message=message, now=now))
+                to_move.append((pk, message))
             elif message is None:
                 to_cancel.append(pk)
             elif (due_at, expires_at, sequence, email, name) != (
@@ -329,10 +380,10 @@ def outbox_reconcile(
                 message.recipient_email,
                 message.recipient_name[:200],
             ):
-                to_move.append(_moved_row(pk=pk, message=message, now=now))
+                to_move.append((pk, message))
 
         if to_move:
-            _messages_move(rows=to_move, now=now)
+            _messages_move(moves=to_move, now=now)
             result.moved = len(to_move)
         if to_cancel:
             _messages_cancel(message_ids=to_cancel, now=now)

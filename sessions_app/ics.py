@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from email.utils import parseaddr
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -35,9 +36,14 @@ def session_uid(*, session: Session, registration: Registration | None = None) -
     return f"session-{session.pk}-registration-{registration.pk}@{_domain()}"
 
 
+@lru_cache(maxsize=1)
+def _public_path_template() -> str:
+    return reverse("sessions_app:public", kwargs={"code": "CODE"})
+
+
 def session_public_url(session: Session) -> str:
     return public_url(
-        reverse("sessions_app:public", kwargs={"code": session.code}), program=session.program
+        _public_path_template().replace("CODE", session.code), program=session.program
     )
 
 

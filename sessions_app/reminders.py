@@ -11,6 +11,7 @@ expires at the start, so the dispatcher skips rather than sends one late.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -77,10 +78,19 @@ def session_reminder_moments(*, session: Session) -> dict[str, datetime]:
     }
 
 
+@dataclass(frozen=True)
+class RegistrationRow:
+    """What planning needs of a registration, without loading a model instance per row."""
+
+    pk: int
+    email: str
+    name: str
+
+
 def _registrant_wanted(
     *,
     session: Session,
-    registrations: list[Registration],
+    registrations: list[Registration] | list[RegistrationRow],
     moments: dict[str, datetime],
     now: datetime,
 ) -> list[WantedMessage]:
@@ -93,7 +103,8 @@ def _registrant_wanted(
             slot=f"session:{session.pk}:{REGISTRANT_KINDS[moment]}:r{registration.pk}",
             due_at=due_at,
             expires_at=session.starts_at,
-            about=registration,
+            about_model=Registration,
+            about_pk=registration.pk,
             schedule_sequence=session.sequence,
         )
         for registration in registrations
@@ -139,9 +150,12 @@ def session_reminders_plan(*, session: Session, now: datetime) -> ReconcileResul
     wanted: list[WantedMessage] = []
     if session.state == "scheduled":
         moments = session_reminder_moments(session=session)
-        registrations = list(
-            session.registrations.only("id", "session_id", "email", "name").order_by("id")
-        )
+        registrations = [
+            RegistrationRow(pk=pk, email=email, name=name)
+            for pk, email, name in session.registrations.order_by("id").values_list(
+                "id", "email", "name"
+            )
+        ]
         wanted = [
             *_registrant_wanted(
                 session=session, registrations=registrations, moments=moments, now=now

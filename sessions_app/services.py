@@ -123,21 +123,23 @@ def session_create(
     return session
 
 
-def _update_messages(
-    *, session: Session, registrations: Iterable[Registration], now: datetime
-) -> list[WantedMessage]:
+def _update_messages(*, session: Session, now: datetime) -> list[WantedMessage]:
+    """One update per registrant; rows, not model instances, for sessions of thousands."""
     return [
         WantedMessage(
             kind=UPDATE,
-            recipient_email=registration.email,
-            recipient_name=registration.name,
-            dedupe_key=f"session:{session.pk}:update:{session.sequence}:{registration.pk}",
+            recipient_email=email,
+            recipient_name=name,
+            dedupe_key=f"session:{session.pk}:update:{session.sequence}:{pk}",
             due_at=now,
-            about=registration,
+            about_model=Registration,
+            about_pk=pk,
             schedule_sequence=session.sequence,
             expires_at=session.ends_at,
         )
-        for registration in registrations
+        for pk, email, name in session.registrations.order_by("id").values_list(
+            "id", "email", "name"
+        )
     ]
 
 
@@ -206,9 +208,7 @@ def session_update(
     if rescheduled:
         outbox_reconcile(
             topic=session_topic(locked),
-            wanted=_update_messages(
-                session=locked, registrations=locked.registrations.order_by("id"), now=now
-            ),
+            wanted=_update_messages(session=locked, now=now),
             now=now,
             kinds=[UPDATE],
         )

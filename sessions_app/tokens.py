@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django.urls import reverse
 
 from programs.links import public_url
@@ -20,10 +22,16 @@ def join_token(registration: Registration) -> str:
     )
 
 
+@lru_cache(maxsize=1)
+def _join_path_template() -> str:
+    # reverse() once: the dispatcher builds thousands of these links a second.
+    return reverse("sessions_app:join", kwargs={"token": "TOKEN"})
+
+
 def join_url(registration: Registration) -> str:
     """The registrant's personal link; it goes in e-mail bodies, never in a calendar."""
     return public_url(
-        reverse("sessions_app:join", kwargs={"token": join_token(registration)}),
+        _join_path_template().replace("TOKEN", join_token(registration)),
         program=registration.session.program,
     )
 
