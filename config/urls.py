@@ -8,6 +8,7 @@ from django.urls import include, path
 
 from programs import views as program_views
 from programs.forms import LoginForm, OutboxPasswordResetForm
+from programs.views import PasswordResetWithRequestView
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -29,7 +30,7 @@ urlpatterns = [
     ),
     path(
         "accounts/password_reset/",
-        auth_views.PasswordResetView.as_view(form_class=OutboxPasswordResetForm),
+        PasswordResetWithRequestView.as_view(form_class=OutboxPasswordResetForm),
         name="password_reset",
     ),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -7,13 +7,18 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.http import HttpRequest
 from django.utils import timezone
 
 from programs.models import HostRole, Module, Program
+from programs.ratelimit import client_address, rate_limit_hit
 from programs.services import password_reset_request
 from programs.timezones import time_zone_choices
 
 User = get_user_model()
+LOGIN_ATTEMPTS_PER_CLIENT = 30
+LOGIN_ATTEMPTS_PER_ACCOUNT = 10
+LOGIN_WINDOW_SECONDS = 600
 HOST_NAME = re.compile(r"(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 
 
@@ -54,10 +59,57 @@ class LoginForm(AuthenticationForm):
         max_length=254,
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "rate_limited": "Too many sign-in attempts. Wait %(minutes)s minutes and try again.",
+    }
+
+    def clean(self) -> dict[str, object]:
+        # Password guessing is limited per client and per account, before any password is checked.
+        if self.request is not None:
+            username = str(self.data.get("username", "")).strip().lower()
+            for scope, key, limit in (
+                ("login-client", client_address(self.request), LOGIN_ATTEMPTS_PER_CLIENT),
+                ("login-account", username, LOGIN_ATTEMPTS_PER_ACCOUNT),
+            ):
+                result = rate_limit_hit(
+                    scope=scope, key=key, limit=limit, window_seconds=LOGIN_WINDOW_SECONDS
+                )
+                if not result.allowed:
+                    raise forms.ValidationError(
+                        self.error_messages["rate_limited"],
+                        code="rate_limited",
+                        params={"minutes": max(1, -(-result.retry_after_seconds // 60))},
+                    )
+        return super().clean()
 
 
 class OutboxPasswordResetForm(PasswordResetForm):
-    """Queues the reset e-mail in the outbox instead of sending it from the request."""
+    """Queues the reset e-mail in the outbox instead of sending it from the request.
+
+    Requests are limited per client, and one address gets at most one e-mail per window
+    (see `password_reset_request`), so the form cannot flood anybody's inbox.
+    """
+
+    def __init__(self, *args: object, request: HttpRequest | None = None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def clean(self) -> dict[str, object]:
+        if self.request is not None:
+            result = rate_limit_hit(
+                scope="password-reset",
+                key=client_address(self.request),
+                limit=10,
+                window_seconds=3600,
+            )
+            if not result.allowed:
+                raise forms.ValidationError(
+                    "Too many reset requests from here. Wait %(minutes)s minutes and try again.",
+                    code="rate_limited",
+                    params={"minutes": max(1, -(-result.retry_after_seconds // 60))},
+                )
+        return super().clean()
 
     def save(self, *args: object, **kwargs: object) -> None:  # type: ignore[override]
         for user in self.get_users(self.cleaned_data["email"]):

@@ -13,6 +13,7 @@ from programs.models import HostInvitation, HostRole, Module, Program, ProgramHo
 from reminders.services import WantedMessage, outbox_enqueue
 
 User = get_user_model()
+PASSWORD_RESET_WINDOW_SECONDS = 300
 
 
 @transaction.atomic
@@ -202,7 +203,8 @@ def password_reset_request(*, user: AbstractBaseUser, now: datetime) -> None:
             kind="password_reset",
             recipient_email=user.email,
             recipient_name=user.get_full_name(),
-            dedupe_key=f"user:{user.pk}:password_reset:{now.timestamp():.6f}",
+            # One e-mail per address per window, however often the form is posted.
+            dedupe_key=f"user:{user.pk}:password_reset:{int(now.timestamp() // PASSWORD_RESET_WINDOW_SECONDS)}",
             due_at=now,
             about=user,
             expires_at=None,

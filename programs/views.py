@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import PasswordResetView
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -245,3 +246,10 @@ def set_time_zone(request: HttpRequest) -> HttpResponse:
     return render(
         request, "programs/time_zone.html", {"form": form}, status=400 if form.errors else 200
     )
+
+
+class PasswordResetWithRequestView(PasswordResetView):
+    """Django's reset view, handing the request to the form for its rate limit."""
+
+    def get_form_kwargs(self) -> dict[str, object]:
+        return {**super().get_form_kwargs(), "request": self.request}

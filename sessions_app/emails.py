@@ -16,6 +16,7 @@ from reminders.registry import NotWanted, register
 from sessions_app.formatting import session_when
 from sessions_app.ics import invite_ics, organizer_name, session_public_url
 from sessions_app.models import Registration, Session
+from sessions_app.reminders import registrations_for_rendering
 from sessions_app.services import CANCELLATION, CONFIRMATION, UPDATE
 from sessions_app.tokens import join_url
 
@@ -49,7 +50,7 @@ def _email(
     )
 
 
-@register(CONFIRMATION)
+@register(CONFIRMATION, about_queryset=registrations_for_rendering)
 def render_session_confirmation(message: Message) -> EmailMessage:
     registration = _registration(message)
     session = registration.session
@@ -62,7 +63,7 @@ def render_session_confirmation(message: Message) -> EmailMessage:
     )
 
 
-@register(UPDATE)
+@register(UPDATE, about_queryset=registrations_for_rendering)
 def render_session_update(message: Message) -> EmailMessage:
     registration = _registration(message)
     session = registration.session
@@ -73,7 +74,7 @@ def render_session_update(message: Message) -> EmailMessage:
     return _email(template=UPDATE, registration=registration, session=session, method="REQUEST")
 
 
-@register(CANCELLATION)
+@register(CANCELLATION, about_queryset=registrations_for_rendering)
 def render_session_cancellation(message: Message) -> EmailMessage:
     registration = _registration(message)
     session = registration.session

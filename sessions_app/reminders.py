@@ -29,7 +29,7 @@ from reminders.registry import NotWanted, register
 from reminders.services import ReconcileResult, WantedMessage, outbox_reconcile
 from sessions_app.formatting import session_when
 from sessions_app.ics import organizer_name, session_public_url
-from sessions_app.models import Registration, Session
+from sessions_app.models import Registration, Session, SessionState
 from sessions_app.reminder_moments import DAY_BEFORE, HALF_HOUR_BEFORE, HOUR_BEFORE, reminder_due_at
 from sessions_app.tokens import join_url
 
@@ -148,7 +148,7 @@ def _host_wanted(
 def session_reminders_plan(*, session: Session, now: datetime) -> ReconcileResult:
     """Reconcile every reminder of the session (registrants' and hosts') with what is pending."""
     wanted: list[WantedMessage] = []
-    if session.state == "scheduled":
+    if session.state == SessionState.SCHEDULED:
         moments = session_reminder_moments(session=session)
         registrations = [
             RegistrationRow(pk=pk, email=email, name=name)
@@ -175,7 +175,7 @@ def registration_reminders_plan(
 ) -> ReconcileResult:
     """Reconcile one registration's reminders (none once it is cancelled), touching no others."""
     wanted: list[WantedMessage] = []
-    if not is_cancelled and session.state == "scheduled":
+    if not is_cancelled and session.state == SessionState.SCHEDULED:
         moments = session_reminder_moments(session=session)
         wanted = _registrant_wanted(
             session=session, registrations=[registration], moments=moments, now=now
@@ -193,6 +193,9 @@ def _check_still_wanted(*, message: Message, session: Session) -> str:
     """The moment of a reminder that should still go out; NotWanted otherwise."""
     if session.is_cancelled:
         raise NotWanted("the session was cancelled", cancelled=True)
+    if session.state != SessionState.SCHEDULED:
+        # A host may start a session early (or end it): "starts in an hour" would be wrong now.
+        raise NotWanted(f"the session is {session.get_state_display().lower()} already")
     if message.schedule_sequence != session.sequence:
         raise NotWanted("planned for an earlier schedule of the session", cancelled=True)
     moment = MOMENT_OF_KIND[message.kind]
@@ -252,7 +255,8 @@ def _render_host_reminder(message: Message) -> EmailMessage:
     )
 
 
-def _registrations_for_rendering():
+def registrations_for_rendering():
+    """What every registrant e-mail reads, loaded with the batch (see reminders.registry)."""
     return Registration.objects.select_related("session__program", "session__created_by")
 
 
@@ -261,6 +265,6 @@ def _sessions_for_rendering():
 
 
 for _kind in REGISTRANT_KINDS.values():
-    register(_kind, about_queryset=_registrations_for_rendering)(_render_registrant_reminder)
+    register(_kind, about_queryset=registrations_for_rendering)(_render_registrant_reminder)
 for _kind in HOST_KINDS.values():
     register(_kind, about_queryset=_sessions_for_rendering)(_render_host_reminder)

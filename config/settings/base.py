@@ -195,3 +195,7 @@ VIDEO_PROVIDER_BASE_URL = env.str("VIDEO_PROVIDER_BASE_URL", default="https://me
     "/"
 )
 RECORDING_MAX_BYTES = env.int("RECORDING_MAX_BYTES", default=2 * 1024**3)
+
+# Sessions read from the cache (Redis in production) and written through to the database:
+# every waiting attendee's browser polls the room state with its session cookie.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

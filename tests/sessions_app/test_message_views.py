@@ -95,3 +95,20 @@ def test_another_hosts_registration_pages_answer_404(host_client: Client) -> Non
         )
         assert getattr(host_client, method)(url).status_code == 404
     assert session.registrations.count() == 2
+
+
+def test_sending_confirmations_costs_no_query_per_message_beyond_recording_it(host) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_to_send(count: int) -> int:
+        session = hosted_session(user=host, starts_at=timezone.now() + timedelta(days=3))
+        now = timezone.now()
+        for index in range(count):
+            registration_create(session=session, email=f"p{index}@example.org", name="P", now=now)
+        with CaptureQueriesContext(connection) as queries:
+            assert outbox_dispatch().sent == count
+        return len(queries)
+
+    few, many = queries_to_send(3), queries_to_send(30)
+    assert (many - few) / 27 <= 2  # marking each one sent (and its event), nothing else

@@ -317,3 +317,28 @@ def test_a_participant_cancels_from_their_registration_page(client: Client) -> N
     assert not Message.objects.filter(
         status=MessageStatus.PENDING, kind__startswith="session_reminder"
     ).exists()
+
+
+def test_subjects_and_text_bodies_are_not_html_escaped() -> None:
+    starts_at = datetime(2026, 6, 10, 9, 0, tzinfo=BERLIN).astimezone(UTC)
+    now = starts_at - timedelta(days=5)
+    with time_machine.travel(now, tick=False):
+        session = _session(starts_at=starts_at)
+        Session.objects.filter(pk=session.pk).update(title="Q&A with Tom's team")
+        _register(session, "ada@example.org", now=now)
+    sent = _sent_at(starts_at - timedelta(minutes=30))
+    assert "Reminder: Q&A with Tom's team starts in 30 minutes" in sent
+    assert "Q&A with Tom's team" in mail.outbox[-1].body
+
+
+def test_a_session_started_early_sends_no_more_reminders() -> None:
+    starts_at = datetime(2026, 6, 10, 9, 0, tzinfo=BERLIN).astimezone(UTC)
+    now = starts_at - timedelta(days=5)
+    with time_machine.travel(now, tick=False):
+        session = _session(starts_at=starts_at)
+        _register(session, "ada@example.org", now=now)
+    _sent_at(starts_at - timedelta(hours=2))
+    Session.objects.filter(pk=session.pk).update(state="live")
+    sent = _sent_at(starts_at - timedelta(minutes=30))
+    assert not [subject for subject in sent if "Reminder" in subject or "You host" in subject]
+    assert Message.objects.get(kind="session_reminder_hour").status == MessageStatus.SKIPPED
