@@ -1,7 +1,8 @@
 """Benchmark: grouping 10,000 opted-in members who have a history of 20 earlier rounds.
 
 Run as `python benchmarks/matching.py [--n 10000] [--db-n 10000] [--rounds 20]` with
-DATABASE_URL pointing at PostgreSQL (the database must be migrated). It measures, in one run:
+DATABASE_URL pointing at PostgreSQL (it works on a throwaway copy of that database, created
+and dropped by benchmarks/harness.py). It measures, in one run:
 
 1. the pure function `programs.matching.group_members` (pairs) against a baseline of naive
    random pairing of the same members: time and repeated pairs of each;
@@ -9,14 +10,13 @@ DATABASE_URL pointing at PostgreSQL (the database must be migrated). It measures
    storing the groups and planning one match message per member (the time spent in the
    outbox's `outbox_reconcile` is printed apart).
 
-The data it creates in the database is deleted at the end. The last line is one JSON object.
+The last line is one JSON object.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sys
 import time
@@ -24,19 +24,9 @@ from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
-import django
-
-django.setup()
-
-from django.conf import settings  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.utils import timezone  # noqa: E402
-
-from programs.matching import group_members, repeat_pairs  # noqa: E402
-
-settings.DEBUG = False  # no query log growing in memory
+from benchmarks.harness import django_setup, django_teardown
+from programs.matching import group_members, repeat_pairs
 
 
 def history(member_ids: list[int], rounds: int, rng: random.Random) -> set[frozenset[int]]:
@@ -84,6 +74,9 @@ def bench_pure(n: int, rounds: int) -> dict[str, float | int]:
 
 
 def bench_database(n: int, rounds: int) -> dict[str, float | int | str]:
+    from django.db import connection
+    from django.utils import timezone
+
     from programs import rounds as rounds_module
     from programs.models import Match, Member, Program, Round, RoundState
     from programs.rounds import previous_pairs, round_match
@@ -182,7 +175,11 @@ def main() -> None:
         f"group_members, trios: {pure['trio_seconds']:.3f} s, "
         f"{pure['trio_repeat_pairs']} repeat pairs"
     )
-    database = bench_database(args.db_n, args.rounds)
+    django_setup()
+    try:
+        database = bench_database(args.db_n, args.rounds)
+    finally:
+        django_teardown()
     print(
         f"round_match on {database['db_vendor']}: {args.db_n} members, {args.rounds} earlier "
         f"rounds: {database['db_seconds']:.3f} s, {database['db_repeat_pairs']} repeat pairs, "
