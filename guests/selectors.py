@@ -44,6 +44,20 @@ def guest_link_for_token(token: str) -> GuestLink | None:
     return link
 
 
+def guest_identity_current(session: Session, remembered: dict[str, object]) -> bool:
+    """Does a guest identity remembered in Django's session still hold?
+
+    It holds while the guest link is the version the guest came in with: regenerating the link
+    ends every guest identity issued through the old one.
+    """
+    version = (
+        GuestLink.objects.filter(session_id=session.pk)
+        .values_list("token_version", flat=True)
+        .first()
+    )
+    return version is not None and remembered.get("link_version") == version
+
+
 def guest_invitation_text(*, guest_link: GuestLink) -> str:
     """The message the host copies: title, time in the session's zone (named), the link."""
     session = guest_link.session

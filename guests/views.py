@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
 from guests import selectors, services
-from guests.models import GuestEntry
-from sessions_app import rooms
+from sessions_app import room_access, rooms
+from sessions_app.guard import session_guarded
 from sessions_app.models import AttendanceRole, Session
-from sessions_app.room_views import room_participant_remember, room_prejoin_response
-from sessions_app.selectors import get_hosted_session_or_404, session_by_code
+from sessions_app.selectors import get_hosted_session_or_404
 
 COOKIE_DAYS = 30
 
@@ -51,43 +52,38 @@ def exchange(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def guest_enter(request: HttpRequest, code: str) -> HttpResponse:
-    """A guest's pre-join: their name, then they wait for the host like attendees."""
-    session = session_by_code(typed=code)
-    if session is None:
-        raise Http404("No such session.")
+    """A guest's pre-join: their name, then they wait for the host like attendees.
+
+    The guest entry is written only once the form is valid, with the attendance, in one
+    transaction (`room_access.prejoin_response`).
+    """
+    session = session_guarded(request, code)
+    if isinstance(session, HttpResponse):
+        return session
     guest_link = selectors.guest_link_for_token(request.COOKIES.get(_cookie_name(session), ""))
     if guest_link is None or guest_link.session_id != session.pk:
         return _invalid(request)
-    participant = _known_guest(request, session)
-    is_open = rooms.room_entry(session=session, now=timezone.now()) == rooms.Entry.OPEN
-    if request.method == "POST" and participant is None and is_open:
-        name = " ".join(request.POST.get("name", "").split())
-        if name:
-            entry = services.guest_entry_create(
-                guest_link=guest_link, name=name, now=timezone.now()
-            )
-            participant = _guest_participant(entry)
-            room_participant_remember(request, session=session, participant=participant)
-    return room_prejoin_response(
+
+    def newcomer(name: str, now: datetime) -> rooms.Participant:
+        entry = services.guest_entry_create(guest_link=guest_link, name=name, now=now)
+        return services.guest_participant(guest_link=guest_link, entry=entry)
+
+    return room_access.prejoin_response(
         request,
         session=session,
-        participant=participant,
+        participant=_known_guest(request, session),
         action=reverse("guests:enter", kwargs={"code": session.code}),
+        newcomer=newcomer,
     )
-
-
-def _guest_participant(entry: GuestEntry) -> rooms.Participant:
-    return rooms.Participant(key=f"guest:{entry.pk}", role=AttendanceRole.GUEST, name=entry.name)
 
 
 def _known_guest(request: HttpRequest, session: Session) -> rooms.Participant | None:
-    """The guest entry this browser came in as before: a removed guest stays removed."""
-    remembered = request.session.get(f"room-who:{session.pk}")
-    if not remembered or remembered.get("role") != AttendanceRole.GUEST:
+    """The guest this browser came in as through the current link: a removed guest stays
+    removed; a guest of a replaced link comes in afresh."""
+    participant = room_access.remembered_participant(request, session)
+    if participant is None or participant.role != AttendanceRole.GUEST:
         return None
-    return rooms.Participant(
-        key=remembered["key"], role=AttendanceRole.GUEST, name=remembered["name"]
-    )
+    return participant
 
 
 def guest_link_regenerate(request: HttpRequest, session_id: int) -> HttpResponse:

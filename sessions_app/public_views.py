@@ -1,16 +1,13 @@
 """Public pages: a session by direct link or Session ID, registration, personal links, calendars.
 
-Looking a session up by its ID invites guessing, so misses are rate-limited per client address:
-after `SESSION_LOOKUP_MISSES` unknown IDs in a window, every lookup from that address answers
-429 until the window ends (found IDs too, so that a guesser learns nothing more).
+Looking a session up by its ID invites guessing: every lookup goes through
+`sessions_app.guard.session_guarded`, which rate-limits misses per client address.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from django.conf import settings
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,58 +18,13 @@ from programs.ratelimit import client_address, rate_limit_hit
 from sessions_app import ics, rooms, selectors, services
 from sessions_app.formatting import session_when
 from sessions_app.forms import RegistrationForm, SessionIdForm
+from sessions_app.guard import session_guarded, too_many_response
 from sessions_app.models import Session
 from sessions_app.tokens import feed_for_token, registration_for_token
 
-LOOKUP_SCOPE = "session-id-miss"
 REGISTER_SCOPE = "session-register"
 JOIN_COOKIE_DAYS = 120
 FEED_PAST_DAYS = 60
-
-
-def _lookup_limits() -> tuple[int, int]:
-    return (
-        getattr(settings, "SESSION_LOOKUP_MISSES", 30),
-        getattr(settings, "SESSION_LOOKUP_WINDOW_SECONDS", 600),
-    )
-
-
-def _blocked_key(request: HttpRequest) -> str:
-    return f"{LOOKUP_SCOPE}:blocked:{client_address(request)}"
-
-
-def _too_many(request: HttpRequest, retry_after: int) -> HttpResponse:
-    response = render(
-        request,
-        "sessions_app/too_many.html",
-        {"retry_after_minutes": max(1, round(retry_after / 60))},
-        status=429,
-    )
-    response["Retry-After"] = str(retry_after)
-    return response
-
-
-def _lookup(request: HttpRequest, typed: str) -> Session | HttpResponse:
-    """The session with the typed ID, a 429 page while the address is blocked, or None-404."""
-    blocked_until = cache.get(_blocked_key(request))
-    now = timezone.now().timestamp()
-    if blocked_until and blocked_until > now:
-        return _too_many(request, int(blocked_until - now) + 1)
-    session = selectors.session_by_code(typed=typed)
-    if session is not None:
-        return session
-    limit, window = _lookup_limits()
-    result = rate_limit_hit(
-        scope=LOOKUP_SCOPE, key=client_address(request), limit=limit, window_seconds=window
-    )
-    if not result.allowed:
-        cache.set(
-            _blocked_key(request),
-            now + result.retry_after_seconds,
-            timeout=result.retry_after_seconds,
-        )
-        return _too_many(request, result.retry_after_seconds)
-    return render(request, "sessions_app/not_found.html", {"typed": typed[:20]}, status=404)
 
 
 def _public_context(session: Session) -> dict[str, object]:
@@ -93,7 +45,7 @@ def session_lookup(request: HttpRequest) -> HttpResponse:
     """Type a Session ID, go to its page."""
     form = SessionIdForm(request.GET or None)
     if request.GET and form.is_valid():
-        found = _lookup(request, form.cleaned_data["code"])
+        found = session_guarded(request, form.cleaned_data["code"])
         if isinstance(found, HttpResponse):
             return found
         return redirect("sessions_app:public", code=found.code)
@@ -101,7 +53,7 @@ def session_lookup(request: HttpRequest) -> HttpResponse:
 
 
 def session_public(request: HttpRequest, code: str) -> HttpResponse:
-    found = _lookup(request, code)
+    found = session_guarded(request, code)
     if isinstance(found, HttpResponse):
         return found
     if found.code != code:
@@ -113,7 +65,7 @@ def session_public(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def session_register(request: HttpRequest, code: str) -> HttpResponse:
-    found = _lookup(request, code)
+    found = session_guarded(request, code)
     if isinstance(found, HttpResponse):
         return found
     session = found
@@ -127,7 +79,7 @@ def session_register(request: HttpRequest, code: str) -> HttpResponse:
             scope=REGISTER_SCOPE, key=client_address(request), limit=60, window_seconds=600
         )
         if not limited.allowed:
-            return _too_many(request, limited.retry_after_seconds)
+            return too_many_response(request, limited.retry_after_seconds)
         if form.is_valid():
             try:
                 services.registration_create(
@@ -157,7 +109,7 @@ def session_register(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def session_registered(request: HttpRequest, code: str) -> HttpResponse:
-    found = _lookup(request, code)
+    found = session_guarded(request, code)
     if isinstance(found, HttpResponse):
         return found
     return render(request, "sessions_app/registered.html", _public_context(found))
@@ -165,7 +117,7 @@ def session_registered(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_GET
 def session_ics(request: HttpRequest, code: str) -> HttpResponse:
-    found = _lookup(request, code)
+    found = session_guarded(request, code)
     if isinstance(found, HttpResponse):
         return found
     body = ics.sessions_ics(sessions=[found], now=timezone.now(), name=found.title)
@@ -202,7 +154,7 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
 
 def my_registration(request: HttpRequest, code: str) -> HttpResponse:
     """The registrant's own page, reached through their personal link (now a cookie)."""
-    found = _lookup(request, code)
+    found = session_guarded(request, code)
     if isinstance(found, HttpResponse):
         return found
     session = found
@@ -224,7 +176,7 @@ def my_registration(request: HttpRequest, code: str) -> HttpResponse:
 
 def cancel_registration(request: HttpRequest, code: str) -> HttpResponse:
     """The registrant cancels their own registration (through their personal link's cookie)."""
-    found = _lookup(request, code)
+    found = session_guarded(request, code)
     if isinstance(found, HttpResponse):
         return found
     token = request.COOKIES.get(_join_cookie(found), "")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import quote
@@ -88,6 +89,8 @@ class Participant:
     name: str
     user: AbstractBaseUser | None = None
     registration: Registration | None = None
+    # For guests: the guest link's token version they came in with.
+    link_version: int | None = None
 
 
 def participant_for_host(user: AbstractBaseUser) -> Participant:
@@ -182,6 +185,32 @@ def attendance_remove(*, attendance: Attendance, now: datetime) -> None:
         raise RoomError("Hosts cannot be removed from the room.")
     Attendance.objects.filter(pk=attendance.pk).update(status=AttendanceStatus.REMOVED, left_at=now)
     room_cache_forget(attendance_id=attendance.pk)
+
+
+def attendances_revoke(
+    *, session_id: int, participant_keys: Sequence[str], now: datetime, remove: bool
+) -> int:
+    """Identities that no longer hold (a registration removed, a link replaced): out now.
+
+    With `remove` the identity can never come back (its rows become `removed`); otherwise
+    those waiting or in the room are moved out as `left`, and the same person may come back
+    through a current link. Each poll sees it within one round trip (the cache is forgotten).
+    """
+    rows = Attendance.objects.filter(session_id=session_id, participant_key__in=participant_keys)
+    ids = list(rows.values_list("pk", flat=True))
+    if not ids:
+        return 0
+    active = [AttendanceStatus.WAITING, AttendanceStatus.IN_ROOM]
+    target = AttendanceStatus.REMOVED if remove else AttendanceStatus.LEFT
+    Attendance.objects.filter(pk__in=ids, status__in=active).update(status=target, left_at=now)
+    if remove:
+        Attendance.objects.filter(pk__in=ids, status=AttendanceStatus.LEFT).update(
+            status=AttendanceStatus.REMOVED
+        )
+    keys = [_attendance_cache_key(pk) for pk in ids]
+    cache.delete_many(keys)
+    transaction.on_commit(lambda: cache.delete_many(keys))
+    return len(ids)
 
 
 # --- the host's session controls --------------------------------------------------------------

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from programs.models import Module, Program
 from reminders.services import WantedMessage, outbox_enqueue, outbox_reconcile
-from sessions_app import codes
+from sessions_app import codes, rooms
 from sessions_app.models import (
     CalendarFeed,
     Registration,
@@ -409,6 +409,13 @@ def registration_resend_link(
     if revoke:
         registration.token_version += 1
         registration.save(update_fields=["token_version"])
+        # Whoever came in through the old link is moved out; the new link lets them back in.
+        rooms.attendances_revoke(
+            session_id=session.pk,
+            participant_keys=[rooms.participant_for_registration(registration).key],
+            now=now,
+            remove=False,
+        )
     _confirmation_enqueue(
         session=session,
         registration=registration,
@@ -435,6 +442,13 @@ def registration_cancel(*, registration: Registration, now: datetime) -> None:
         now=now,
         kinds=[*SESSION_KINDS, *REMINDER_KINDS],
         about=registration,
+    )
+    # No longer registered: out of the room for good (the attendance row keeps the history).
+    rooms.attendances_revoke(
+        session_id=session.pk,
+        participant_keys=[rooms.participant_for_registration(registration).key],
+        now=now,
+        remove=True,
     )
     registration.delete()
 

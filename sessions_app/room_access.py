@@ -1,0 +1,214 @@
+"""Who a browser is in a session's room, and the pre-join step: shared by the room pages and
+the guest entry page (not views themselves, so no app calls another app's views).
+
+A host is known by login; an attendee by their registration (the personal link's cookie, checked
+against the registration's current token version on every page); a guest or a named visitor of
+an open session by the identity kept in Django's session. A guest identity carries the guest
+link's token version it came in with, and the guests app vouches for it on every page
+(`participant_check_register`): once the link is regenerated, the old identity is refused.
+After pre-join, Django's session also holds the Attendance id per session; the room page
+re-resolves who the browser is and refuses it unless that is still the attendance's participant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from sessions_app import rooms, selectors
+from sessions_app.formatting import session_when
+from sessions_app.models import Attendance, AttendanceRole, Session
+from sessions_app.room_forms import PrejoinForm
+from sessions_app.tokens import registration_for_token
+
+# A remembered identity's key prefix → does its issuer still vouch for it? (`open:` needs none.)
+ParticipantCheck = Callable[[Session, dict[str, object]], bool]
+_participant_checks: dict[str, ParticipantCheck] = {}
+TRUSTED_PREFIXES = ("open",)
+
+
+def participant_check_register(*, prefix: str, check: ParticipantCheck) -> None:
+    """Called from an AppConfig.ready() of the app that issues `<prefix>:` identities."""
+    _participant_checks[prefix] = check
+
+
+def room_key(session: Session) -> str:
+    return f"room:{session.pk}"
+
+
+def who_key(session: Session) -> str:
+    return f"room-who:{session.pk}"
+
+
+def join_cookie_name(session: Session) -> str:
+    return f"convene_join_{session.pk}"
+
+
+def same_origin(response: HttpResponse) -> HttpResponse:
+    # Pages with forms: no referrer leaves the site, yet same-page posts keep their Origin
+    # (under no-referrer Chromium sends `Origin: null` and the CSRF check refuses the post).
+    response["Referrer-Policy"] = "same-origin"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- remembered identities ----------------------------------------------------------------------
+
+
+def participant_remember(
+    request: HttpRequest, *, session: Session, participant: rooms.Participant
+) -> None:
+    """Remember who this browser is in `session` (guests and named visitors)."""
+    request.session[who_key(session)] = {
+        "key": participant.key,
+        "role": participant.role,
+        "name": participant.name,
+        "link_version": participant.link_version,
+    }
+
+
+def remembered_participant(request: HttpRequest, session: Session) -> rooms.Participant | None:
+    """The guest or visitor this browser came in as, if whoever issued it still vouches."""
+    remembered = request.session.get(who_key(session))
+    if not remembered or not remembered.get("key"):
+        return None
+    prefix = str(remembered["key"]).split(":", 1)[0]
+    if prefix not in TRUSTED_PREFIXES:
+        check = _participant_checks.get(prefix)
+        if check is None or not check(session, remembered):
+            return None
+    return rooms.Participant(
+        key=remembered["key"],
+        role=remembered["role"],
+        name=remembered["name"],
+        link_version=remembered.get("link_version"),
+    )
+
+
+def room_participant(request: HttpRequest, session: Session) -> rooms.Participant | None:
+    """Who this browser is in `session` now, checked afresh (links may have been revoked)."""
+    if selectors.sessions_hosted_by(user=request.user).filter(pk=session.pk).exists():
+        return rooms.participant_for_host(request.user)
+    participant = remembered_participant(request, session)
+    if participant is not None:
+        return participant
+    token = request.COOKIES.get(join_cookie_name(session), "")
+    registration = registration_for_token(token) if token else None
+    if registration is not None and registration.session_id == session.pk:
+        return rooms.participant_for_registration(registration)
+    return None
+
+
+def attendance_remember(
+    request: HttpRequest, *, session: Session, attendance: Attendance, form: PrejoinForm
+) -> None:
+    request.session[room_key(session)] = {
+        "attendance": attendance.pk,
+        "camera": form.cleaned_data.get("camera_on", False),
+        "microphone": form.cleaned_data.get("microphone_on", False),
+    }
+
+
+def remembered_attendance(request: HttpRequest, session: Session) -> Attendance | None:
+    remembered = request.session.get(room_key(session)) or {}
+    attendance_id = remembered.get("attendance")
+    if not attendance_id:
+        return None
+    return Attendance.objects.filter(pk=attendance_id, session=session).first()
+
+
+# --- pages shared by the room and the guest entry -----------------------------------------------
+
+# `link-gone`: the browser's link was revoked or its registration removed since it came in.
+ENTRY_CLOSED_STATUS = {
+    "early": 200,
+    "over": 410,
+    "cancelled": 410,
+    "need-link": 403,
+    "link-gone": 403,
+}
+
+
+def entry_closed_response(
+    request: HttpRequest, *, session: Session, entry: rooms.Entry | str
+) -> HttpResponse:
+    reason = entry.value if isinstance(entry, rooms.Entry) else entry
+    context = {
+        "session": session,
+        "when": session_when(session),
+        "reason": reason,
+        "opens_at": rooms.room_opens_at(session),
+    }
+    return render(
+        request,
+        "sessions_app/room/entry_closed.html",
+        context,
+        status=ENTRY_CLOSED_STATUS[reason],
+    )
+
+
+def out_response(request: HttpRequest, *, session: Session, reason: str) -> HttpResponse:
+    """The post-session page (ended, cancelled), or removed / left."""
+    status = 403 if reason == "removed" else 200
+    response = render(
+        request,
+        "sessions_app/room/out.html",
+        {"session": session, "reason": reason, "when": session_when(session)},
+        status=status,
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _open_visitor(name: str, now: datetime) -> rooms.Participant:
+    return rooms.Participant(
+        key=rooms.participant_open_key(), role=AttendanceRole.ATTENDEE, name=name
+    )
+
+
+def prejoin_response(
+    request: HttpRequest,
+    *,
+    session: Session,
+    participant: rooms.Participant | None,
+    action: str,
+    newcomer: Callable[[str, datetime], rooms.Participant] = _open_visitor,
+) -> HttpResponse:
+    """The pre-join screen and its post: check the name (and devices), then wait or go in.
+
+    `participant` None is someone new: once the form is valid, `newcomer(name, now)` makes
+    their identity (a visitor of an open session by default; a guest entry for guests) in the
+    same transaction as their attendance, so a refused form writes nothing.
+    """
+    now = timezone.now()
+    entry = rooms.room_entry(session=session, now=now)
+    if entry != rooms.Entry.OPEN:
+        return entry_closed_response(request, session=session, entry=entry)
+    initial = {"name": participant.name} if participant else {}
+    form = PrejoinForm(request.POST or None, session=session, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        name = form.cleaned_data["name"]
+        is_new = participant is None
+        try:
+            with transaction.atomic():
+                if participant is None:
+                    participant = newcomer(name, now)
+                attendance = rooms.attendance_arrive(
+                    session=session, participant=participant, name=name, now=now
+                )
+        except rooms.ParticipantRemoved:
+            return out_response(request, session=session, reason="removed")
+        if is_new:
+            participant_remember(request, session=session, participant=participant)
+        attendance_remember(request, session=session, attendance=attendance, form=form)
+        return redirect("sessions_app:room", code=session.code)
+    context = {"session": session, "when": session_when(session), "form": form, "action": action}
+    response = render(
+        request, "sessions_app/room/prejoin.html", context, status=400 if form.errors else 200
+    )
+    return same_origin(response)
