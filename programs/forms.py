@@ -14,6 +14,7 @@ from programs.services import password_reset_request
 from programs.timezones import time_zone_choices
 
 User = get_user_model()
+BRAND_COLOUR = re.compile(r"#[0-9a-f]{6}")
 HOST_NAME = re.compile(r"(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 
 
@@ -131,7 +132,10 @@ class ProgramBrandForm(forms.ModelForm):
 
     def clean_brand_colour(self) -> str:
         colour = self.cleaned_data["brand_colour"].strip().lower()
-        if colour and len(colour) == 7 and contrast_with_white(colour) < 4.5:
+        if colour and not BRAND_COLOUR.fullmatch(colour):
+            # Checked here because the model's validator runs only after this method.
+            raise forms.ValidationError("Use a colour like #1d4ed8.")
+        if colour and contrast_with_white(colour) < 4.5:
             raise forms.ValidationError(
                 f"White text on {colour} has a contrast of {contrast_with_white(colour):.1f}:1; "
                 "choose a darker colour (at least 4.5:1)."
