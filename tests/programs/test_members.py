@@ -142,3 +142,16 @@ def test_a_broken_file_gets_a_clear_message(
     )
     assert response.status_code == 400
     assert message in response.content.decode()
+
+
+def test_a_nul_character_in_the_roster_search_is_ignored(
+    requires_postgres, host, host_client
+) -> None:
+    program = hosted_program(user=host)
+    MemberFactory(program=program, name="Ada Lovelace", email="ada@example.org")
+    MemberFactory(program=program, name="Bob Byte", email="bob@example.org")
+    url = reverse("programs:member_list", kwargs={"program_id": program.pk})
+    response = host_client.get(url, {"q": "\x00ada"})
+    assert response.status_code == 200
+    assert "ada@example.org" in response.content.decode()
+    assert "bob@example.org" not in response.content.decode()

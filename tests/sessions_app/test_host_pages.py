@@ -636,3 +636,14 @@ def test_a_live_or_past_session_cannot_be_moved(
     )
     assert cancel.status_code == 400
     assert "Only a session that has not started yet can be cancelled." in cancel.text
+
+
+def test_a_nul_character_in_the_registration_search_is_ignored(
+    requires_postgres, host, host_client: Client
+) -> None:
+    session = hosted_session(user=host, starts_at=STARTS_AT)
+    RegistrationFactory(session=session, name="Grace Hopper", email="grace@example.org")
+    url = reverse("sessions_app:dashboard", kwargs={"session_id": session.pk})
+    page = host_client.get(url, {"q": "\x00grace"})
+    assert page.status_code == 200
+    assert "grace@example.org" in page.text
