@@ -224,3 +224,13 @@ def test_the_service_refuses_a_session_whose_module_is_not_activated() -> None:
             now=datetime(2026, 1, 1, tzinfo=UTC),
         )
     assert Commitment.objects.count() == 0
+
+
+def test_an_address_longer_than_the_column_is_refused_on_the_form(client: Client) -> None:
+    module = ModuleFactory(is_activated=True)
+    session = SessionFactory(program=module.program, module=module)
+    long_address = "a" * 64 + "@" + ".".join(["b" * 63] * 3) + ".example.org"
+    response = client.post(f"/start/{session.code}/commit/", _form(participant_email=long_address))
+    assert response.status_code == 400
+    assert "Ensure this value has at most 254 characters" in response.content.decode()
+    assert Commitment.objects.count() == 0
