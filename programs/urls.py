@@ -99,6 +99,7 @@ urlpatterns = [
         name="member_self_service",
     ),
     path("invitations/<str:token>/", views.invitation, name="invitation"),
+    path("invitations/<int:invitation_id>/accept/", views.invitation_page, name="invitation_page"),
     path("accounts/signup/", views.sign_up, name="signup"),
     path("time-zone/", views.set_time_zone, name="set_time_zone"),
 ]
