@@ -93,6 +93,12 @@ urlpatterns = [
         name="opt_in_answer",
     ),
     path("rounds/<int:round_id>/answer/", views_public.opt_in_status, name="opt_in_status"),
+    # Before the token route, which would match an id too.
+    path(
+        "membership/<int:member_id>/<str:action>/",
+        views_public.member_self_service_page,
+        name="member_self_service_page",
+    ),
     path(
         "membership/<str:token>/<str:action>/",
         views_public.member_self_service,
