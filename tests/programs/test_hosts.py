@@ -139,6 +139,21 @@ def test_a_signed_in_user_accepts_an_invitation_with_one_click(host, host_client
     assert ProgramHost.objects.filter(program=program, user=invited).exists()
 
 
+def test_signing_in_after_opening_the_link_keeps_the_invitation_page(
+    host, host_client: Client
+) -> None:
+    program = hosted_program(user=host)
+    link = _invite(host_client, program, "later@example.org")
+    invited = UserFactory(email="later@example.org")
+    client = Client()
+    page_url = client.get(link)["Location"]
+    assert "Create account and accept" in client.get(page_url).text
+    client.force_login(invited)  # the page's "Sign in" link comes back here
+    assert "Accept the invitation" in client.get(page_url).text
+    assert client.post(page_url).status_code == 302
+    assert ProgramHost.objects.filter(program=program, user=invited).exists()
+
+
 def test_an_invitation_is_not_accepted_by_another_signed_in_account(
     host, host_client: Client
 ) -> None:
