@@ -67,7 +67,7 @@ class CommitmentForm(forms.Form):
 
     participant_name = forms.CharField(label="Your name", max_length=200)
     participant_email = forms.EmailField(
-        label="Your e-mail", help_text="We send your personal commitment link here."
+        label="Your e-mail", max_length=254, help_text="We send your personal commitment link here."
     )
     time_zone = forms.ChoiceField(
         label="Your time zone",

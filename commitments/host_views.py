@@ -23,6 +23,7 @@ from commitments.models import Commitment, Question
 from commitments.progress import local_today
 from commitments.qr import CONTENT_TYPES, qr_etag, qr_image
 from commitments.templatetags.commitments_tags import session_direct_url
+from programs.csv_safety import csv_cell
 from programs.models import Module
 from programs.selectors import get_hosted_module_or_404
 
@@ -143,16 +144,16 @@ def _csv_response(
             "check_ins",
             "last_check_in",
             "reflection",
-            *(question.text for question in questions),
+            *(csv_cell(question.text) for question in questions),
         ]
     )
     for commitment in commitments:
         answers = {answer.question_id: answer.value for answer in commitment.answers.all()}
         writer.writerow(
             [
-                commitment.participant_name,
-                commitment.participant_email,
-                commitment.session.title,
+                csv_cell(commitment.participant_name),
+                csv_cell(commitment.participant_email),
+                csv_cell(commitment.session.title),
                 commitment.session.display_code,
                 commitment.time_zone,
                 commitment.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
@@ -162,8 +163,8 @@ def _csv_response(
                 commitment.done_count,
                 commitment.checkin_count,
                 commitment.last_checkin_on.isoformat() if commitment.last_checkin_on else "",
-                commitment.reflection,
-                *(answers.get(question.pk, "") for question in questions),
+                csv_cell(commitment.reflection),
+                *(csv_cell(answers.get(question.pk, "")) for question in questions),
             ]
         )
     return response

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
@@ -12,11 +13,13 @@ from django.db.models import Max
 from commitments.models import Answer, CheckIn, Commitment, Question, QuestionKind
 from commitments.progress import local_today
 from programs.models import Module
+from reminders.models import Message
 from reminders.services import WantedMessage, outbox_enqueue, outbox_reconcile
 from sessions_app.models import Session
 
 CREATED_KIND = "commitment_created"
 REMINDER_KIND = "commitment_checkin_reminder"
+LINK_RESEND_SECONDS = 5 * 60
 
 
 class CommitmentsClosed(Exception):
@@ -91,6 +94,57 @@ def question_move(*, question: Question, direction: str) -> bool:
 # Commitments -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class CommitmentMade:
+    """What `commitment_create` did: a new commitment, or the link of an earlier one re-sent."""
+
+    commitment: Commitment
+    is_new: bool
+    is_link_sent: bool
+
+
+def _active_duplicate(
+    *, session: Session, participant_email: str, now: datetime
+) -> Commitment | None:
+    """The participant's commitment for this session whose last day is not past yet, if any."""
+    candidates = Commitment.objects.filter(
+        session=session,
+        participant_email__iexact=participant_email,
+        # A day's slack either side of UTC; the exact test is in the commitment's own zone.
+        ends_on__gte=now.date() - timedelta(days=1),
+    ).order_by("-created_at", "-id")
+    for candidate in candidates:
+        if candidate.ends_on >= local_today(time_zone=candidate.time_zone, now=now):
+            return candidate
+    return None
+
+
+def _link_resend(*, commitment: Commitment, now: datetime) -> bool:
+    """Queue the personal link again unless one was queued in the last few minutes."""
+    last_due_at = (
+        Message.objects.filter(topic=commitment_topic(commitment), kind=CREATED_KIND)
+        .order_by("-due_at")
+        .values_list("due_at", flat=True)
+        .first()
+    )
+    if last_due_at is not None and now - last_due_at < timedelta(seconds=LINK_RESEND_SECONDS):
+        return False
+    window = int(now.timestamp()) // LINK_RESEND_SECONDS
+    outbox_enqueue(
+        topic=commitment_topic(commitment),
+        message=WantedMessage(
+            kind=CREATED_KIND,
+            recipient_email=commitment.participant_email,
+            recipient_name=commitment.participant_name,
+            dedupe_key=f"commitment:{commitment.pk}:link:{window}",
+            due_at=now,
+            about=commitment,
+        ),
+        now=now,
+    )
+    return True
+
+
 def commitment_create(
     *,
     session: Session,
@@ -99,17 +153,27 @@ def commitment_create(
     time_zone: str,
     answers: Mapping[Question, str],
     now: datetime,
-) -> Commitment:
+) -> CommitmentMade:
     """Create a commitment starting today in the participant's zone and e-mail its link.
 
     The duration is the module's commitment days read now, and the answers keep the question
     text and kind they answered, so later edits to the module change nothing here.
+
+    A second identical commitment (same session, same address in any case, while the first
+    is active) creates nothing: the first one's link is e-mailed again, at most once every
+    `LINK_RESEND_SECONDS`, so a form posted again and again cannot flood an inbox.
     """
     module = session.module
     if module is None or not module.is_activated:
         raise CommitmentsClosed("Commitments are not open for this session.")
     starts_on = local_today(time_zone=time_zone, now=now)
     with transaction.atomic():
+        # Serialises two posts of the same form, so the second finds the first's row.
+        Session.objects.select_for_update().filter(pk=session.pk).first()
+        existing = _active_duplicate(session=session, participant_email=participant_email, now=now)
+        if existing is not None:
+            is_link_sent = _link_resend(commitment=existing, now=now)
+            return CommitmentMade(commitment=existing, is_new=False, is_link_sent=is_link_sent)
         commitment = Commitment.objects.create(
             session=session,
             module=module,
@@ -146,7 +210,7 @@ def commitment_create(
             ),
             now=now,
         )
-    return commitment
+    return CommitmentMade(commitment=commitment, is_new=True, is_link_sent=True)
 
 
 def checkin_record(

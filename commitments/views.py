@@ -25,10 +25,12 @@ from commitments.guard import start_blocked_seconds, start_record_miss
 from commitments.models import Commitment
 from commitments.progress import commitment_progress, local_today
 from programs.branding import brand_context, brand_program_for_request
+from programs.ratelimit import client_address, rate_limit_hit
 from sessions_app.codes import session_code_display
 from sessions_app.models import Session
 
 ACCESS_SESSION_KEY = "commitment_access"
+CREATE_SCOPE = "commitment-create"
 
 
 def _render(
@@ -42,6 +44,13 @@ def _render(
 def _too_many_tries(request: HttpRequest, wait_seconds: int) -> HttpResponse:
     minutes = max(1, -(-wait_seconds // 60))
     response = _render(request, "too_many_tries.html", {"wait_minutes": minutes}, status=429)
+    response["Retry-After"] = str(wait_seconds)
+    return response
+
+
+def _too_many_commitments(request: HttpRequest, wait_seconds: int) -> HttpResponse:
+    minutes = max(1, -(-wait_seconds // 60))
+    response = _render(request, "too_many_commitments.html", {"wait_minutes": minutes}, status=429)
     response["Retry-After"] = str(wait_seconds)
     return response
 
@@ -109,8 +118,14 @@ def commitment_new(request: HttpRequest, code: str) -> HttpResponse:
     form = CommitmentForm(
         request.POST or None, questions=questions, initial={"time_zone": session.time_zone}
     )
+    if request.method == "POST":
+        limited = rate_limit_hit(
+            scope=CREATE_SCOPE, key=client_address(request), limit=60, window_seconds=600
+        )
+        if not limited.allowed:
+            return _too_many_commitments(request, limited.retry_after_seconds)
     if request.method == "POST" and form.is_valid():
-        commitment = services.commitment_create(
+        made = services.commitment_create(
             session=session,
             participant_name=form.cleaned_data["participant_name"],
             participant_email=form.cleaned_data["participant_email"],
@@ -118,6 +133,23 @@ def commitment_new(request: HttpRequest, code: str) -> HttpResponse:
             answers=form.answers(),
             now=timezone.now(),
         )
+        commitment = made.commitment
+        if not made.is_new:
+            # No access for this browser: knowing an address must not open its commitment.
+            if made.is_link_sent:
+                messages.info(
+                    request,
+                    f"You already have a commitment for this session. We e-mailed your "
+                    f"personal link to {commitment.participant_email} again: use it to open it.",
+                )
+            else:
+                messages.info(
+                    request,
+                    f"You already have a commitment for this session, and we e-mailed its "
+                    f"personal link to {commitment.participant_email} a few minutes ago. "
+                    "Please check your inbox (and spam folder).",
+                )
+            return redirect("commitments:session", code=session.code)
         _grant_access(request, commitment)
         messages.success(
             request,

@@ -19,6 +19,7 @@ User = get_user_model()
 LOGIN_ATTEMPTS_PER_CLIENT = 30
 LOGIN_ATTEMPTS_PER_ACCOUNT = 10
 LOGIN_WINDOW_SECONDS = 600
+BRAND_COLOUR = re.compile(r"#[0-9a-f]{6}")
 HOST_NAME = re.compile(r"(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 
 
@@ -183,7 +184,10 @@ class ProgramBrandForm(forms.ModelForm):
 
     def clean_brand_colour(self) -> str:
         colour = self.cleaned_data["brand_colour"].strip().lower()
-        if colour and len(colour) == 7 and contrast_with_white(colour) < 4.5:
+        if colour and not BRAND_COLOUR.fullmatch(colour):
+            # Checked here because the model's validator runs only after this method.
+            raise forms.ValidationError("Use a colour like #1d4ed8.")
+        if colour and contrast_with_white(colour) < 4.5:
             raise forms.ValidationError(
                 f"White text on {colour} has a contrast of {contrast_with_white(colour):.1f}:1; "
                 "choose a darker colour (at least 4.5:1)."

@@ -22,6 +22,7 @@ from programs.timezones import is_valid_time_zone
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 MAX_UPLOAD_ROWS = 10_000
+MAX_EMAIL_LENGTH = 254  # the column's length and RFC 5321's limit on a path
 HEADER_ALIASES = {
     "name": "name",
     "full name": "name",
@@ -139,7 +140,14 @@ def member_csv_parse(*, program: Program, content: bytes) -> ParsedUpload:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        # Read every row now: a malformed file (a field over the csv module's size limit)
+        # raises here, where it can be reported, instead of half-way through the checks.
+        records = list(csv.reader(io.StringIO(text), dialect))
+    except csv.Error as error:
+        upload.errors.append(f"The file could not be read as CSV ({error}).")
+        return upload
+    reader = iter(records)
     header = next(reader, None)
     if header is None:
         upload.errors.append("The file is empty.")
@@ -175,14 +183,19 @@ def member_csv_parse(*, program: Program, content: bytes) -> ParsedUpload:
         )
         if not row.name:
             row.errors.append("The name is missing.")
-        try:
-            validate_email(row.email)
-        except ValidationError:
+        if len(row.email) > MAX_EMAIL_LENGTH:
             row.errors.append(
-                f"“{row.email}” is not an e-mail address."
-                if row.email
-                else "The e-mail address is missing."
+                f"The e-mail address is too long (at most {MAX_EMAIL_LENGTH} characters)."
             )
+        else:
+            try:
+                validate_email(row.email)
+            except ValidationError:
+                row.errors.append(
+                    f"“{row.email}” is not an e-mail address."
+                    if row.email
+                    else "The e-mail address is missing."
+                )
         if row.time_zone and not is_valid_time_zone(row.time_zone):
             row.errors.append(
                 f"“{row.time_zone}” is not a time zone (use a name like Europe/Berlin)."

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 
+from programs.dates import validate_date_in_range
 from programs.members import MAX_UPLOAD_BYTES
 from programs.models import Program, Recurrence, Round, RoundState
 from programs.timezones import time_zone_choices
@@ -64,6 +65,7 @@ def _parse_local(value: str, zone: ZoneInfo) -> datetime:
         raise forms.ValidationError("Enter a date and time like 2026-03-30 09:00.") from None
     if naive.tzinfo is not None:
         naive = naive.replace(tzinfo=None)
+    validate_date_in_range(naive.date())
     return naive.replace(tzinfo=zone).astimezone(UTC)
 
 

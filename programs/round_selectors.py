@@ -11,6 +11,7 @@ from django.http import Http404
 
 from programs.models import Match, Member, MemberStatus, OptIn, OptInAnswer, Program, Round
 from programs.rounds import MATCH_KIND, OPT_IN_KIND
+from programs.search import search_text
 from programs.selectors import get_hosted_program_or_404
 from reminders.models import Message, MessageStatus
 
@@ -39,6 +40,7 @@ def get_hosted_member_or_404(
 
 def program_members(*, program: Program, search: str = "") -> QuerySet[Member]:
     members = Member.objects.filter(program=program).order_by("name", "id")
+    search = search_text(search)
     if search:
         members = members.filter(
             Q(name__icontains=search) | Q(email__icontains=search) | Q(category__icontains=search)

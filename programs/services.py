@@ -167,18 +167,39 @@ def host_invite(
     return "invited", invitation
 
 
+class InvitationClosed(Exception):
+    """The invitation was accepted already (or revoked by a newer one)."""
+
+
+class InvitationForAnotherAccount(Exception):
+    """The signed-in account's address is not the one the invitation was sent to."""
+
+
+def invitation_is_for(*, invitation: HostInvitation, user: AbstractBaseUser) -> bool:
+    return (user.email or "").lower() == invitation.email.lower()
+
+
 @transaction.atomic
 def invitation_accept(
     *, invitation: HostInvitation, user: AbstractBaseUser, now: datetime
 ) -> ProgramHost:
-    invitation = HostInvitation.objects.select_for_update().get(pk=invitation.pk)
+    """Make `user` a host of the invitation's program, once, and only for the invited address.
+
+    The checks run under the row lock, so two accepts at once make one host.
+    """
+    locked = HostInvitation.objects.select_for_update().filter(pk=invitation.pk).first()
+    if locked is None or not locked.is_open or locked.token_version != invitation.token_version:
+        raise InvitationClosed("This invitation is no longer open.")
+    if not invitation_is_for(invitation=locked, user=user):
+        raise InvitationForAnotherAccount(
+            f"This invitation was sent to {locked.email}; you are signed in as {user.email}."
+        )
     host_role, _ = ProgramHost.objects.get_or_create(
-        program_id=invitation.program_id, user=user, defaults={"role": invitation.role}
+        program_id=locked.program_id, user=user, defaults={"role": locked.role}
     )
-    if invitation.accepted_at is None:
-        invitation.accepted_at = now
-        invitation.accepted_by = user
-        invitation.save(update_fields=["accepted_at", "accepted_by"])
+    locked.accepted_at = now
+    locked.accepted_by = user
+    locked.save(update_fields=["accepted_at", "accepted_by"])
     return host_role
 
 

@@ -93,12 +93,19 @@ urlpatterns = [
         name="opt_in_answer",
     ),
     path("rounds/<int:round_id>/answer/", views_public.opt_in_status, name="opt_in_status"),
+    # Before the token route, which would match an id too.
+    path(
+        "membership/<int:member_id>/<str:action>/",
+        views_public.member_self_service_page,
+        name="member_self_service_page",
+    ),
     path(
         "membership/<str:token>/<str:action>/",
         views_public.member_self_service,
         name="member_self_service",
     ),
     path("invitations/<str:token>/", views.invitation, name="invitation"),
+    path("invitations/<int:invitation_id>/accept/", views.invitation_page, name="invitation_page"),
     path("accounts/signup/", views.sign_up, name="signup"),
     path("time-zone/", views.set_time_zone, name="set_time_zone"),
 ]

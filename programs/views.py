@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import PasswordResetView
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_POST
 from programs import selectors, services
 from programs.emails import INVITATION_TOKEN_PURPOSE
 from programs.forms import HostInviteForm, ModuleForm, ProgramForm, SignUpForm, TimeZoneForm
+from programs.link_access import link_access_grant, link_access_has, without_referrer
 from programs.models import HostInvitation, Program, ProgramHost
 from programs.timezones import SESSION_KEY
 from programs.tokens import token_matches, token_object_id
@@ -190,32 +192,64 @@ def _invitation_from_token(token: str) -> HostInvitation | None:
     return invitation
 
 
+INVITATION_ACCESS = "invitation"
+
+
+def _invitation_invalid(request: HttpRequest) -> HttpResponse:
+    return render(request, "programs/invitation_invalid.html", status=404)
+
+
 def invitation(request: HttpRequest, token: str) -> HttpResponse:
-    """Accept a host invitation: signed in, with one click; otherwise by creating an account."""
+    """The link from the invitation e-mail: swap the token for a mark, then drop it from the URL."""
     found = _invitation_from_token(token)
     if found is None or not found.is_open:
-        response = render(request, "programs/invitation_invalid.html", status=404)
-    elif request.user.is_authenticated:
+        return without_referrer(_invitation_invalid(request))
+    link_access_grant(
+        request, kind=INVITATION_ACCESS, object_id=found.pk, version=found.token_version
+    )
+    return without_referrer(redirect("programs:invitation_page", invitation_id=found.pk))
+
+
+def invitation_page(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    """Accept a host invitation: signed in, with one click; otherwise by creating an account."""
+    found = HostInvitation.objects.select_related("program").filter(pk=invitation_id).first()
+    if (
+        found is None
+        or not found.is_open
+        or not link_access_has(
+            request, kind=INVITATION_ACCESS, object_id=found.pk, version=found.token_version
+        )
+    ):
+        return _invitation_invalid(request)
+    if request.user.is_authenticated:
+        if not services.invitation_is_for(invitation=found, user=request.user):
+            context = {"invitation": found, "form": None, "is_other_account": True}
+            return render(request, "programs/invitation.html", context, status=403)
         if request.method == "POST":
-            services.invitation_accept(invitation=found, user=request.user, now=timezone.now())
+            try:
+                services.invitation_accept(invitation=found, user=request.user, now=timezone.now())
+            except services.InvitationClosed:
+                return _invitation_invalid(request)
             messages.success(request, f"You now host “{found.program.name}”.")
             return redirect("programs:overview", program_id=found.program_id)
-        response = render(request, "programs/invitation.html", {"invitation": found, "form": None})
-    else:
-        form = SignUpForm(request.POST or None, fixed_email=found.email)
-        if request.method == "POST" and form.is_valid():
-            user = services.host_sign_up(
-                name=form.cleaned_data["name"],
-                email=found.email,
-                password=form.cleaned_data["password"],
-            )
-            services.invitation_accept(invitation=found, user=user, now=timezone.now())
-            login(request, user, backend="programs.backends.EmailBackend")
-            messages.success(request, f"Welcome! You now host “{found.program.name}”.")
-            return redirect("programs:overview", program_id=found.program_id)
-        response = render(request, "programs/invitation.html", {"invitation": found, "form": form})
-    response["Referrer-Policy"] = "no-referrer"
-    return response
+        return render(request, "programs/invitation.html", {"invitation": found, "form": None})
+    form = SignUpForm(request.POST or None, fixed_email=found.email)
+    if request.method == "POST" and form.is_valid():
+        try:
+            # The account is kept only if the invitation is still open under its lock.
+            with transaction.atomic():
+                user = services.host_sign_up(
+                    name=form.cleaned_data["name"],
+                    email=found.email,
+                    password=form.cleaned_data["password"],
+                )
+                services.invitation_accept(invitation=found, user=user, now=timezone.now())
+        except services.InvitationClosed:
+            return _invitation_invalid(request)
+        login(request, user, backend="programs.backends.EmailBackend")
+        messages.success(request, f"Welcome! You now host “{found.program.name}”.")
+        return redirect("programs:overview", program_id=found.program_id)
+    return render(request, "programs/invitation.html", {"invitation": found, "form": form})
 
 
 def sign_up(request: HttpRequest) -> HttpResponse:

@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from programs import planning
+from programs.dates import date_in_range
 from programs.models import Program
 from programs.selectors import get_hosted_program_or_404, programs_hosted_by
 from programs.timezones import is_valid_time_zone, time_zone_choices
@@ -37,6 +38,9 @@ def _render_planning(
     try:
         anchor = date.fromisoformat(request.GET.get("date", ""))
     except ValueError:
+        anchor = today
+    if not date_in_range(anchor):
+        # A period grown around a date near year 1 or 9999 would overflow.
         anchor = today
     period = planning.planning_period(view=view, anchor=anchor)
     start, end = period.bounds(zone)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from programs import members, round_selectors, rounds
+from programs.link_access import link_access_grant, link_access_has, without_referrer
 from programs.models import Member, MemberStatus, OptIn, Round, RoundState
 from programs.ratelimit import client_address, rate_limit_hit
 from programs.round_emails import MEMBER_TOKEN_PURPOSE, opt_in_token_purpose
@@ -34,13 +35,8 @@ def _member_from_token(token: str, *, purpose: str) -> Member | None:
     return member
 
 
-def _no_referrer(response: HttpResponse) -> HttpResponse:
-    response["Referrer-Policy"] = "no-referrer"
-    return response
-
-
 def _invalid_link(request: HttpRequest, *, status: int = 404) -> HttpResponse:
-    return _no_referrer(render(request, "programs/member_link_invalid.html", status=status))
+    return without_referrer(render(request, "programs/member_link_invalid.html", status=status))
 
 
 def opt_in_answer(request: HttpRequest, round_id: int, token: str, answer: str) -> HttpResponse:
@@ -59,7 +55,7 @@ def opt_in_answer(request: HttpRequest, round_id: int, token: str, answer: str) 
     answers = request.session.get(ANSWER_SESSION_KEY, {})
     answers[str(round_.pk)] = member.pk
     request.session[ANSWER_SESSION_KEY] = answers
-    return _no_referrer(redirect("programs:opt_in_status", round_id=round_.pk))
+    return without_referrer(redirect("programs:opt_in_status", round_id=round_.pk))
 
 
 @require_http_methods(["GET", "POST"])
@@ -74,7 +70,7 @@ def opt_in_status(request: HttpRequest, round_id: int) -> HttpResponse:
         if answer not in ("yes", "no"):
             return HttpResponse("An answer is yes or no.", status=400)
         rounds.opt_in_answer(round_=round_, member=member, answer=answer, now=timezone.now())
-        return _no_referrer(redirect("programs:opt_in_status", round_id=round_.pk))
+        return redirect("programs:opt_in_status", round_id=round_.pk)
     opt_in = OptIn.objects.filter(round=round_, member=member).first()
     context = {
         "round": round_,
@@ -88,7 +84,9 @@ def opt_in_status(request: HttpRequest, round_id: int) -> HttpResponse:
             else None
         ),
     }
-    return _no_referrer(render(request, "programs/opt_in_status.html", context))
+    # No `no-referrer` here: the address has no token, and with it Chromium would send
+    # `Origin: null` with the change-your-answer form, which Django's CSRF check refuses.
+    return render(request, "programs/opt_in_status.html", context)
 
 
 SELF_SERVICE = {
@@ -98,26 +96,47 @@ SELF_SERVICE = {
 }
 
 
+MEMBER_ACCESS = "member"
+
+
 @require_http_methods(["GET", "POST"])
 def member_self_service(request: HttpRequest, token: str, action: str) -> HttpResponse:
-    """Pause, leave or come back: the link shows a confirmation; the button makes the change.
-
-    A GET changes nothing, so mail scanners that follow links cannot pause anybody.
-    """
+    """The pause/leave/resume link: swap the token for a mark, then drop it from the URL."""
     if action not in SELF_SERVICE:
         raise Http404("No such action.")
     member = _member_from_token(token, purpose=MEMBER_TOKEN_PURPOSE)
     if member is None or member.status == MemberStatus.DEACTIVATED:
         return _invalid_link(request)
+    link_access_grant(
+        request, kind=MEMBER_ACCESS, object_id=member.pk, version=member.token_version
+    )
+    return without_referrer(
+        redirect("programs:member_self_service_page", member_id=member.pk, action=action)
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def member_self_service_page(request: HttpRequest, member_id: int, action: str) -> HttpResponse:
+    """Pause, leave or come back: the page shows a confirmation; the button makes the change.
+
+    A GET changes nothing, so mail scanners that follow links cannot pause anybody. The page
+    has no token in its address and goes out under the site's referrer policy, so browsers
+    send a real Origin with its form (see programs.link_access).
+    """
+    if action not in SELF_SERVICE:
+        raise Http404("No such action.")
+    member = Member.objects.select_related("program").filter(pk=member_id).first()
+    if (
+        member is None
+        or member.status == MemberStatus.DEACTIVATED
+        or not link_access_has(
+            request, kind=MEMBER_ACCESS, object_id=member.pk, version=member.token_version
+        )
+    ):
+        return _invalid_link(request)
     done = False
     if request.method == "POST":
         members.member_set_status(member=member, status=SELF_SERVICE[action], now=timezone.now())
         done = True
-    context = {
-        "member": member,
-        "program": member.program,
-        "action": action,
-        "done": done,
-        "token": token,
-    }
-    return _no_referrer(render(request, "programs/member_self_service.html", context))
+    context = {"member": member, "program": member.program, "action": action, "done": done}
+    return render(request, "programs/member_self_service.html", context)

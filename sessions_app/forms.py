@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from programs.dates import validate_date_in_range
 from programs.models import Module, Program
 from programs.timezones import time_zone_choices
 from sessions_app.models import QuestionKind, RegistrationQuestion, Session, SessionTheme
@@ -48,7 +49,11 @@ class SessionForm(forms.Form):
         label="Time zone",
         help_text="The session's zone: the date and time below are in it, and e-mails show it.",
     )
-    starts_on = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = forms.DateField(
+        label="Date",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_date_in_range],
+    )
     starts_time = forms.TimeField(
         label="Start time", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
     )

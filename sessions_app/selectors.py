@@ -13,6 +13,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from programs.models import Program, ProgramHost
+from programs.search import search_text
 from sessions_app.codes import session_code_normalise
 from sessions_app.models import (
     Attendance,
@@ -126,7 +127,7 @@ def session_registration_count(*, session: Session) -> int:
 
 def session_registrations(*, session: Session, search: str = "") -> QuerySet[Registration]:
     registrations = session.registrations.select_related("added_by").order_by("created_at", "id")
-    search = search.strip()
+    search = search_text(search)
     if search:
         registrations = registrations.filter(Q(email__icontains=search) | Q(name__icontains=search))
     return registrations

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_POST
 
+from programs.csv_safety import csv_cell
 from programs.selectors import get_hosted_program_or_404, programs_hosted_by
 from sessions_app import selectors, services
 from sessions_app.forms import ParticipantsAddForm, QuestionForm, SessionForm
@@ -260,16 +261,15 @@ class _Echo:
         return value
 
 
-def _csv_cell(value: str) -> str:
-    # A cell that starts like a formula would run in a spreadsheet: make it plain text.
-    if value and value[0] in "=+-@\t\r":
-        return f"'{value}"
-    return value
-
-
 def _csv_rows(session: Session) -> Iterator[list[str]]:
     labels = selectors.session_answer_labels(session=session)
-    yield ["Name", "E-mail", f"Registered at ({session.time_zone})", "How", *labels]
+    yield [
+        "Name",
+        "E-mail",
+        f"Registered at ({session.time_zone})",
+        "How",
+        *(csv_cell(label) for label in labels),
+    ]
     registrations = session.registrations.order_by("created_at", "id").prefetch_related(
         Prefetch("answers", queryset=RegistrationAnswer.objects.order_by("id"))
     )
@@ -277,11 +277,11 @@ def _csv_rows(session: Session) -> Iterator[list[str]]:
         by_label = {answer.question_label: answer.value for answer in registration.answers.all()}
         registered_at = registration.created_at.astimezone(session.zone)
         yield [
-            _csv_cell(registration.name),
-            _csv_cell(registration.email),
+            csv_cell(registration.name),
+            csv_cell(registration.email),
             date_format(registered_at, "Y-m-d H:i"),
             registration.get_source_display(),
-            *(_csv_cell(by_label.get(label, "")) for label in labels),
+            *(csv_cell(by_label.get(label, "")) for label in labels),
         ]
 
 

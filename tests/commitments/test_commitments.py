@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -224,3 +224,75 @@ def test_the_service_refuses_a_session_whose_module_is_not_activated() -> None:
             now=datetime(2026, 1, 1, tzinfo=UTC),
         )
     assert Commitment.objects.count() == 0
+
+
+def test_an_address_longer_than_the_column_is_refused_on_the_form(client: Client) -> None:
+    module = ModuleFactory(is_activated=True)
+    session = SessionFactory(program=module.program, module=module)
+    long_address = "a" * 64 + "@" + ".".join(["b" * 63] * 3) + ".example.org"
+    response = client.post(f"/start/{session.code}/commit/", _form(participant_email=long_address))
+    assert response.status_code == 400
+    assert "Ensure this value has at most 254 characters" in response.content.decode()
+    assert Commitment.objects.count() == 0
+
+
+def test_the_same_commitment_again_resends_the_link_at_most_every_five_minutes(
+    client: Client,
+) -> None:
+    module = ModuleFactory(is_activated=True)
+    session = SessionFactory(program=module.program, module=module)
+    start = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        assert client.post(f"/start/{session.code}/commit/", _form()).status_code == 302
+    other = Client()
+    with time_machine.travel(start + timedelta(minutes=2), tick=False):
+        again = other.post(
+            f"/start/{session.code}/commit/",
+            _form(participant_email="ADA@example.org"),
+            follow=True,
+        )
+    assert again.status_code == 200
+    page = again.content.decode()
+    assert "You already have a commitment for this session" in page
+    assert "a few minutes ago" in page
+    assert Commitment.objects.count() == 1
+    outbox_dispatch()
+    assert len(mail.outbox) == 1
+    with time_machine.travel(start + timedelta(minutes=6), tick=False):
+        later = other.post(f"/start/{session.code}/commit/", _form(), follow=True)
+        outbox_dispatch()
+    assert "We e-mailed your personal link to ada@example.org again" in later.content.decode()
+    assert Commitment.objects.count() == 1
+    assert len(mail.outbox) == 2
+    assert "/commitments/link/" in mail.outbox[1].body
+    # The second browser did not get into the commitment by knowing the address.
+    commitment = Commitment.objects.get()
+    assert other.get(f"/commitments/{commitment.pk}/").status_code == 404
+
+
+def test_a_new_commitment_is_made_once_the_first_has_ended(client: Client) -> None:
+    module = ModuleFactory(is_activated=True, commitment_days=3)
+    session = SessionFactory(program=module.program, module=module)
+    with time_machine.travel(datetime(2026, 5, 4, 9, 0, tzinfo=UTC), tick=False):
+        client.post(f"/start/{session.code}/commit/", _form())
+    with time_machine.travel(datetime(2026, 5, 8, 9, 0, tzinfo=UTC), tick=False):
+        response = client.post(f"/start/{session.code}/commit/", _form())
+    assert response.status_code == 302
+    assert Commitment.objects.count() == 2
+
+
+def test_too_many_commitment_posts_from_one_connection_get_a_429(client: Client) -> None:
+    module = ModuleFactory(is_activated=True)
+    session = SessionFactory(program=module.program, module=module)
+    # Frozen time keeps every post inside one window of the limit.
+    with time_machine.travel(datetime(2026, 5, 4, 9, 1, tzinfo=UTC), tick=False):
+        responses = [
+            client.post(
+                f"/start/{session.code}/commit/", _form(participant_email=f"p{n}@example.org")
+            )
+            for n in range(61)
+        ]
+    assert [r.status_code for r in responses[:60]] == [302] * 60
+    assert responses[60].status_code == 429
+    assert "Too many commitment forms were sent" in responses[60].content.decode()
+    assert Commitment.objects.count() == 60

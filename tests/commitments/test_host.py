@@ -165,6 +165,24 @@ def test_the_session_list_shows_check_in_progress_and_exports_csv(
     assert rows[0]["What will you do?"] == "Walk, daily"
 
 
+def test_the_csv_export_writes_formula_like_cells_as_plain_text(
+    host_client: Client, session
+) -> None:
+    question = QuestionFactory(module=session.module, text="@What will you do?")
+    commitment = CommitmentFactory(
+        module=session.module,
+        session=session,
+        participant_name='=HYPERLINK("https://evil.example","Click")',
+        reflection="+1 for walking",
+    )
+    AnswerFactory(commitment=commitment, question=question, value="-2+3")
+    url = f"/programs/{session.program_id}/sessions/{session.pk}/commitments/?format=csv"
+    rows = list(csv.DictReader(io.StringIO(host_client.get(url).content.decode())))
+    assert rows[0]["name"] == '\'=HYPERLINK("https://evil.example","Click")'
+    assert rows[0]["reflection"] == "'+1 for walking"
+    assert rows[0]["'@What will you do?"] == "'-2+3"
+
+
 def test_the_module_list_covers_all_its_sessions(host_client: Client, module) -> None:
     first = SessionFactory(program=module.program, module=module, title="First")
     second = SessionFactory(program=module.program, module=module, title="Second")

@@ -55,6 +55,8 @@ def test_hosts_set_the_brand_and_participants_see_it_on_the_programs_host_name(
     [
         ({"brand_colour": "#ffff00"}, "choose a darker colour"),
         ({"brand_colour": "blue"}, "Use a colour like #1d4ed8."),
+        ({"brand_colour": "#zzzzzz"}, "Use a colour like #1d4ed8."),
+        ({"brand_colour": "#12345g"}, "Use a colour like #1d4ed8."),
         ({"start_host_name": "https://start.example.org/x"}, "Enter a host name like"),
         ({"start_host_name": "convene.example"}, "Convene&#x27;s own host name"),
     ],

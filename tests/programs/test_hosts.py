@@ -56,18 +56,35 @@ def test_inviting_a_new_address_sends_a_link_that_creates_the_account(
 
     outbox_dispatch()
     link = _link_in(mail.outbox[0].body)
-    visitor = Client()
-    page = visitor.get(link)
+    # A real browser's checks: the CSRF token, and the Origin header its forms send.
+    visitor = Client(enforce_csrf_checks=True)
+    opened = visitor.get(link)
+    assert opened.status_code == 302
+    assert opened["Referrer-Policy"] == "no-referrer"
+    page = visitor.get(opened["Location"])
+    page_url = opened["Location"]
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    assert token not in page_url
     assert page.status_code == 200
-    assert page["Referrer-Policy"] == "no-referrer"
+    # The form page itself goes out under the site's default policy, so Chromium sends a
+    # real Origin with the form, not `Origin: null`.
+    assert page.get("Referrer-Policy") != "no-referrer"
     assert "Create account and accept" in page.text
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    browser = {"HTTP_ORIGIN": "http://testserver", "HTTP_REFERER": f"http://testserver{page_url}"}
 
-    bad = visitor.post(link, {"name": "New Host", "password": "short"})
+    bad = visitor.post(
+        page_url, {"name": "New Host", "password": "short", "csrfmiddlewaretoken": csrf}, **browser
+    )
     assert bad.status_code == 200
     assert "too short" in bad.text
     assert not ProgramHost.objects.filter(user__email="new@example.org").exists()
 
-    done = visitor.post(link, {"name": "New Host", "password": "a-long-enough-password"})
+    done = visitor.post(
+        page_url,
+        {"name": "New Host", "password": "a-long-enough-password", "csrfmiddlewaretoken": csrf},
+        **browser,
+    )
     assert done.status_code == 302
     role = ProgramHost.objects.get(program=program, user__email="new@example.org")
     assert role.role == HostRole.OWNER
@@ -78,6 +95,7 @@ def test_inviting_a_new_address_sends_a_link_that_creates_the_account(
         == 200
     )
     assert visitor.get(link).status_code == 404  # used once
+    assert visitor.get(page_url).status_code == 404
 
 
 def test_reinviting_revokes_the_earlier_link(host, host_client: Client) -> None:
@@ -91,23 +109,101 @@ def test_reinviting_revokes_the_earlier_link(host, host_client: Client) -> None:
     second_link = _link_in(mail.outbox[1].body)
     assert HostInvitation.objects.count() == 1
     assert Client().get(first_link).status_code == 404
-    assert Client().get(second_link).status_code == 200
+    assert Client().get(second_link, follow=True).status_code == 200
+
+
+def _invite(host_client: Client, program, email: str) -> str:
+    host_client.post(
+        reverse("programs:host_invite", kwargs={"program_id": program.pk}),
+        {"email": email, "role": HostRole.HOST},
+    )
+    outbox_dispatch()
+    return _link_in(mail.outbox[-1].body)
 
 
 def test_a_signed_in_user_accepts_an_invitation_with_one_click(host, host_client: Client) -> None:
     program = hosted_program(user=host)
-    host_client.post(
-        reverse("programs:host_invite", kwargs={"program_id": program.pk}),
-        {"email": "later@example.org", "role": HostRole.HOST},
+    link = _invite(host_client, program, "later@example.org")
+    invited = UserFactory(email="Later@example.org")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(invited)
+    page = client.get(link, follow=True)
+    page_url = page.redirect_chain[-1][0]
+    assert "Accept the invitation" in page.text
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    accepted = client.post(
+        page_url, {"csrfmiddlewaretoken": csrf}, HTTP_ORIGIN="http://testserver", follow=True
     )
-    outbox_dispatch()
-    link = _link_in(mail.outbox[0].body)
+    assert accepted.status_code == 200
+    assert "You now host" in accepted.text
+    assert ProgramHost.objects.filter(program=program, user=invited).exists()
+
+
+def test_signing_in_after_opening_the_link_keeps_the_invitation_page(
+    host, host_client: Client
+) -> None:
+    program = hosted_program(user=host)
+    link = _invite(host_client, program, "later@example.org")
+    invited = UserFactory(email="later@example.org")
+    client = Client()
+    page_url = client.get(link)["Location"]
+    assert "Create account and accept" in client.get(page_url).text
+    client.force_login(invited)  # the page's "Sign in" link comes back here
+    assert "Accept the invitation" in client.get(page_url).text
+    assert client.post(page_url).status_code == 302
+    assert ProgramHost.objects.filter(program=program, user=invited).exists()
+
+
+def test_an_invitation_is_not_accepted_by_another_signed_in_account(
+    host, host_client: Client
+) -> None:
+    program = hosted_program(user=host)
+    link = _invite(host_client, program, "later@example.org")
     other = UserFactory(email="someone@example.org")
     client = Client()
     client.force_login(other)
-    assert "Accept the invitation" in client.get(link).text
-    client.post(link)
-    assert ProgramHost.objects.filter(program=program, user=other).exists()
+    page = client.get(link, follow=True)
+    assert (
+        "This invitation was sent to later@example.org; you are signed in as someone@example.org."
+        in page.text
+    )
+    assert "Accept the invitation" not in page.text
+    refused = client.post(page.redirect_chain[-1][0])
+    assert refused.status_code == 403
+    assert not ProgramHost.objects.filter(program=program, user=other).exists()
+    assert HostInvitation.objects.get(program=program).accepted_at is None
+
+
+def test_an_invitation_accepted_meanwhile_is_not_accepted_again(host, host_client: Client) -> None:
+    program = hosted_program(user=host)
+    link = _invite(host_client, program, "later@example.org")
+    invited = UserFactory(email="later@example.org")
+    first, second = Client(), Client()
+    for client in (first, second):
+        client.force_login(invited)
+    page_url = first.get(link)["Location"]
+    assert second.get(link)["Location"] == page_url
+    assert first.post(page_url).status_code == 302
+    again = second.post(page_url)
+    assert again.status_code == 404
+    assert "not valid" in again.text
+    assert ProgramHost.objects.filter(program=program, user=invited).count() == 1
+
+
+def test_the_service_refuses_an_invitation_no_longer_open(host) -> None:
+    from datetime import UTC, datetime
+
+    from programs import services
+
+    program = hosted_program(user=host)
+    invitation = HostInvitation.objects.create(program=program, email="later@example.org")
+    stale = HostInvitation.objects.get(pk=invitation.pk)
+    invited = UserFactory(email="later@example.org")
+    now = datetime(2026, 5, 1, tzinfo=UTC)
+    services.invitation_accept(invitation=invitation, user=invited, now=now)
+    with pytest.raises(services.InvitationClosed):
+        services.invitation_accept(invitation=stale, user=invited, now=now)
+    assert ProgramHost.objects.filter(program=program).count() == 2  # the owner and one host
 
 
 def test_invalid_invitation_tokens_answer_404(client: Client) -> None:

@@ -130,6 +130,14 @@ def test_a_tampered_or_foreign_token_is_refused(open_round) -> None:
     assert not OptIn.objects.exists()
 
 
+def _csrf(page: str) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+
+
+# What Chromium sends with a form on a page of this site served under the default policy.
+BROWSER = {"HTTP_ORIGIN": "http://testserver"}
+
+
 @pytest.mark.parametrize(
     ("action", "status"), [("pause", MemberStatus.PAUSED), ("leave", MemberStatus.LEFT)]
 )
@@ -137,21 +145,56 @@ def test_a_member_pauses_or_leaves_from_the_link_and_can_come_back(
     action: str, status: str
 ) -> None:
     member = MemberFactory()
-    client = Client()
+    client = Client(enforce_csrf_checks=True)
     url = _path(member_status_url(member=member, action=action))
+    token = url.strip("/").split("/")[1]
     response = client.get(url)
-    assert response.status_code == 200
+    assert response.status_code == 302
     assert response["Referrer-Policy"] == "no-referrer"
+    page_url = response["Location"]
+    assert token not in page_url
+    page = client.get(page_url)
+    assert page.status_code == 200
+    assert page.get("Referrer-Policy") != "no-referrer"
     member.refresh_from_db()
     assert member.status == MemberStatus.ACTIVE  # a GET (or a mail scanner) changes nothing
-    client.post(url)
+    done = client.post(page_url, {"csrfmiddlewaretoken": _csrf(page.text)}, **BROWSER)
+    assert done.status_code == 200
     member.refresh_from_db()
     assert member.status == status
-    page = client.get(url).content.decode()
-    assert "Come back" in page
-    client.post(_path(member_status_url(member=member, action="resume")))
+    page = client.get(page_url)
+    assert "Come back" in page.text
+    resume_url = re.search(r'href="(/membership/[^"]+/resume/)"', page.text).group(1)
+    assert token not in resume_url
+    resume = client.get(resume_url)
+    client.post(resume_url, {"csrfmiddlewaretoken": _csrf(resume.text)}, **BROWSER)
     member.refresh_from_db()
     assert member.status == MemberStatus.ACTIVE
+
+
+def test_the_membership_page_needs_the_link_first() -> None:
+    member = MemberFactory()
+    client = Client()
+    response = client.post(f"/membership/{member.pk}/leave/")
+    assert response.status_code == 404
+    member.refresh_from_db()
+    assert member.status == MemberStatus.ACTIVE
+
+
+def test_the_answer_changed_from_the_page_passes_the_browsers_csrf_check(open_round) -> None:
+    round_, people = open_round
+    client = Client(enforce_csrf_checks=True)
+    yes = _path(opt_in_answer_url(round_=round_, member=people[0], answer="yes"))
+    with time_machine.travel(START + timedelta(hours=1), tick=False):
+        page = client.get(yes, follow=True)
+        page_url = page.redirect_chain[-1][0]
+        assert "/yes/" not in page_url
+        assert page.get("Referrer-Policy") != "no-referrer"
+        changed = client.post(
+            page_url, {"answer": "no", "csrfmiddlewaretoken": _csrf(page.text)}, **BROWSER
+        )
+    assert changed.status_code == 302
+    assert OptIn.objects.get(member=people[0]).answer == "no"
 
 
 def test_paused_members_get_no_opt_in_email() -> None:

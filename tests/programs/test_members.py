@@ -130,6 +130,10 @@ def test_an_upload_is_saved_after_the_preview_and_a_reupload_updates(host, host_
         (b"first,second\n1,2\n", "The first row must name the columns"),
         (b"name,email\n", "The file has a header but no members."),
         ("name,email\nZoë,zoe@example.org\n".encode("latin-1"), "is not UTF-8 text"),
+        (
+            b"name,email\nAda,ada@example.org\n" + b"Bob,bob@example.org," + b"x" * 140_000,
+            "The file could not be read as CSV",
+        ),
     ],
 )
 def test_a_broken_file_gets_a_clear_message(
@@ -142,3 +146,29 @@ def test_a_broken_file_gets_a_clear_message(
     )
     assert response.status_code == 400
     assert message in response.content.decode()
+
+
+def test_a_nul_character_in_the_roster_search_is_ignored(
+    requires_postgres, host, host_client
+) -> None:
+    program = hosted_program(user=host)
+    MemberFactory(program=program, name="Ada Lovelace", email="ada@example.org")
+    MemberFactory(program=program, name="Bob Byte", email="bob@example.org")
+    url = reverse("programs:member_list", kwargs={"program_id": program.pk})
+    response = host_client.get(url, {"q": "\x00ada"})
+    assert response.status_code == 200
+    assert "ada@example.org" in response.content.decode()
+    assert "bob@example.org" not in response.content.decode()
+
+
+def test_an_address_longer_than_the_column_is_a_row_error(host, host_client) -> None:
+    program = hosted_program(user=host)
+    long_address = "a" * 64 + "@" + ".".join(["b" * 63] * 3) + ".example.org"
+    assert len(long_address) > 254
+    response = host_client.post(
+        reverse("programs:member_upload", kwargs={"program_id": program.pk}),
+        {"file": _csv(f"name,email\nAda,{long_address}\n")},
+    )
+    assert response.status_code == 400
+    assert "The e-mail address is too long (at most 254 characters)." in response.content.decode()
+    assert Member.objects.count() == 0

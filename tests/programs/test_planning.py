@@ -132,6 +132,24 @@ def test_a_bad_date_or_view_falls_back_instead_of_failing(host, host_client) -> 
     assert "June 2026" in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"date": "9999-12-20"},
+        {"view": "week", "date": "9999-12-30"},
+        {"view": "list", "date": "9999-12-30"},
+        {"date": "0001-01-01", "tz": "Asia/Tokyo"},
+    ],
+)
+def test_a_date_at_the_ends_of_the_calendar_falls_back_to_today(
+    host, host_client, params: dict[str, str]
+) -> None:
+    program = hosted_program(user=host)
+    response = host_client.get(_url(program, **params))
+    assert response.status_code == 200
+    assert "June 2026" in response.content.decode()
+
+
 def test_another_hosts_planning_answers_404(host_client) -> None:
     assert host_client.get(_url(hosted_program(), view="month")).status_code == 404
 

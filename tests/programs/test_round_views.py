@@ -89,6 +89,25 @@ def test_bad_moments_get_a_clear_message_and_no_round(host, host_client, data, m
     assert not Round.objects.exists()
 
 
+@pytest.mark.parametrize("match_at", ["9999-12-31T22:00", "0001-01-01T00:00"])
+def test_a_match_moment_at_the_ends_of_the_calendar_is_refused(
+    host, host_client, match_at: str
+) -> None:
+    program = hosted_program(user=host)
+    response = host_client.post(
+        reverse("programs:round_create", kwargs={"program_id": program.pk}),
+        {
+            "opt_in_at": "2026-06-03T09:00",
+            "match_at": match_at,
+            "time_zone": "America/New_York",
+            "recurrence_weeks": "0",
+        },
+    )
+    assert response.status_code == 400
+    assert "Choose a date between 1900 and 2200." in response.content.decode()
+    assert not Round.objects.exists()
+
+
 def test_the_round_page_shows_the_live_counts_and_polls(host, host_client) -> None:
     program = hosted_program(user=host)
     people = [MemberFactory(program=program) for _ in range(4)]

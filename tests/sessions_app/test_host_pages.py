@@ -93,6 +93,8 @@ def test_scheduling_a_session_reads_the_time_in_the_chosen_zone(host, host_clien
         ({"title": ""}, "This field is required."),
         ({"starts_on": "2026-11-19"}, "Choose a date and time in the future."),
         ({"starts_on": "not a date"}, "Enter a valid date."),
+        # The last hour of year 9999 would overflow when the end is computed.
+        ({"starts_on": "9999-12-31", "starts_time": "23:00"}, "Choose a date between 1900"),
         ({"duration_minutes": "2"}, "greater than or equal to 5"),
         ({"time_zone": "Mars/Olympus"}, "Select a valid choice"),
         ({"capacity": "0"}, "greater than or equal to 1"),
@@ -636,3 +638,14 @@ def test_a_live_or_past_session_cannot_be_moved(
     )
     assert cancel.status_code == 400
     assert "Only a session that has not started yet can be cancelled." in cancel.text
+
+
+def test_a_nul_character_in_the_registration_search_is_ignored(
+    requires_postgres, host, host_client: Client
+) -> None:
+    session = hosted_session(user=host, starts_at=STARTS_AT)
+    RegistrationFactory(session=session, name="Grace Hopper", email="grace@example.org")
+    url = reverse("sessions_app:dashboard", kwargs={"session_id": session.pk})
+    page = host_client.get(url, {"q": "\x00grace"})
+    assert page.status_code == 200
+    assert "grace@example.org" in page.text
