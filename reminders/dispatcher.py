@@ -13,8 +13,9 @@ import smtplib
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import psycopg
 from anymail.exceptions import AnymailInvalidAddress, AnymailRecipientsRefused
@@ -32,6 +33,7 @@ from reminders.models import Message, MessageEvent, MessageStatus
 from reminders.services import message_events_record
 
 logger = logging.getLogger(__name__)
+SENDING = MessageStatus.SENDING.value
 
 PERMANENT_ERRORS: tuple[type[BaseException], ...] = (
     smtplib.SMTPRecipientsRefused,
@@ -47,6 +49,8 @@ class PermanentDeliveryError(Exception):
 @dataclass
 class DispatchResult:
     sent: int = 0
+    # Sent messages whose "sent" event is still to be written (one statement per batch).
+    unrecorded_sent: list[int] = field(default_factory=list)
     failed: int = 0
     retried: int = 0
     skipped: int = 0
@@ -107,27 +111,35 @@ def outbox_release(*, message_ids: list[int]) -> None:
     )
 
 
+@lru_cache(maxsize=32)
+def _finish_sql(field_names: tuple[str, ...]) -> str:
+    meta = Message._meta
+    assignments = ", ".join(f'"{meta.get_field(name).column}" = %s' for name in field_names)
+    return (
+        f"WITH finished AS (UPDATE {meta.db_table} SET {assignments} "  # noqa: S608
+        "WHERE id = %s AND status = %s RETURNING id) "
+        f"INSERT INTO {MessageEvent._meta.db_table} (message_id, status, detail, created_at) "
+        "SELECT id, %s, %s, %s FROM finished"
+    )
+
+
 def _finish(
     message: Message, *, status: str, now: datetime, detail: str = "", **fields: object
 ) -> None:
     """Record the outcome, unless another dispatcher has taken the row over since.
 
-    On PostgreSQL the update and its event are one statement: one round trip per message.
+    On PostgreSQL the update and its event are one prepared statement: one round trip.
     """
+    status = str(status.value if isinstance(status, MessageStatus) else status)
     values = {"status": status, "leased_until": None, "updated_at": now, **fields}
     if db_connection.vendor == "postgresql":
-        meta = Message._meta
-        assignments = ", ".join(f'"{meta.get_field(name).column}" = %s' for name in values)
+        db_connection.ensure_connection()
         # A server-side-binding cursor: psycopg prepares the statement after a few runs, so
         # each message costs one round trip and no parse or plan.
-        db_connection.ensure_connection()
         with psycopg.Cursor(db_connection.connection) as cursor:
             cursor.execute(
-                f"WITH finished AS (UPDATE {meta.db_table} SET {assignments} "  # noqa: S608
-                "WHERE id = %s AND status = %s RETURNING id) "
-                f"INSERT INTO {MessageEvent._meta.db_table} (message_id, status, detail, created_at) "
-                "SELECT id, %s, %s, %s FROM finished",
-                [*values.values(), message.pk, MessageStatus.SENDING.value, status, detail, now],
+                _finish_sql(tuple(values)),
+                [*values.values(), message.pk, SENDING, status, detail, now],
             )
         return
     updated = Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(**values)
@@ -203,16 +215,52 @@ def _deliver(message: Message, *, connection: object, result: DispatchResult) ->
 
     status = getattr(email, "anymail_status", None)
     provider_id = getattr(status, "message_id", None) or ""
-    _finish(
-        message,
-        status=MessageStatus.SENT,
-        now=timezone.now(),
-        sent_at=timezone.now(),
-        subject=email.subject[:255],
-        provider_message_id=str(provider_id)[:255],
-        last_error="",
-    )
+    now = timezone.now()
+    if _mark_sent(
+        message, now=now, subject=email.subject[:255], provider_id=str(provider_id)[:255]
+    ):
+        result.unrecorded_sent.append(message.pk)
     result.sent += 1
+
+
+def _mark_sent(message: Message, *, now: datetime, subject: str, provider_id: str) -> bool:
+    """Record the send at once, in its own commit; its event is written with the batch's.
+
+    The row is what prevents a second send, so it is written per message; the event is only
+    history, so a crash between the two loses at most a batch's "sent" entries, never a send.
+    """
+    if db_connection.vendor != "postgresql":
+        return bool(
+            Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+                status=MessageStatus.SENT,
+                leased_until=None,
+                updated_at=now,
+                sent_at=now,
+                subject=subject,
+                provider_message_id=provider_id,
+                last_error="",
+            )
+        )
+    db_connection.ensure_connection()
+    with psycopg.Cursor(db_connection.connection) as cursor:
+        cursor.execute(
+            f"UPDATE {Message._meta.db_table} SET status = %s, leased_until = NULL, "  # noqa: S608
+            "updated_at = %s, sent_at = %s, subject = %s, provider_message_id = %s, last_error = '' "
+            "WHERE id = %s AND status = %s",
+            [MessageStatus.SENT.value, now, now, subject, provider_id, message.pk, SENDING],
+        )
+        return cursor.rowcount == 1
+
+
+def _record_sent_events(result: DispatchResult) -> None:
+    if result.unrecorded_sent:
+        message_events_record(
+            message_ids=result.unrecorded_sent,
+            status=MessageStatus.SENT,
+            detail="",
+            now=timezone.now(),
+        )
+        result.unrecorded_sent = []
 
 
 @contextmanager
@@ -257,15 +305,18 @@ def outbox_dispatch(
                 break
             # Stop well inside the lease: past it, another dispatcher may claim the same rows.
             deadline = claimed_at + lease * 0.8
-            for index, message in enumerate(batch):
-                if timezone.now() >= deadline:
-                    outbox_release(message_ids=[row.pk for row in batch[index:]])
-                    break
-                retried_before = result.retried
-                _deliver(message, connection=connection, result=result)
-                if result.retried > retried_before:
-                    # The provider is failing: the rest would fail the same way. Hand them
-                    # back untouched and let the next beat tick try again.
-                    outbox_release(message_ids=[row.pk for row in batch[index + 1 :]])
-                    return result
+            try:
+                for index, message in enumerate(batch):
+                    if timezone.now() >= deadline:
+                        outbox_release(message_ids=[row.pk for row in batch[index:]])
+                        break
+                    retried_before = result.retried
+                    _deliver(message, connection=connection, result=result)
+                    if result.retried > retried_before:
+                        # The provider is failing: the rest would fail the same way. Hand
+                        # them back untouched and let the next beat tick try again.
+                        outbox_release(message_ids=[row.pk for row in batch[index + 1 :]])
+                        return result
+            finally:
+                _record_sent_events(result)
     return result

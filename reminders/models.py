@@ -45,8 +45,14 @@ class Message(models.Model):
     topic = models.CharField(max_length=128)
     recipient_email = models.EmailField(max_length=254)
     recipient_name = models.CharField(max_length=200, blank=True)
+    # Indexed together with object_id (outbox_about), so no index of its own.
     content_type = models.ForeignKey(
-        ContentType, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        ContentType,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     object_id = models.PositiveBigIntegerField(null=True, blank=True)
     about = GenericForeignKey("content_type", "object_id")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import zoneinfo
+from datetime import datetime, timedelta
+from functools import lru_cache
+
 from django.utils.dateformat import format as date_format
 
 from sessions_app.models import Session
@@ -12,13 +16,21 @@ TIME = "H:i"
 
 def session_when(session: Session) -> str:
     """Reads like "Monday 23 November 2026, 18:00 to 19:00 (Europe/Berlin)"."""
-    starts, ends = session.local_starts_at, session.local_ends_at
+    return _session_when(session.starts_at, session.duration_minutes, session.time_zone)
+
+
+@lru_cache(maxsize=1024)
+def _session_when(starts_at: datetime, duration_minutes: int, time_zone: str) -> str:
+    # Cached by value: the dispatcher renders thousands of e-mails about the same session.
+    zone = zoneinfo.ZoneInfo(time_zone)
+    starts = starts_at.astimezone(zone)
+    ends = (starts_at + timedelta(minutes=duration_minutes)).astimezone(zone)
     start_text = f"{date_format(starts, DAY)}, {date_format(starts, TIME)}"
     if ends.date() == starts.date():
         end_text = date_format(ends, TIME)
     else:
         end_text = f"{date_format(ends, DAY)}, {date_format(ends, TIME)}"
-    return f"{start_text} to {end_text} ({session.time_zone})"
+    return f"{start_text} to {end_text} ({time_zone})"
 
 
 def session_starts_short(session: Session) -> str:

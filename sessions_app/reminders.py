@@ -58,13 +58,18 @@ def _offset_overrides() -> dict[str, timedelta]:
     }
 
 
-def session_reminder_moments(*, session: Session) -> dict[str, datetime]:
-    """{moment: due_at} for the reminders this session has switched on."""
-    switched_on = {
+def _switched_on(session: Session) -> set[str]:
+    switches = {
         DAY_BEFORE: session.remind_day_before,
         HOUR_BEFORE: session.remind_hour_before,
         HALF_HOUR_BEFORE: session.remind_half_hour_before,
     }
+    return {moment for moment, is_on in switches.items() if is_on}
+
+
+def session_reminder_moments(*, session: Session) -> dict[str, datetime]:
+    """{moment: due_at} for the reminders this session has switched on."""
+    switched_on = {moment: True for moment in _switched_on(session)}
     overrides = _offset_overrides()
     return {
         moment: reminder_due_at(
@@ -199,7 +204,7 @@ def _check_still_wanted(*, message: Message, session: Session) -> str:
     if message.schedule_sequence != session.sequence:
         raise NotWanted("planned for an earlier schedule of the session", cancelled=True)
     moment = MOMENT_OF_KIND[message.kind]
-    if moment not in session_reminder_moments(session=session):
+    if moment not in _switched_on(session):
         raise NotWanted("the host switched this reminder off", cancelled=True)
     if timezone.now() >= session.starts_at:
         raise NotWanted("the session has started")
