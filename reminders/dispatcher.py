@@ -34,6 +34,20 @@ from reminders.services import message_events_record
 
 logger = logging.getLogger(__name__)
 SENDING = MessageStatus.SENDING.value
+RENDER_FIELDS = (
+    "id",
+    "kind",
+    "recipient_email",
+    "recipient_name",
+    "content_type",
+    "object_id",
+    "schedule_sequence",
+    "payload",
+    "due_at",
+    "expires_at",
+    "attempts",
+    "status",
+)
 
 PERMANENT_ERRORS: tuple[type[BaseException], ...] = (
     smtplib.SMTPRecipientsRefused,
@@ -94,7 +108,8 @@ def outbox_claim(*, now: datetime, limit: int, lease: timedelta) -> list[Message
             message_events_record(
                 message_ids=expired, status="reclaimed", detail="lease expired", now=now
             )
-    batch = list(Message.objects.filter(id__in=ids).order_by("due_at", "id"))
+    # Only what the dispatcher and renderers read: a batch of thousands is loaded per tick.
+    batch = list(Message.objects.filter(id__in=ids).only(*RENDER_FIELDS).order_by("due_at", "id"))
     prefetch_related_objects(
         batch, GenericPrefetch("about", registry.about_querysets({row.kind for row in batch}))
     )
