@@ -13,6 +13,7 @@ from django.utils import timezone
 from guests import selectors, services
 from sessions_app import room_access, rooms
 from sessions_app.guard import session_guarded
+from sessions_app.link_cookies import token_cookie_redirect, token_page_headers
 from sessions_app.models import AttendanceRole, Session
 from sessions_app.selectors import get_hosted_session_or_404
 
@@ -24,10 +25,7 @@ def _cookie_name(session: Session) -> str:
 
 
 def _invalid(request: HttpRequest) -> HttpResponse:
-    response = render(request, "guests/link_invalid.html", status=410)
-    response["Referrer-Policy"] = "no-referrer"
-    response["Cache-Control"] = "no-store"
-    return response
+    return token_page_headers(render(request, "guests/link_invalid.html", status=410))
 
 
 def exchange(request: HttpRequest, token: str) -> HttpResponse:
@@ -36,19 +34,14 @@ def exchange(request: HttpRequest, token: str) -> HttpResponse:
     if guest_link is None:
         return _invalid(request)
     session = guest_link.session
-    response = redirect("guests:enter", code=session.code)
-    response.set_cookie(
-        _cookie_name(session),
-        token,
-        max_age=COOKIE_DAYS * 24 * 3600,
-        path=reverse("sessions_app:public", kwargs={"code": session.code}),
-        secure=request.is_secure(),
-        httponly=True,
-        samesite="Lax",
+    return token_cookie_redirect(
+        request,
+        response=redirect("guests:enter", code=session.code),
+        session=session,
+        cookie_name=_cookie_name(session),
+        token=token,
+        days=COOKIE_DAYS,
     )
-    response["Referrer-Policy"] = "no-referrer"
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 def guest_enter(request: HttpRequest, code: str) -> HttpResponse:

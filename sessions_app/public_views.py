@@ -19,6 +19,7 @@ from sessions_app import ics, rooms, selectors, services
 from sessions_app.formatting import session_when
 from sessions_app.forms import RegistrationForm, SessionIdForm
 from sessions_app.guard import session_guarded, too_many_response
+from sessions_app.link_cookies import token_cookie_redirect, token_page_headers
 from sessions_app.models import Session
 from sessions_app.tokens import feed_for_token, registration_for_token
 
@@ -134,22 +135,16 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
     """A personal join link: swap the token for a cookie, then go to a URL without it."""
     registration = registration_for_token(token)
     if registration is None:
-        response = render(request, "sessions_app/link_invalid.html", status=404)
-    else:
-        session = registration.session
-        response = redirect("sessions_app:my_registration", code=session.code)
-        response.set_cookie(
-            _join_cookie(session),
-            token,
-            max_age=JOIN_COOKIE_DAYS * 24 * 3600,
-            path=reverse("sessions_app:public", kwargs={"code": session.code}),
-            secure=request.is_secure(),
-            httponly=True,
-            samesite="Lax",
-        )
-    response["Referrer-Policy"] = "no-referrer"
-    response["Cache-Control"] = "no-store"
-    return response
+        return token_page_headers(render(request, "sessions_app/link_invalid.html", status=404))
+    session = registration.session
+    return token_cookie_redirect(
+        request,
+        response=redirect("sessions_app:my_registration", code=session.code),
+        session=session,
+        cookie_name=_join_cookie(session),
+        token=token,
+        days=JOIN_COOKIE_DAYS,
+    )
 
 
 def my_registration(request: HttpRequest, code: str) -> HttpResponse:
