@@ -103,7 +103,8 @@ def session_landing(request: HttpRequest, code: str) -> HttpResponse:
     closed = _closed_page(request, found)
     if closed is not None:
         return closed
-    return _render(request, "session_landing.html", {"session": found})
+    can_attend = found.state in ("scheduled", "live") and not found.is_over(now=timezone.now())
+    return _render(request, "session_landing.html", {"session": found, "can_attend": can_attend})
 
 
 def commitment_new(request: HttpRequest, code: str) -> HttpResponse:

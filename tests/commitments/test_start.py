@@ -158,3 +158,25 @@ def test_a_branded_host_name_finds_only_its_own_programs_sessions(client: Client
     )
     assert response.status_code == 404
     assert client.post("/start/", {"code": other_session.code}).status_code == 302
+
+
+def test_the_landing_page_offers_the_session_itself_only_while_it_can_still_be_attended(
+    client,
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.factories import ModuleFactory, SessionFactory
+
+    module = ModuleFactory(is_activated=True)
+    upcoming = SessionFactory(
+        program=module.program, module=module, starts_at=timezone.now() + timedelta(days=1)
+    )
+    past = SessionFactory(
+        program=module.program, module=module, starts_at=timezone.now() - timedelta(days=3)
+    )
+    assert "Want to attend the session itself?" in client.get(f"/start/{upcoming.code}/").text
+    page = client.get(f"/start/{past.code}/").text
+    assert "Create your commitment" in page
+    assert "Want to attend the session itself?" not in page
