@@ -44,24 +44,44 @@ def too_many_response(request: HttpRequest, retry_after: int) -> HttpResponse:
     return response
 
 
-def session_guarded(request: HttpRequest, typed: str) -> Session | HttpResponse:
-    """The session with the typed ID, else the page to answer: 429 while blocked, or 404."""
+def guess_blocked_seconds(request: HttpRequest) -> int:
+    """Seconds this client must still wait before looking up Session IDs again, or 0."""
     blocked_until = cache.get(_blocked_key(request))
     now = timezone.now().timestamp()
     if blocked_until and blocked_until > now:
-        return too_many_response(request, int(blocked_until - now) + 1)
-    session = selectors.session_by_code(typed=typed)
-    if session is not None:
-        return session
+        return int(blocked_until - now) + 1
+    return 0
+
+
+def guess_record_miss(request: HttpRequest) -> int:
+    """Count a lookup that found nothing; the seconds to wait once over the limit, else 0.
+
+    Every page that looks sessions up by ID (here and in the commitments app's /start/) counts
+    misses in this one counter and honours this one block.
+    """
     limit, window = lookup_limits()
     result = rate_limit_hit(
         scope=LOOKUP_SCOPE, key=client_address(request), limit=limit, window_seconds=window
     )
-    if not result.allowed:
-        cache.set(
-            _blocked_key(request),
-            now + result.retry_after_seconds,
-            timeout=result.retry_after_seconds,
-        )
-        return too_many_response(request, result.retry_after_seconds)
+    if result.allowed:
+        return 0
+    cache.set(
+        _blocked_key(request),
+        timezone.now().timestamp() + result.retry_after_seconds,
+        timeout=result.retry_after_seconds,
+    )
+    return result.retry_after_seconds
+
+
+def session_guarded(request: HttpRequest, typed: str) -> Session | HttpResponse:
+    """The session with the typed ID, else the page to answer: 429 while blocked, or 404."""
+    wait = guess_blocked_seconds(request)
+    if wait:
+        return too_many_response(request, wait)
+    session = selectors.session_by_code(typed=typed)
+    if session is not None:
+        return session
+    wait = guess_record_miss(request)
+    if wait:
+        return too_many_response(request, wait)
     return render(request, "sessions_app/not_found.html", {"typed": typed[:20]}, status=404)

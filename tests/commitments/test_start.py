@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from commitments.guard import START_GUESS_LIMIT
+from sessions_app.guard import lookup_limits
 from tests.factories import ModuleFactory, ProgramFactory, SessionFactory
 
 pytestmark = pytest.mark.django_db
@@ -103,7 +103,7 @@ def _miss(client: Client, number: int):
 
 
 def test_guessing_is_limited_per_client_with_a_clear_429_page(client: Client, open_session) -> None:
-    for attempt in range(START_GUESS_LIMIT):
+    for attempt in range(lookup_limits()[0]):
         assert _miss(client, attempt).status_code == 404
     response = _miss(client, 99)
     assert response.status_code == 429
@@ -120,13 +120,13 @@ def test_guessing_is_limited_per_client_with_a_clear_429_page(client: Client, op
 
 
 def test_right_codes_do_not_count_towards_the_limit(client: Client, open_session) -> None:
-    for _ in range(START_GUESS_LIMIT * 2):
+    for _ in range(lookup_limits()[0] * 2):
         assert client.get(f"/start/{open_session.code}/").status_code == 200
 
 
 def test_the_guessing_limit_holds_on_redis(client: Client, open_session, redis_url: str) -> None:
     assert settings.CACHES["default"]["BACKEND"].endswith("RedisCache")
-    for attempt in range(START_GUESS_LIMIT):
+    for attempt in range(lookup_limits()[0]):
         assert _miss(client, attempt).status_code == 404
     assert _miss(client, 99).status_code == 429
 
@@ -180,3 +180,21 @@ def test_the_landing_page_offers_the_session_itself_only_while_it_can_still_be_a
     page = client.get(f"/start/{past.code}/").text
     assert "Create your commitment" in page
     assert "Want to attend the session itself?" not in page
+
+
+def test_misses_on_session_pages_and_on_start_share_one_guessing_limit(client, settings) -> None:
+    from django.core.cache import cache
+
+    from tests.factories import ModuleFactory, SessionFactory
+
+    cache.clear()
+    settings.SESSION_LOOKUP_MISSES = 4
+    session = SessionFactory(module=ModuleFactory(is_activated=True))
+    for index in range(2):
+        assert client.get(f"/s/ZZZZZZZ{index}/").status_code == 404
+    for index in range(2):
+        assert client.get(f"/start/ZZZZZZY{index}/").status_code == 404
+    assert client.get("/start/ZZZZZZX0/").status_code == 429  # the fifth miss, on either page
+    assert client.get(f"/start/{session.code}/").status_code == 429  # a real ID tells nothing now
+    assert client.get(f"/s/{session.code}/").status_code == 429
+    cache.clear()
