@@ -31,6 +31,14 @@ from sessions_app.models import Session
 
 ACCESS_SESSION_KEY = "commitment_access"
 CREATE_SCOPE = "commitment-create"
+RECIPIENT_SCOPE = "commitment-recipient"
+RECIPIENT_LIMIT = 5
+
+
+def _mailbox(address: str) -> str:
+    """The mailbox an address delivers to, as far as we can tell: lower case, no +tag."""
+    local, _, domain = address.strip().lower().rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}"
 
 
 def _render(
@@ -126,6 +134,14 @@ def commitment_new(request: HttpRequest, code: str) -> HttpResponse:
         if not limited.allowed:
             return _too_many_commitments(request, limited.retry_after_seconds)
     if request.method == "POST" and form.is_valid():
+        # Each new commitment e-mails its address: a few per mailbox an hour, however the
+        # address is spelt (case, +tags), so the form cannot be used to flood somebody.
+        mailbox = _mailbox(form.cleaned_data["participant_email"])
+        limited = rate_limit_hit(
+            scope=RECIPIENT_SCOPE, key=mailbox, limit=RECIPIENT_LIMIT, window_seconds=3600
+        )
+        if not limited.allowed:
+            return _too_many_commitments(request, limited.retry_after_seconds)
         made = services.commitment_create(
             session=session,
             participant_name=form.cleaned_data["participant_name"],

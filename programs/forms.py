@@ -11,13 +11,14 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from programs.models import HostRole, Module, Program
-from programs.ratelimit import client_address, rate_limit_hit
+from programs.ratelimit import client_address, rate_limit_hit, rate_limit_peek
 from programs.services import password_reset_request
 from programs.timezones import time_zone_choices
 
 User = get_user_model()
 LOGIN_ATTEMPTS_PER_CLIENT = 30
 LOGIN_ATTEMPTS_PER_ACCOUNT = 10
+LOGIN_ATTEMPTS_PER_ACCOUNT_ANYWHERE = 50
 LOGIN_WINDOW_SECONDS = 600
 BRAND_COLOUR = re.compile(r"#[0-9a-f]{6}")
 HOST_NAME = re.compile(r"(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
@@ -65,24 +66,48 @@ class LoginForm(AuthenticationForm):
         "rate_limited": "Too many sign-in attempts. Wait %(minutes)s minutes and try again.",
     }
 
+    def _limits(self) -> list[tuple[str, str, int]]:
+        """(scope, key, failures allowed per window): per client, per client and account, and
+        per account from anywhere (higher, so a stranger cannot easily lock an owner out).
+
+        The account is keyed by the user it resolves to, as the sign-in backend looks it up,
+        so spellings of an address that the database folds together share one counter.
+        """
+        username = str(self.data.get("username", "")).strip()
+        user = (
+            User.objects.filter(email__iexact=username).order_by("id").first() if username else None
+        )
+        account = f"user:{user.pk}" if user is not None else f"name:{username.casefold()}"
+        client = client_address(self.request)
+        return [
+            ("login-client", client, LOGIN_ATTEMPTS_PER_CLIENT),
+            ("login-client-account", f"{client}|{account}", LOGIN_ATTEMPTS_PER_ACCOUNT),
+            ("login-account", account, LOGIN_ATTEMPTS_PER_ACCOUNT_ANYWHERE),
+        ]
+
     def clean(self) -> dict[str, object]:
-        # Password guessing is limited per client and per account, before any password is checked.
-        if self.request is not None:
-            username = str(self.data.get("username", "")).strip().lower()
-            for scope, key, limit in (
-                ("login-client", client_address(self.request), LOGIN_ATTEMPTS_PER_CLIENT),
-                ("login-account", username, LOGIN_ATTEMPTS_PER_ACCOUNT),
-            ):
-                result = rate_limit_hit(
+        # Password guessing is limited before any password is checked; only failures count.
+        if self.request is None:
+            return super().clean()
+        limits = self._limits()
+        for scope, key, limit in limits:
+            result = rate_limit_peek(
+                scope=scope, key=key, limit=limit, window_seconds=LOGIN_WINDOW_SECONDS
+            )
+            if not result.allowed:
+                raise forms.ValidationError(
+                    self.error_messages["rate_limited"],
+                    code="rate_limited",
+                    params={"minutes": max(1, -(-result.retry_after_seconds // 60))},
+                )
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            for scope, key, limit in limits:
+                rate_limit_hit(
                     scope=scope, key=key, limit=limit, window_seconds=LOGIN_WINDOW_SECONDS
                 )
-                if not result.allowed:
-                    raise forms.ValidationError(
-                        self.error_messages["rate_limited"],
-                        code="rate_limited",
-                        params={"minutes": max(1, -(-result.retry_after_seconds // 60))},
-                    )
-        return super().clean()
+            raise
 
 
 class OutboxPasswordResetForm(PasswordResetForm):

@@ -136,6 +136,9 @@ def member_csv_parse(*, program: Program, content: bytes) -> ParsedUpload:
     except UnicodeDecodeError:
         upload.errors.append("The file is not UTF-8 text: save it as “CSV UTF-8” and try again.")
         return upload
+    if "\x00" in text:
+        upload.errors.append("The file contains NUL characters: it is not a plain CSV text file.")
+        return upload
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:

@@ -35,3 +35,13 @@ def rate_limit_hit(*, scope: str, key: str, limit: int, window_seconds: int) -> 
         retry_after = window_seconds - int(time.time() % window_seconds)
         return RateLimitResult(allowed=False, retry_after_seconds=max(retry_after, 1))
     return RateLimitResult(allowed=True, retry_after_seconds=0)
+
+
+def rate_limit_peek(*, scope: str, key: str, limit: int, window_seconds: int) -> RateLimitResult:
+    """Whether `key` is over its limit in the current window, without counting an attempt."""
+    window = int(time.time() // window_seconds)
+    count = cache.get(f"ratelimit:{scope}:{key}:{window}", 0)
+    if count >= limit:
+        retry_after = window_seconds - int(time.time() % window_seconds)
+        return RateLimitResult(allowed=False, retry_after_seconds=max(retry_after, 1))
+    return RateLimitResult(allowed=True, retry_after_seconds=0)

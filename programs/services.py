@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from programs.models import HostInvitation, HostRole, Module, Program, ProgramHost
@@ -234,6 +234,10 @@ def password_reset_request(*, user: AbstractBaseUser, now: datetime) -> None:
     )
 
 
+class AccountExists(Exception):
+    """An account with this address exists already (two sign-ups at once, a double click)."""
+
+
 @transaction.atomic
 def host_sign_up(*, name: str, email: str, password: str) -> AbstractBaseUser:
     first_name, _, last_name = name.strip().partition(" ")
@@ -241,5 +245,9 @@ def host_sign_up(*, name: str, email: str, password: str) -> AbstractBaseUser:
         username=email.lower(), email=email, first_name=first_name[:150], last_name=last_name[:150]
     )
     user.set_password(password)
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as error:
+        raise AccountExists(email) from error
     return user

@@ -246,6 +246,8 @@ def invitation_page(request: HttpRequest, invitation_id: int) -> HttpResponse:
                 services.invitation_accept(invitation=found, user=user, now=timezone.now())
         except services.InvitationClosed:
             return _invitation_invalid(request)
+        except services.AccountExists:
+            return _account_exists(request)
         login(request, user, backend="programs.backends.EmailBackend")
         messages.success(request, f"Welcome! You now host “{found.program.name}”.")
         return redirect("programs:overview", program_id=found.program_id)
@@ -259,11 +261,19 @@ def sign_up(request: HttpRequest) -> HttpResponse:
         return redirect("programs:dashboard")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = services.host_sign_up(**form.cleaned_data)
+        try:
+            user = services.host_sign_up(**form.cleaned_data)
+        except services.AccountExists:
+            return _account_exists(request)
         login(request, user, backend="programs.backends.EmailBackend")
         messages.success(request, "Welcome to Convene. Create your first program.")
         return redirect("programs:dashboard")
     return render(request, "registration/signup.html", {"form": form})
+
+
+def _account_exists(request: HttpRequest) -> HttpResponse:
+    messages.info(request, "An account with this e-mail address exists already: please sign in.")
+    return redirect(f"{reverse('login')}?next={request.path}")
 
 
 def set_time_zone(request: HttpRequest) -> HttpResponse:

@@ -78,6 +78,9 @@ def remembered_participant(request: HttpRequest, session: Session) -> rooms.Part
     if not remembered or not remembered.get("key"):
         return None
     prefix = str(remembered["key"]).split(":", 1)[0]
+    if prefix == "open" and session.is_registration_required:
+        # A visitor who came in while registration was open is out once it is required.
+        return None
     if prefix not in TRUSTED_PREFIXES:
         check = _participant_checks.get(prefix)
         if check is None or not check(session, remembered):

@@ -296,3 +296,19 @@ def test_too_many_commitment_posts_from_one_connection_get_a_429(client: Client)
     assert responses[60].status_code == 429
     assert "Too many commitment forms were sent" in responses[60].content.decode()
     assert Commitment.objects.count() == 60
+
+
+def test_one_mailbox_gets_only_a_few_commitment_emails_an_hour_however_it_is_spelt(
+    client: Client,
+) -> None:
+    module = ModuleFactory(is_activated=True)
+    session = SessionFactory(program=module.program, module=module)
+    with time_machine.travel(datetime(2026, 5, 4, 9, 1, tzinfo=UTC), tick=False):
+        responses = [
+            client.post(
+                f"/start/{session.code}/commit/", _form(participant_email=f"Victim+{n}@Example.org")
+            )
+            for n in range(6)
+        ]
+    assert [r.status_code for r in responses] == [302] * 5 + [429]
+    assert Commitment.objects.count() == 5

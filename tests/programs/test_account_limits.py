@@ -51,3 +51,37 @@ def test_password_reset_sends_one_mail_per_window_and_limits_each_client(client:
     for _ in range(6):
         response = client.post(reverse("password_reset"), {"email": "someone@example.org"})
     assert "Too many reset requests from here" in response.text
+
+
+def test_many_clients_guessing_one_account_are_stopped_together(settings) -> None:
+    from programs import forms
+
+    UserFactory(email="ada@example.org")
+    for index in range(forms.LOGIN_ATTEMPTS_PER_ACCOUNT_ANYWHERE):
+        Client(REMOTE_ADDR=f"10.0.{index // 250}.{index % 250}").post(
+            reverse("login"), {"username": "Ada@Example.org", "password": "guess"}
+        )
+    late = Client(REMOTE_ADDR="192.0.2.1").post(
+        reverse("login"), {"username": "ada@example.org", "password": "x"}
+    )
+    assert "Too many sign-in attempts" in late.text
+
+
+def test_a_sign_up_that_loses_a_race_for_the_address_asks_to_sign_in(
+    client: Client, settings
+) -> None:
+    settings.SIGNUP_OPEN = True
+    # As if another request created the account between this form's checks and its save.
+    UserFactory(username="grace@example.org", email="someone-else@example.org")
+    response = client.post(
+        reverse("programs:signup"),
+        {
+            "name": "Grace Hopper",
+            "email": "grace@example.org",
+            "password": "a-long-enough-password",
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "exists already: please sign in" in response.text
+    assert response.redirect_chain[-1][0].startswith(reverse("login"))

@@ -172,3 +172,14 @@ def test_an_address_longer_than_the_column_is_a_row_error(host, host_client) -> 
     assert response.status_code == 400
     assert "The e-mail address is too long (at most 254 characters)." in response.content.decode()
     assert Member.objects.count() == 0
+
+
+def test_an_upload_with_nul_characters_is_refused_with_a_reason(host, host_client) -> None:
+    program = hosted_program(user=host)
+    response = host_client.post(
+        reverse("programs:member_upload", kwargs={"program_id": program.pk}),
+        {"file": _csv("name,email\nNul\x00Name,nul@example.org\n")},
+    )
+    assert response.status_code == 400
+    assert "NUL characters" in response.content.decode()
+    assert Member.objects.count() == 0

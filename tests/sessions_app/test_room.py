@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from sessions_app import rooms
-from sessions_app.models import Attendance, AttendanceStatus, SessionState, SessionTheme
+from sessions_app.models import Attendance, AttendanceStatus, Session, SessionState, SessionTheme
 from sessions_app.tokens import join_token
 from tests.factories import RegistrationFactory, hosted_session
 from tests.sessions_app.room_support import (
@@ -444,3 +444,14 @@ def test_the_dashboard_starts_the_session_and_a_co_host_may_too(host, session) -
     assert "Start the session" in page.text
     _start(client, session)
     assert session.started_at == STARTS_AT
+
+
+@time_machine.travel(STARTS_AT - timedelta(minutes=2), tick=False)
+def test_a_visitor_of_an_open_session_is_out_once_registration_becomes_required(
+    client: Client, host
+) -> None:
+    session = hosted_session(user=host, starts_at=STARTS_AT, is_registration_required=False)
+    enter(client, session, name="Grace")
+    assert client.get(room_url(session)).status_code == 200
+    Session.objects.filter(pk=session.pk).update(is_registration_required=True)
+    assert client.get(room_url(session)).status_code == 403
