@@ -6,6 +6,7 @@ from collections.abc import Iterator
 import pytest
 from django.conf import settings
 from django.core import mail
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
@@ -56,6 +57,15 @@ def host_client(host) -> Client:
 def _clean_outbox() -> Iterator[None]:
     mail.outbox = []
     yield
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    """Rate-limit counters, room state and cached QR codes live in the cache: every test
+    starts with it empty, so one test's counted attempts never block another."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -183,11 +183,8 @@ def test_the_landing_page_offers_the_session_itself_only_while_it_can_still_be_a
 
 
 def test_misses_on_session_pages_and_on_start_share_one_guessing_limit(client, settings) -> None:
-    from django.core.cache import cache
-
     from tests.factories import ModuleFactory, SessionFactory
 
-    cache.clear()
     settings.SESSION_LOOKUP_MISSES = 4
     session = SessionFactory(module=ModuleFactory(is_activated=True))
     for index in range(2):
@@ -197,4 +194,3 @@ def test_misses_on_session_pages_and_on_start_share_one_guessing_limit(client, s
     assert client.get("/start/ZZZZZZX0/").status_code == 429  # the fifth miss, on either page
     assert client.get(f"/start/{session.code}/").status_code == 429  # a real ID tells nothing now
     assert client.get(f"/s/{session.code}/").status_code == 429
-    cache.clear()

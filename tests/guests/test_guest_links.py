@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
@@ -18,13 +17,6 @@ from tests.factories import hosted_session
 from tests.sessions_app.room_support import poll_url, room_url
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 STARTS_AT = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connections
 from django.utils import timezone
 
 from programs import services
 from programs.models import HostInvitation, ProgramHost
 from tests.factories import UserFactory, hosted_program
+from tests.support.concurrency import run_at_once
 
 
 @pytest.mark.django_db(transaction=True)
@@ -21,30 +19,15 @@ def test_two_accepts_at_once_make_one_host(requires_postgres: None) -> None:
         UserFactory(username="later-a", email="later@example.org"),
         UserFactory(username="later-b", email="Later@example.org"),
     ]
-    start = threading.Barrier(len(users))
-    outcomes: list[str] = []
-    lock = threading.Lock()
 
-    def accept(user: object) -> None:
+    def accept(user: object) -> str:
         try:
-            start.wait()
-            try:
-                services.invitation_accept(invitation=invitation, user=user, now=timezone.now())
-                outcome = "accepted"
-            except services.InvitationClosed:
-                outcome = "closed"
-            except Exception as error:
-                outcome = f"error: {error!r}"
-            with lock:
-                outcomes.append(outcome)
-        finally:
-            connections.close_all()
+            services.invitation_accept(invitation=invitation, user=user, now=timezone.now())
+        except services.InvitationClosed:
+            return "closed"
+        return "accepted"
 
-    threads = [threading.Thread(target=accept, args=(user,)) for user in users]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    outcomes = run_at_once(accept, users)
 
-    assert sorted(outcomes) == ["accepted", "closed"], outcomes
+    assert sorted(map(str, outcomes)) == ["accepted", "closed"], outcomes
     assert ProgramHost.objects.filter(program=program, user__in=users).count() == 1

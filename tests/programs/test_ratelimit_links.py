@@ -1,19 +1,11 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 from django.test import override_settings
 
 from programs.links import public_url
 from programs.ratelimit import rate_limit_hit
 from tests.factories import ProgramFactory
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def test_rate_limit_allows_up_to_the_limit_then_refuses_with_a_wait() -> None:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import re
-import threading
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core import mail
-from django.db import connections
 
 from programs.models import Match, OptIn, RoundState
 from programs.rounds import (
@@ -26,6 +24,7 @@ from programs.rounds import (
 from reminders.dispatcher import outbox_dispatch
 from reminders.models import Message, MessageStatus
 from tests.factories import MemberFactory, ProgramFactory
+from tests.support.concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -399,25 +398,8 @@ def test_two_workers_racing_to_match_a_round_match_it_once(requires_postgres: No
         recurrence_weeks=1,
         now=START,
     )
-    barrier = threading.Barrier(2)
-    outcomes: list[object] = []
-    errors: list[BaseException] = []
-
-    def worker() -> None:
-        try:
-            barrier.wait(timeout=10)
-            outcomes.append(rounds_advance(now=START + timedelta(hours=1)))
-        except BaseException as error:  # surfaced below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    outcomes = run_at_once(lambda _: rounds_advance(now=START + timedelta(hours=1)), range(2))
+    assert [error for error in outcomes if isinstance(error, Exception)] == []
     assert sorted(len(outcome.matched) for outcome in outcomes) == [0, 1]
     assert Match.objects.filter(round=round_).count() == 5
     assert Message.objects.filter(topic=round_.topic, kind="match").count() == 10

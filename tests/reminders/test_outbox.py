@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import smtplib
-import threading
 from collections import Counter
 from datetime import timedelta
 
@@ -9,7 +8,6 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
-from django.db import connections
 from django.test import override_settings
 from django.utils import timezone
 
@@ -17,6 +15,7 @@ from reminders.dispatcher import outbox_claim, outbox_dispatch, retry_delay
 from reminders.models import Message, MessageEvent, MessageStatus
 from reminders.services import WantedMessage, outbox_enqueue, outbox_reconcile
 from tests.factories import MessageFactory
+from tests.support.concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -189,21 +188,7 @@ def test_two_dispatchers_at_once_send_each_of_500_messages_exactly_once(
             for i in range(500)
         ]
     )
-    barrier = threading.Barrier(2)
-    results = []
-
-    def run() -> None:
-        try:
-            barrier.wait()
-            results.append(outbox_dispatch(batch_size=25))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    results = run_at_once(lambda _: outbox_dispatch(batch_size=25), range(2))
 
     sent_to = [email.to[0] for email in mail.outbox]
     assert len(sent_to) == 500

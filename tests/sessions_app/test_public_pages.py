@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.test import Client, override_settings
 from django.urls import reverse
 from icalendar import Calendar
@@ -21,11 +20,9 @@ STARTS_AT = datetime(2026, 11, 25, 17, 30, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
-def _frozen_time_and_empty_cache():
-    cache.clear()
+def _frozen_time():
     with time_machine.travel(NOW, tick=False):
         yield
-    cache.clear()
 
 
 def test_the_session_page_by_direct_link_shows_time_in_the_sessions_zone(client: Client) -> None:

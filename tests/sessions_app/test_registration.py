@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.core import mail
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
@@ -26,11 +25,9 @@ STARTS_AT = datetime(2026, 11, 25, 17, 30, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
-def _frozen_time_and_empty_cache():
-    cache.clear()
+def _frozen_time():
     with time_machine.travel(NOW, tick=False):
         yield
-    cache.clear()
 
 
 def _session(**fields):

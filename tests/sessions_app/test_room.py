@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
@@ -27,13 +26,6 @@ from tests.sessions_app.room_support import (
 pytestmark = pytest.mark.django_db
 
 STARTS_AT = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

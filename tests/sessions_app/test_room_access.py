@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -17,13 +16,6 @@ from tests.factories import TEST_PASSWORD, RegistrationFactory, UserFactory, hos
 from tests.sessions_app.room_support import attendee_client, enter
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 STARTS_AT = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.test import Client, override_settings
 from django.urls import reverse
 
@@ -24,13 +23,6 @@ pytestmark = pytest.mark.django_db
 
 STARTS_AT = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
 EARLY = STARTS_AT - timedelta(minutes=5)
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
