@@ -8,8 +8,8 @@ from django.http import Http404
 
 from commitments.models import Answer, CheckIn, Commitment, Question
 from programs.models import Module, Program
-from programs.selectors import get_hosted_program_or_404
 from programs.tokens import token_matches, token_object_id
+from sessions_app import selectors as sessions_selectors
 from sessions_app.codes import session_code_normalise
 from sessions_app.models import Session
 
@@ -30,13 +30,13 @@ def session_for_code(*, typed: str, program: Program | None = None) -> Session |
 def get_hosted_session_or_404(
     *, user: AbstractBaseUser | AnonymousUser, program_id: int, session_id: int
 ) -> Session:
-    program = get_hosted_program_or_404(user=user, program_id=program_id)
-    session = (
-        Session.objects.select_related("module").filter(program=program, pk=session_id).first()
-    )
-    if session is None:
+    """The session under `program_id`, for its program's hosts and its co-hosts (else 404).
+
+    The host check is sessions_app's own; this only insists on the program in the URL.
+    """
+    session = sessions_selectors.get_hosted_session_or_404(user=user, session_id=session_id)
+    if session.program_id != int(program_id):
         raise Http404("No such session.")
-    session.program = program
     return session
 
 

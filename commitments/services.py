@@ -310,6 +310,13 @@ def commitment_reminders_wanted(*, commitment: Commitment, now: datetime) -> lis
 
 
 def commitment_reminders_reconcile(*, commitment: Commitment, now: datetime) -> None:
+    """Re-plan the daily reminders; the commitment row is locked, as outbox_reconcile expects."""
+    with transaction.atomic():
+        Commitment.objects.select_for_update().filter(pk=commitment.pk).first()
+        _reminders_reconcile(commitment=commitment, now=now)
+
+
+def _reminders_reconcile(*, commitment: Commitment, now: datetime) -> None:
     outbox_reconcile(
         topic=commitment_topic(commitment),
         wanted=commitment_reminders_wanted(commitment=commitment, now=now),

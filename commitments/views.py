@@ -21,12 +21,12 @@ from commitments.forms import (
     ReminderForm,
     StartForm,
 )
-from commitments.guard import start_blocked_seconds, start_record_miss
 from commitments.models import Commitment
 from commitments.progress import commitment_progress, local_today
 from programs.branding import brand_context, brand_program_for_request
 from programs.ratelimit import client_address, rate_limit_hit
 from sessions_app.codes import session_code_display
+from sessions_app.guard import guess_blocked_seconds, guess_record_miss
 from sessions_app.models import Session
 
 ACCESS_SESSION_KEY = "commitment_access"
@@ -65,12 +65,12 @@ def _too_many_commitments(request: HttpRequest, wait_seconds: int) -> HttpRespon
 
 def _lookup(request: HttpRequest, typed: str) -> Session | HttpResponse:
     """The session for a typed code, or the page to answer with (unknown code, too many tries)."""
-    wait = start_blocked_seconds(request)
+    wait = guess_blocked_seconds(request)
     if wait:
         return _too_many_tries(request, wait)
     session = selectors.session_for_code(typed=typed, program=brand_program_for_request(request))
     if session is None:
-        wait = start_record_miss(request)
+        wait = guess_record_miss(request)
         if wait:
             return _too_many_tries(request, wait)
         form = StartForm(initial={"code": typed})

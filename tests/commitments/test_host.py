@@ -24,6 +24,7 @@ from tests.factories import (
     ModuleFactory,
     QuestionFactory,
     SessionFactory,
+    UserFactory,
     hosted_program,
 )
 
@@ -378,3 +379,16 @@ def test_a_branded_programs_qr_code_carries_its_host_name(host) -> None:
     assert _decode(Image.open(io.BytesIO(png.content))) == (
         f"https://start.habitlab.example/start/{session.code}/"
     )
+
+
+def test_a_co_host_of_the_session_gets_its_qr_code_and_commitments(session) -> None:
+    co_host = UserFactory(email="co@example.org")
+    session.co_hosts.add(co_host)
+    client = Client()
+    client.force_login(co_host)
+    base = f"/programs/{session.program_id}/sessions/{session.pk}"
+    assert client.get(f"{base}/start-qr.png").status_code == 200
+    assert client.get(f"{base}/commitments/").status_code == 200
+    stranger = Client()
+    stranger.force_login(UserFactory())
+    assert stranger.get(f"{base}/start-qr.png").status_code == 404
