@@ -23,7 +23,7 @@ from commitments.forms import (
 )
 from commitments.models import Commitment
 from commitments.progress import commitment_progress, local_today
-from programs.branding import brand_context, brand_program_for_request
+from programs.branding import brand_program_for_request
 from programs.ratelimit import client_address, rate_limit_hit
 from sessions_app.codes import session_code_display
 from sessions_app.guard import guess_blocked_seconds, guess_record_miss
@@ -44,9 +44,7 @@ def _mailbox(address: str) -> str:
 def _render(
     request: HttpRequest, template: str, context: dict[str, object], status: int = 200
 ) -> HttpResponse:
-    return render(
-        request, f"commitments/{template}", {**brand_context(request), **context}, status=status
-    )
+    return render(request, f"commitments/{template}", context, status=status)
 
 
 def _too_many_tries(request: HttpRequest, wait_seconds: int) -> HttpResponse:

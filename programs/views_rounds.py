@@ -85,12 +85,11 @@ def round_edit(request: HttpRequest, program_id: int, round_id: int) -> HttpResp
     form = RoundScheduleForm(request.POST or None, program=round_.program, round_=round_)
     if request.method == "POST" and form.is_valid():
         now = timezone.now()
-        opt_in_at = form.cleaned_data.get("opt_in_at")
         try:
             rounds.round_reschedule(
                 round_=round_,
                 match_at=form.cleaned_data["match_at"],
-                opt_in_at=now if opt_in_at == "now" else opt_in_at,
+                opt_in_at=form.cleaned_data.get("opt_in_at"),
                 now=now,
             )
         except rounds.RoundError as error:

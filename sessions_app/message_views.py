@@ -32,7 +32,7 @@ def registration_messages(
     """One participant's message history: every e-mail planned for them, with its events."""
     session, registration = _hosted_registration(request, session_id, registration_id)
     history = recipient_history(
-        topic=f"session:{session.pk}", email=registration.email
+        topic=services.session_topic(session), email=registration.email
     ).prefetch_related("events")
     return render(
         request,

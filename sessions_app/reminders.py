@@ -48,6 +48,7 @@ LEAD = {DAY_BEFORE: "tomorrow", HOUR_BEFORE: "in an hour", HALF_HOUR_BEFORE: "in
 
 
 def _topic(session: Session) -> str:
+    # The same topic as sessions_app.services.session_topic (which imports this module).
     return f"session:{session.pk}"
 
 
@@ -69,7 +70,6 @@ def _switched_on(session: Session) -> set[str]:
 
 def session_reminder_moments(*, session: Session) -> dict[str, datetime]:
     """{moment: due_at} for the reminders this session has switched on."""
-    switched_on = {moment: True for moment in _switched_on(session)}
     overrides = _offset_overrides()
     return {
         moment: reminder_due_at(
@@ -78,8 +78,7 @@ def session_reminder_moments(*, session: Session) -> dict[str, datetime]:
             time_zone=session.time_zone,
             overrides=overrides,
         )
-        for moment, is_on in switched_on.items()
-        if is_on
+        for moment in sorted(_switched_on(session))
     }
 
 
@@ -176,11 +175,11 @@ def session_reminders_plan(*, session: Session, now: datetime) -> ReconcileResul
 
 
 def registration_reminders_plan(
-    *, session: Session, registration: Registration, now: datetime, is_cancelled: bool = False
+    *, session: Session, registration: Registration, now: datetime
 ) -> ReconcileResult:
-    """Reconcile one registration's reminders (none once it is cancelled), touching no others."""
+    """Reconcile one registration's reminders, touching no other registration's."""
     wanted: list[WantedMessage] = []
-    if not is_cancelled and session.state == SessionState.SCHEDULED:
+    if session.state == SessionState.SCHEDULED:
         moments = session_reminder_moments(session=session)
         wanted = _registrant_wanted(
             session=session, registrations=[registration], moments=moments, now=now

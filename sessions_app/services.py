@@ -433,9 +433,6 @@ def registration_cancel(*, registration: Registration, now: datetime) -> None:
     keeps what was sent and cancelled, for the session's history.
     """
     session = Session.objects.select_for_update().get(pk=registration.session_id)
-    registration_reminders_plan(
-        session=session, registration=registration, now=now, is_cancelled=True
-    )
     outbox_reconcile(
         topic=session_topic(session),
         wanted=[],

@@ -7,6 +7,7 @@ from django import template
 from reminders.models import MessageStatus
 from reminders.selectors import topic_problem_addresses, topic_status_counts
 from sessions_app.models import Session
+from sessions_app.services import session_topic
 
 register = template.Library()
 
@@ -30,8 +31,9 @@ COLUMNS = [
 
 
 @register.inclusion_tag("sessions_app/includes/messages_panel.html")
-def session_messages_panel(session: Session) -> dict[str, object]:
-    counts = topic_status_counts(topic=f"session:{session.pk}")
+def session_messages_panel(session: Session, problems: dict[str, str]) -> dict[str, object]:
+    """`problems` comes from `session_delivery_problems`, which the registrations list uses too."""
+    counts = topic_status_counts(topic=session_topic(session))
     rows = [
         {
             "label": KIND_LABELS.get(kind, kind),
@@ -46,14 +48,14 @@ def session_messages_panel(session: Session) -> dict[str, object]:
         "session": session,
         "rows": rows,
         "columns": [status.label for status in COLUMNS],
-        "problems": topic_problem_addresses(topic=f"session:{session.pk}"),
+        "problems": problems,
     }
 
 
 @register.simple_tag
 def session_delivery_problems(session: Session) -> dict[str, str]:
     """{lower-cased address: bounced | rejected | complained} for the registrations table."""
-    return topic_problem_addresses(topic=f"session:{session.pk}")
+    return topic_problem_addresses(topic=session_topic(session))
 
 
 @register.filter

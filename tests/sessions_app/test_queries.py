@@ -74,7 +74,12 @@ def test_my_sessions_queries_do_not_grow_with_sessions(host, client: Client) -> 
             Session.objects.create(
                 program=program,
                 title=f"S{index}",
-                starts_at=soon + timedelta(hours=index),
+                # Half ahead (Upcoming), half over (Completed), so both tabs have rows.
+                starts_at=(
+                    soon + timedelta(hours=index)
+                    if index % 2
+                    else timezone.now() - timedelta(days=2, hours=index)
+                ),
                 time_zone="Europe/Berlin",
                 code=f"{program.pk:02d}{index:06d}"[-8:],
             )
@@ -92,6 +97,9 @@ def test_my_sessions_queries_do_not_grow_with_sessions(host, client: Client) -> 
         return counts
 
     assert count_for(few_host) == count_for(many_host)
+    client.force_login(many_host)
+    completed = client.get(reverse("sessions_app:my_sessions"), {"tab": "completed"}).text
+    assert "S0" in completed and "S1<" not in completed
 
 
 def test_program_overview_queries_do_not_grow_with_sessions(host, host_client: Client) -> None:
