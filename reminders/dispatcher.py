@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-import psycopg
 from anymail.exceptions import AnymailInvalidAddress, AnymailRecipientsRefused
 from django.conf import settings
 from django.contrib.contenttypes.prefetch import GenericPrefetch
@@ -29,6 +28,7 @@ from django.utils import timezone
 
 from reminders import registry
 from reminders.backends import MESSAGE_HEADER
+from reminders.db import server_cursor
 from reminders.models import Message, MessageEvent, MessageStatus
 from reminders.services import message_events_record
 
@@ -148,10 +148,9 @@ def _finish(
     status = str(status.value if isinstance(status, MessageStatus) else status)
     values = {"status": status, "leased_until": None, "updated_at": now, **fields}
     if db_connection.vendor == "postgresql":
-        db_connection.ensure_connection()
         # A server-side-binding cursor: psycopg prepares the statement after a few runs, so
         # each message costs one round trip and no parse or plan.
-        with psycopg.Cursor(db_connection.connection) as cursor:
+        with server_cursor() as cursor:
             cursor.execute(
                 _finish_sql(tuple(values)),
                 [*values.values(), message.pk, SENDING, status, detail, now],
@@ -256,8 +255,7 @@ def _mark_sent(message: Message, *, now: datetime, subject: str, provider_id: st
                 last_error="",
             )
         )
-    db_connection.ensure_connection()
-    with psycopg.Cursor(db_connection.connection) as cursor:
+    with server_cursor() as cursor:
         cursor.execute(
             f"UPDATE {Message._meta.db_table} SET status = %s, leased_until = NULL, "  # noqa: S608
             "updated_at = %s, sent_at = %s, subject = %s, provider_message_id = %s, last_error = '' "

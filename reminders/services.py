@@ -6,11 +6,11 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import psycopg
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, models, transaction
 from psycopg.types.json import Jsonb
 
+from reminders.db import server_cursor
 from reminders.models import Message, MessageEvent, MessageStatus
 
 
@@ -131,8 +131,7 @@ def _copy_into_temp(*, name: str, columns: dict[str, str], rows: Iterable[tuple]
     psycopg writes COPY rows in C; building one big array parameter goes through Python.
     """
     definition = ", ".join(f"{column} {sql_type}" for column, sql_type in columns.items())
-    connection.ensure_connection()
-    with psycopg.Cursor(connection.connection) as cursor:
+    with server_cursor() as cursor:
         cursor.execute(f"CREATE TEMPORARY TABLE {name} ({definition}) ON COMMIT DROP")
         with cursor.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(list(columns.values()))
@@ -146,8 +145,7 @@ def _execute_with_arrays(sql: str, params: list[object]) -> None:
     Django's PostgreSQL cursors bind client-side, quoting every array element in Python; a
     server-side-binding cursor on the same connection (and transaction) sends them as they are.
     """
-    connection.ensure_connection()
-    with psycopg.Cursor(connection.connection) as cursor:
+    with server_cursor() as cursor:
         cursor.execute(sql, params)
 
 
@@ -291,8 +289,7 @@ def _scope_rows(scope: models.QuerySet[Message]) -> list[tuple]:
     if connection.vendor != "postgresql":
         return list(queryset)
     sql, params = queryset.query.sql_with_params()
-    connection.ensure_connection()
-    with psycopg.Cursor(connection.connection) as cursor:
+    with server_cursor() as cursor:
         cursor.execute(sql, params, binary=True)
         return cursor.fetchall()
 
@@ -301,8 +298,7 @@ def _existing_keys(keys: list[str]) -> set[str]:
     if not keys:
         return set()
     if connection.vendor == "postgresql":
-        connection.ensure_connection()
-        with psycopg.Cursor(connection.connection) as cursor:
+        with server_cursor() as cursor:
             cursor.execute(
                 f"SELECT dedupe_key FROM {Message._meta.db_table} WHERE dedupe_key = ANY(%b::text[])",  # noqa: S608
                 [keys],

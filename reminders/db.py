@@ -1,0 +1,52 @@
+"""A server-side-binding psycopg cursor on Django's own connection, for the outbox's bulk paths.
+
+Django's PostgreSQL cursors bind parameters client-side, quoting every element of a long array
+in Python; a psycopg `Cursor` on the same connection (and transaction) sends arrays and COPY
+rows as they are, and prepares repeated statements. Its statements are recorded in
+`connection.queries_log` whenever Django records queries (DEBUG, CaptureQueriesContext), so
+query counts in tests and benchmarks include them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import psycopg
+from django.db import connection
+
+
+class LoggedCursor:
+    def __init__(self, cursor: psycopg.Cursor) -> None:
+        self._cursor = cursor
+
+    def _log(self, sql: str, started: float) -> None:
+        if connection.queries_logged:
+            connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
+
+    def execute(self, sql: str, params: Sequence[object] | None = None, **kwargs: object) -> None:
+        started = time.monotonic()
+        self._cursor.execute(sql, params, **kwargs)
+        self._log(sql, started)
+
+    @contextmanager
+    def copy(self, statement: str) -> Iterator[psycopg.Copy]:
+        started = time.monotonic()
+        with self._cursor.copy(statement) as copy:
+            yield copy
+        self._log(statement, started)
+
+    def fetchall(self) -> list[tuple]:
+        return self._cursor.fetchall()
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+
+@contextmanager
+def server_cursor() -> Iterator[LoggedCursor]:
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        yield LoggedCursor(cursor)
