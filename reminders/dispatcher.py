@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from reminders import registry
 from reminders.backends import MESSAGE_HEADER
-from reminders.db import server_cursor
+from reminders.db import StatementInFlight, overlapped, server_cursor
 from reminders.models import Message, MessageEvent, MessageStatus
 from reminders.services import message_events_record
 
@@ -81,7 +81,94 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def outbox_claim(*, now: datetime, limit: int, lease: timedelta) -> list[Message]:
-    """Lease up to `limit` due messages to this dispatcher and return them."""
+    """Lease up to `limit` due messages to this dispatcher and return them.
+
+    Rows whose lease ran out (their dispatcher died) come first, then due pending rows in order.
+    """
+    if db_connection.vendor == "postgresql":
+        batch, expired = _claim_postgresql(now=now, limit=limit, lease=lease)
+    else:
+        batch, expired = _claim_portable(now=now, limit=limit, lease=lease)
+    if expired:
+        message_events_record(
+            message_ids=expired, status="reclaimed", detail="lease expired", now=now
+        )
+    batch.sort(key=lambda row: (row.due_at, row.pk))
+    prefetch_related_objects(
+        batch, GenericPrefetch("about", registry.about_querysets({row.kind for row in batch}))
+    )
+    return batch
+
+
+@lru_cache(maxsize=1)
+def _claim_sql() -> str:
+    """Choose, lock and lease in one statement; its own transaction in autocommit.
+
+    Only what the dispatcher and renderers read comes back: a batch of thousands is loaded per
+    tick. Candidates locked but not chosen (when both lists are long) are free again at once.
+    """
+    table = Message._meta.db_table
+    columns = ", ".join(f"m.{field.column}" for field in _render_fields())
+    return (
+        f"WITH expired AS (SELECT id FROM {table} WHERE status = %(sending)s "  # noqa: S608
+        "AND leased_until < %(now)s ORDER BY leased_until LIMIT %(limit)s "
+        "FOR UPDATE SKIP LOCKED), "
+        f"due AS (SELECT id FROM {table} WHERE status = %(pending)s AND due_at <= %(now)s "
+        "ORDER BY due_at, id LIMIT %(limit)s FOR UPDATE SKIP LOCKED), "
+        "chosen AS (SELECT id, true AS expired FROM expired UNION ALL "
+        "SELECT id, false FROM due ORDER BY expired DESC LIMIT %(limit)s) "
+        f"UPDATE {table} AS m SET status = %(sending)s, leased_until = %(until)s, "
+        "attempts = m.attempts + 1, updated_at = %(now)s FROM chosen WHERE m.id = chosen.id "
+        f"RETURNING {columns}, chosen.expired"
+    )
+
+
+def _claim_postgresql(
+    *, now: datetime, limit: int, lease: timedelta
+) -> tuple[list[Message], list[int]]:
+    params = {
+        "sending": SENDING,
+        "pending": MessageStatus.PENDING.value,
+        "now": now,
+        "until": now + lease,
+        "limit": limit,
+    }
+    with db_connection.cursor() as cursor:
+        cursor.execute(_claim_sql(), params)
+        rows = cursor.fetchall()
+    converters = _render_field_converters()
+    batch, expired = [], []
+    for *values, was_expired in rows:
+        for index, convert in converters:
+            values[index] = convert(values[index], None, db_connection)
+        message = Message.from_db(
+            db_connection.alias, [field.attname for field in _render_fields()], values
+        )
+        batch.append(message)
+        if was_expired:
+            expired.append(message.pk)
+    return batch, expired
+
+
+@lru_cache(maxsize=1)
+def _render_fields() -> list[object]:
+    """RENDER_FIELDS in the model's order, the order `Model.from_db` expects values in."""
+    return [field for field in Message._meta.concrete_fields if field.name in RENDER_FIELDS]
+
+
+@lru_cache(maxsize=1)
+def _render_field_converters() -> list[tuple[int, object]]:
+    """The fields whose database values need converting (the JSON payload)."""
+    return [
+        (index, field.from_db_value)
+        for index, field in enumerate(_render_fields())
+        if hasattr(field, "from_db_value")
+    ]
+
+
+def _claim_portable(
+    *, now: datetime, limit: int, lease: timedelta
+) -> tuple[list[Message], list[int]]:
     with transaction.atomic():
         expired = list(
             Message.objects.select_for_update(skip_locked=True)
@@ -97,23 +184,14 @@ def outbox_claim(*, now: datetime, limit: int, lease: timedelta) -> list[Message
         )
         ids = expired + due
         if not ids:
-            return []
+            return [], []
         Message.objects.filter(id__in=ids).update(
             status=MessageStatus.SENDING,
             leased_until=now + lease,
             attempts=F("attempts") + 1,
             updated_at=now,
         )
-        if expired:
-            message_events_record(
-                message_ids=expired, status="reclaimed", detail="lease expired", now=now
-            )
-    # Only what the dispatcher and renderers read: a batch of thousands is loaded per tick.
-    batch = list(Message.objects.filter(id__in=ids).only(*RENDER_FIELDS).order_by("due_at", "id"))
-    prefetch_related_objects(
-        batch, GenericPrefetch("about", registry.about_querysets({row.kind for row in batch}))
-    )
-    return batch
+    return list(Message.objects.filter(id__in=ids).only(*RENDER_FIELDS)), expired
 
 
 def outbox_release(*, message_ids: list[int]) -> None:
@@ -161,7 +239,13 @@ def _finish(
         message_events_record(message_ids=[message.pk], status=status, detail=detail, now=now)
 
 
-def _deliver(message: Message, *, connection: object, result: DispatchResult) -> None:
+def _deliver(
+    message: Message,
+    *,
+    connection: object,
+    result: DispatchResult,
+    in_flight: StatementInFlight | None,
+) -> None:
     now = timezone.now()
     if message.expires_at is not None and now >= message.expires_at:
         _finish(message, status=MessageStatus.SKIPPED, now=now, detail="its moment had passed")
@@ -196,6 +280,10 @@ def _deliver(message: Message, *, connection: object, result: DispatchResult) ->
         **(getattr(email, "metadata", None) or {}),
         "convene_message_id": str(message.pk),
     }
+    if in_flight is not None:
+        # The previous message's "sent" must be committed before this one goes out: a worker
+        # killed at any moment leaves at most one sent message unrecorded.
+        in_flight.settle()
     try:
         email.send()
     except (*PERMANENT_ERRORS, PermanentDeliveryError) as error:
@@ -229,22 +317,49 @@ def _deliver(message: Message, *, connection: object, result: DispatchResult) ->
 
     status = getattr(email, "anymail_status", None)
     provider_id = getattr(status, "message_id", None) or ""
-    now = timezone.now()
-    if _mark_sent(
-        message, now=now, subject=email.subject[:255], provider_id=str(provider_id)[:255]
-    ):
-        result.unrecorded_sent.append(message.pk)
+    _mark_sent(
+        message,
+        now=timezone.now(),
+        subject=email.subject[:255],
+        provider_id=str(provider_id)[:255],
+        result=result,
+        in_flight=in_flight,
+    )
     result.sent += 1
 
 
-def _mark_sent(message: Message, *, now: datetime, subject: str, provider_id: str) -> bool:
-    """Record the send at once, in its own commit; its event is written with the batch's.
+@lru_cache(maxsize=1)
+def _mark_sent_sql() -> str:
+    return (
+        f"UPDATE {Message._meta.db_table} SET status = $1, leased_until = NULL, "  # noqa: S608
+        "updated_at = $2, sent_at = $2, subject = $3, provider_message_id = $4, last_error = '' "
+        "WHERE id = $5 AND status = $6"
+    )
+
+
+def _mark_sent(
+    message: Message,
+    *,
+    now: datetime,
+    subject: str,
+    provider_id: str,
+    result: DispatchResult,
+    in_flight: StatementInFlight | None,
+) -> None:
+    """Record the send in its own commit; its event is written with the batch's.
 
     The row is what prevents a second send, so it is written per message; the event is only
     history, so a crash between the two loses at most a batch's "sent" entries, never a send.
+    On PostgreSQL the update is sent without waiting: the worker renders the next e-mail while
+    the server commits it, and settles it before sending that e-mail.
     """
-    if db_connection.vendor != "postgresql":
-        return bool(
+
+    def recorded(rowcount: int) -> None:
+        if rowcount == 1:  # 0: another dispatcher has taken the row over since
+            result.unrecorded_sent.append(message.pk)
+
+    if in_flight is None:
+        recorded(
             Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
                 status=MessageStatus.SENT,
                 leased_until=None,
@@ -255,17 +370,17 @@ def _mark_sent(message: Message, *, now: datetime, subject: str, provider_id: st
                 last_error="",
             )
         )
-    with server_cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Message._meta.db_table} SET status = %s, leased_until = NULL, "  # noqa: S608
-            "updated_at = %s, sent_at = %s, subject = %s, provider_message_id = %s, last_error = '' "
-            "WHERE id = %s AND status = %s",
-            [MessageStatus.SENT.value, now, now, subject, provider_id, message.pk, SENDING],
-        )
-        return cursor.rowcount == 1
+        return
+    in_flight.send(
+        _mark_sent_sql(),
+        [MessageStatus.SENT.value, now, subject, provider_id, message.pk, SENDING],
+        recorded,
+    )
 
 
-def _record_sent_events(result: DispatchResult) -> None:
+def _record_sent_events(result: DispatchResult, in_flight: StatementInFlight | None) -> None:
+    if in_flight is not None:
+        in_flight.settle()
     if result.unrecorded_sent:
         message_events_record(
             message_ids=result.unrecorded_sent,
@@ -277,22 +392,24 @@ def _record_sent_events(result: DispatchResult) -> None:
 
 
 @contextmanager
-def _relaxed_commits() -> Iterator[None]:
-    """Let this connection's commits return before their WAL reaches the disk (PostgreSQL).
+def _dispatch_connection() -> Iterator[StatementInFlight | None]:
+    """Prepare this connection for dispatching; on PostgreSQL, yield a `StatementInFlight`.
 
     Every sent message is recorded in its own commit, so that a killed worker re-sends at most
-    the one message it had on the wire; waiting for an fsync on each of those commits would
-    cost more than sending the e-mail. With `synchronous_commit = off` a crash of the database
-    server itself (not of a worker) can lose the last fraction of a second of records, and
-    those few messages are sent again: at-least-once delivery, as the outbox promises anyway.
+    the one message it had on the wire. Waiting for an fsync on each of those commits would
+    cost more than sending the e-mail, so the connection's commits return before their WAL
+    reaches the disk (`synchronous_commit = off`): a crash of the database server itself (not
+    of a worker) can lose the last fraction of a second of records, and those few messages are
+    sent again — at-least-once delivery, as the outbox promises anyway.
     """
     if db_connection.vendor != "postgresql":
-        yield
+        yield None
         return
     with db_connection.cursor() as cursor:
         cursor.execute("SET synchronous_commit TO off")
     try:
-        yield
+        with overlapped() as in_flight:
+            yield in_flight
     finally:
         with db_connection.cursor() as cursor:
             cursor.execute("RESET synchronous_commit")
@@ -310,7 +427,7 @@ def outbox_dispatch(
     result = DispatchResult()
     started = time.monotonic()
     connection = get_connection()
-    with connection, _relaxed_commits():
+    with connection, _dispatch_connection() as in_flight:
         while time.monotonic() - started < max_seconds:
             claimed_at = timezone.now()
             batch = outbox_claim(now=now or claimed_at, limit=batch_size, lease=lease)
@@ -324,12 +441,12 @@ def outbox_dispatch(
                         outbox_release(message_ids=[row.pk for row in batch[index:]])
                         break
                     retried_before = result.retried
-                    _deliver(message, connection=connection, result=result)
+                    _deliver(message, connection=connection, result=result, in_flight=in_flight)
                     if result.retried > retried_before:
                         # The provider is failing: the rest would fail the same way. Hand
                         # them back untouched and let the next beat tick try again.
                         outbox_release(message_ids=[row.pk for row in batch[index + 1 :]])
                         return result
             finally:
-                _record_sent_events(result)
+                _record_sent_events(result, in_flight)
     return result

@@ -4,10 +4,12 @@ import smtplib
 from collections import Counter
 from datetime import timedelta
 
+import psycopg
 import pytest
 import time_machine
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
+from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
@@ -196,6 +198,58 @@ def test_two_dispatchers_at_once_send_each_of_500_messages_exactly_once(
     assert sum(result.sent for result in results) == 500
     assert all(result.sent > 0 for result in results), [r.sent for r in results]
     assert Message.objects.filter(status=MessageStatus.SENT).count() == 500
+
+
+class CommittedSentCountingBackend(EmailBackend):
+    """Before each send, reads from a connection of its own how many sends are committed."""
+
+    reader = None
+    committed_before_each: list[int] = []
+
+    def send_messages(self, messages):
+        table = Message._meta.db_table
+        row = CommittedSentCountingBackend.reader.execute(
+            f"SELECT count(*) FROM {table} WHERE status = 'sent'"  # noqa: S608
+        ).fetchone()
+        CommittedSentCountingBackend.committed_before_each.append(row[0])
+        return super().send_messages(messages)
+
+
+@override_settings(EMAIL_BACKEND="tests.reminders.test_outbox.CommittedSentCountingBackend")
+def test_every_send_is_committed_before_the_next_email_goes_out(
+    requires_postgres, transactional_db
+) -> None:
+    """What bounds a killed worker's duplicates to the one e-mail it had on the wire.
+
+    A slow database (each "sent" update takes 20 ms on the server) makes a dispatcher that
+    went on without waiting for the previous commit visible.
+    """
+    MessageFactory.create_batch(30)
+    settings = connection.settings_dict
+    table = Message._meta.db_table
+    with psycopg.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        host=settings["HOST"],
+        port=settings["PORT"] or None,
+        autocommit=True,
+    ) as reader:
+        reader.execute(
+            "CREATE FUNCTION slow_sent() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "IF NEW.status = 'sent' THEN PERFORM pg_sleep(0.02); END IF; RETURN NEW; END $$"
+        )
+        reader.execute(
+            f"CREATE TRIGGER slow_sent BEFORE UPDATE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION slow_sent()"
+        )
+        try:
+            CommittedSentCountingBackend.reader = reader
+            CommittedSentCountingBackend.committed_before_each = []
+            assert outbox_dispatch(batch_size=10).sent == 30
+        finally:
+            reader.execute(f"DROP TRIGGER slow_sent ON {table}")
+            reader.execute("DROP FUNCTION slow_sent()")
+    assert CommittedSentCountingBackend.committed_before_each == list(range(30))
 
 
 class ClockAdvancingBackend(EmailBackend):
