@@ -14,7 +14,7 @@ from reminders.db import server_cursor
 from reminders.models import Message, MessageEvent, MessageStatus
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class WantedMessage:
     """A message a domain app wants to exist, identified by its `dedupe_key`."""
 
@@ -68,9 +68,9 @@ def _new_row(*, wanted: WantedMessage, topic: str) -> Message:
 def _messages_insert(*, topic: str, messages: list[WantedMessage], now: datetime) -> None:
     """Insert new rows, skipping any whose dedupe_key another transaction has just taken.
 
-    On PostgreSQL it is one `INSERT … SELECT FROM unnest(arrays)`: tens of thousands of rows
-    (a reschedule of 10,000 registrations) go in one statement, without building a model
-    instance per row.
+    On PostgreSQL the rows are COPY-loaded into a temporary table and go in with one
+    `INSERT … SELECT … ON CONFLICT DO NOTHING`: tens of thousands of rows (a reschedule of
+    10,000 registrations) without a model instance per row or an array built in Python.
     """
     if not messages:
         return
@@ -87,23 +87,40 @@ def _messages_insert(*, topic: str, messages: list[WantedMessage], now: datetime
             content_types[model] = ContentType.objects.get_for_model(model).pk
         return content_types[model]
 
-    abouts = [_about_of(m) for m in messages]
-
     columns = {
-        "kind": ("text", [m.kind for m in messages]),
-        "topic": ("text", [topic] * len(messages)),
-        "recipient_email": ("text", [m.recipient_email for m in messages]),
-        "recipient_name": ("text", [m.recipient_name[:200] for m in messages]),
-        "content_type_id": ("integer", [content_type_id(model) for model, _ in abouts]),
-        "object_id": ("bigint", [pk for _, pk in abouts]),
-        "schedule_sequence": ("integer", [m.schedule_sequence for m in messages]),
-        "payload": ("jsonb", [Jsonb(m.payload) for m in messages]),
-        "due_at": ("timestamptz", [m.due_at for m in messages]),
-        "expires_at": ("timestamptz", [m.expires_at for m in messages]),
-        "dedupe_key": ("text", [m.dedupe_key for m in messages]),
-        "slot": ("text", [m.slot for m in messages]),
+        "kind": "text",
+        "recipient_email": "text",
+        "recipient_name": "text",
+        "content_type_id": "integer",
+        "object_id": "bigint",
+        "schedule_sequence": "integer",
+        "payload": "jsonb",
+        "due_at": "timestamptz",
+        "expires_at": "timestamptz",
+        "dedupe_key": "text",
+        "slot": "text",
     }
+    rows = []
+    for m in messages:
+        model, pk = _about_of(m)
+        rows.append(
+            (
+                m.kind,
+                m.recipient_email,
+                m.recipient_name[:200],
+                content_type_id(model),
+                pk,
+                m.schedule_sequence,
+                Jsonb(m.payload),
+                m.due_at,
+                m.expires_at,
+                m.dedupe_key,
+                m.slot,
+            )
+        )
+    _copy_into_temp(name="outbox_new", columns=columns, rows=rows)
     constants = {
+        "topic": topic,
         "status": MessageStatus.PENDING.value,
         "attempts": 0,
         "last_error": "",
@@ -115,14 +132,14 @@ def _messages_insert(*, topic: str, messages: list[WantedMessage], now: datetime
         "updated_at": now,
     }
     names = [*columns, *constants]
-    unnest = ", ".join(f"%b::{sql_type}[]" for sql_type, _ in columns.values())
     select = ", ".join([*(f"u.{name}" for name in columns), *("%s" for _ in constants)])
-    sql = (
-        f"INSERT INTO {Message._meta.db_table} ({', '.join(names)}) "  # noqa: S608
-        f"SELECT {select} FROM unnest({unnest}) AS u({', '.join(columns)}) "
-        "ON CONFLICT (dedupe_key) DO NOTHING"
-    )
-    _execute_with_arrays(sql, [*constants.values(), *(values for _, values in columns.values())])
+    with server_cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Message._meta.db_table} ({', '.join(names)}) "  # noqa: S608
+            f"SELECT {select} FROM outbox_new AS u ON CONFLICT (dedupe_key) DO NOTHING",
+            list(constants.values()),
+        )
+        cursor.execute("DROP TABLE outbox_new")
 
 
 def _copy_into_temp(*, name: str, columns: dict[str, str], rows: Iterable[tuple]) -> None:
