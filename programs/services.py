@@ -204,6 +204,19 @@ def invitation_accept(
 
 
 @transaction.atomic
+def invitation_sign_up_and_accept(
+    *, invitation: HostInvitation, name: str, password: str, now: datetime
+) -> AbstractBaseUser:
+    """Create the invited person's account and make them a host, or do neither.
+
+    The account is kept only if the invitation is still open under its lock.
+    """
+    user = host_sign_up(name=name, email=invitation.email, password=password)
+    invitation_accept(invitation=invitation, user=user, now=now)
+    return user
+
+
+@transaction.atomic
 def host_remove(*, program: Program, host_role: ProgramHost) -> None:
     """Remove a host; the last owner cannot be removed, so a program always has one."""
     if host_role.role == HostRole.OWNER:

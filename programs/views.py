@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import PasswordResetView
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -236,14 +235,12 @@ def invitation_page(request: HttpRequest, invitation_id: int) -> HttpResponse:
     form = SignUpForm(request.POST or None, fixed_email=found.email)
     if request.method == "POST" and form.is_valid():
         try:
-            # The account is kept only if the invitation is still open under its lock.
-            with transaction.atomic():
-                user = services.host_sign_up(
-                    name=form.cleaned_data["name"],
-                    email=found.email,
-                    password=form.cleaned_data["password"],
-                )
-                services.invitation_accept(invitation=found, user=user, now=timezone.now())
+            user = services.invitation_sign_up_and_accept(
+                invitation=found,
+                name=form.cleaned_data["name"],
+                password=form.cleaned_data["password"],
+                now=timezone.now(),
+            )
         except services.InvitationClosed:
             return _invitation_invalid(request)
         except services.AccountExists:

@@ -206,6 +206,34 @@ def test_the_service_refuses_an_invitation_no_longer_open(host) -> None:
     assert ProgramHost.objects.filter(program=program).count() == 2  # the owner and one host
 
 
+def test_signing_up_on_an_invitation_accepted_meanwhile_keeps_no_account(host) -> None:
+    from datetime import UTC, datetime
+
+    from django.contrib.auth import get_user_model
+
+    from programs import services
+
+    program = hosted_program(user=host)
+    invitation = HostInvitation.objects.create(program=program, email="later@example.org")
+    stale = HostInvitation.objects.get(pk=invitation.pk)
+    now = datetime(2026, 5, 1, tzinfo=UTC)
+    first = services.invitation_sign_up_and_accept(
+        invitation=invitation, name="Ada Lovelace", password=TEST_PASSWORD, now=now
+    )
+    assert ProgramHost.objects.filter(program=program, user=first).exists()
+    # The invitation is re-sent to the same address meanwhile (a new token version): the
+    # old page's sign-up must neither make a host nor leave a half-made second account.
+    first.delete()
+    HostInvitation.objects.filter(pk=invitation.pk).update(
+        accepted_at=None, accepted_by=None, token_version=invitation.token_version + 1
+    )
+    with pytest.raises(services.InvitationClosed):
+        services.invitation_sign_up_and_accept(
+            invitation=stale, name="Ada Lovelace", password=TEST_PASSWORD, now=now
+        )
+    assert not get_user_model().objects.filter(email="later@example.org").exists()
+
+
 def test_invalid_invitation_tokens_answer_404(client: Client) -> None:
     for token in ["nonsense", "1-" + "A" * 43, "zzzzzzzzzzzzzzzz-" + "A" * 43]:
         response = client.get(reverse("programs:invitation", kwargs={"token": token}))
