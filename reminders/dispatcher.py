@@ -204,13 +204,39 @@ def outbox_release(*, message_ids: list[int]) -> None:
     )
 
 
+def _leased_values(status: str, now: datetime, fields: dict[str, object]) -> dict[str, object]:
+    """What a dispatcher writes when it lets go of a row, whatever the outcome."""
+    return {"status": status, "leased_until": None, "updated_at": now, **fields}
+
+
+def _update_if_leased(message: Message, values: dict[str, object]) -> int:
+    """The portable form: write `values` unless another dispatcher took the row over since."""
+    return Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(**values)
+
+
+@lru_cache(maxsize=32)
+def _leased_update_sql(field_names: tuple[str, ...], *, placeholder: str = "%s") -> str:
+    """`UPDATE … SET <fields> WHERE id = … AND status = …`, in psycopg's `%s` or libpq's `$n`."""
+    marks = (
+        [f"${index}" for index in range(1, len(field_names) + 3)]
+        if placeholder == "$"
+        else ["%s"] * (len(field_names) + 2)
+    )
+    meta = Message._meta
+    assignments = ", ".join(
+        f'"{meta.get_field(name).column}" = {mark}'
+        for name, mark in zip(field_names, marks, strict=False)
+    )
+    return (
+        f"UPDATE {meta.db_table} SET {assignments} "  # noqa: S608
+        f"WHERE id = {marks[-2]} AND status = {marks[-1]}"
+    )
+
+
 @lru_cache(maxsize=32)
 def _finish_sql(field_names: tuple[str, ...]) -> str:
-    meta = Message._meta
-    assignments = ", ".join(f'"{meta.get_field(name).column}" = %s' for name in field_names)
     return (
-        f"WITH finished AS (UPDATE {meta.db_table} SET {assignments} "  # noqa: S608
-        "WHERE id = %s AND status = %s RETURNING id) "
+        f"WITH finished AS ({_leased_update_sql(field_names)} RETURNING id) "  # noqa: S608
         f"INSERT INTO {MessageEvent._meta.db_table} (message_id, status, detail, created_at) "
         "SELECT id, %s, %s, %s FROM finished"
     )
@@ -224,7 +250,7 @@ def _finish(
     On PostgreSQL the update and its event are one prepared statement: one round trip.
     """
     status = str(status.value if isinstance(status, MessageStatus) else status)
-    values = {"status": status, "leased_until": None, "updated_at": now, **fields}
+    values = _leased_values(status, now, fields)
     if db_connection.vendor == "postgresql":
         # A server-side-binding cursor: psycopg prepares the statement after a few runs, so
         # each message costs one round trip and no parse or plan.
@@ -234,8 +260,7 @@ def _finish(
                 [*values.values(), message.pk, SENDING, status, detail, now],
             )
         return
-    updated = Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(**values)
-    if updated:
+    if _update_if_leased(message, values):
         message_events_record(message_ids=[message.pk], status=status, detail=detail, now=now)
 
 
@@ -328,15 +353,6 @@ def _deliver(
     result.sent += 1
 
 
-@lru_cache(maxsize=1)
-def _mark_sent_sql() -> str:
-    return (
-        f"UPDATE {Message._meta.db_table} SET status = $1, leased_until = NULL, "  # noqa: S608
-        "updated_at = $2, sent_at = $2, subject = $3, provider_message_id = $4, last_error = '' "
-        "WHERE id = $5 AND status = $6"
-    )
-
-
 def _mark_sent(
     message: Message,
     *,
@@ -358,22 +374,17 @@ def _mark_sent(
         if rowcount == 1:  # 0: another dispatcher has taken the row over since
             result.unrecorded_sent.append(message.pk)
 
+    values = _leased_values(
+        MessageStatus.SENT.value,
+        now,
+        {"sent_at": now, "subject": subject, "provider_message_id": provider_id, "last_error": ""},
+    )
     if in_flight is None:
-        recorded(
-            Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
-                status=MessageStatus.SENT,
-                leased_until=None,
-                updated_at=now,
-                sent_at=now,
-                subject=subject,
-                provider_message_id=provider_id,
-                last_error="",
-            )
-        )
+        recorded(_update_if_leased(message, values))
         return
     in_flight.send(
-        _mark_sent_sql(),
-        [MessageStatus.SENT.value, now, subject, provider_id, message.pk, SENDING],
+        _leased_update_sql(tuple(values), placeholder="$"),
+        [*values.values(), message.pk, SENDING],
         recorded,
     )
 
