@@ -320,3 +320,30 @@ def test_an_outage_delays_mail_but_loses_none_and_a_rejected_address_fails_with_
     assert not Message.objects.filter(
         status__in=[MessageStatus.PENDING, MessageStatus.SENDING]
     ).exists()
+
+
+def test_a_statement_in_flight_is_settled_before_any_other_query_and_reports_errors(
+    requires_postgres, transactional_db
+) -> None:
+    from django.db import OperationalError
+
+    from reminders.db import overlapped
+
+    message = MessageFactory(subject="")
+    table = Message._meta.db_table
+    rowcounts: list[int] = []
+    with overlapped() as in_flight:
+        in_flight.send(
+            f"UPDATE {table} SET subject = $1 WHERE id = $2",
+            ["Changed", message.pk],
+            rowcounts.append,
+        )
+        # An ORM query on the same connection collects the result first, then sees the change.
+        assert Message.objects.get(pk=message.pk).subject == "Changed"
+        assert rowcounts == [1]
+        in_flight.send("UPDATE no_such_table SET x = 1", [], rowcounts.append)
+        with pytest.raises(OperationalError, match="no_such_table"):
+            in_flight.settle()
+        assert rowcounts == [1]
+    # The connection is usable afterwards.
+    assert Message.objects.filter(pk=message.pk).count() == 1
