@@ -1,6 +1,11 @@
 """The e-mails of matching rounds (opt-in and match), rendered from current state at send time.
 
 Every member e-mail carries the member's pause and leave links.
+
+An opt-in message is about its member, a match message about the member's group (the `Match`),
+or about the member when nobody could be matched with them; the payload names the round.
+The dispatcher loads what a batch is about in one query per kind (`about_queryset`), with
+what rendering reads, so sending a thousand of them issues no query per message.
 """
 
 from __future__ import annotations
@@ -8,6 +13,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from django.core.mail import EmailMessage
+from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 
 from programs.links import public_url
@@ -57,23 +63,42 @@ def _member_context(*, round_: Round, member: Member) -> dict[str, object]:
     }
 
 
-def _round_and_member(message: Message) -> tuple[Round, Member]:
-    round_ = message.about
-    if not isinstance(round_, Round):
-        raise NotWanted("the round was deleted", cancelled=True)
-    member = (
-        Member.objects.select_related("program").filter(pk=message.payload.get("member_id")).first()
+def members_for_rendering() -> QuerySet[Member]:
+    """Members with their program and its open rounds (normally one): what the opt-in reads."""
+    return Member.objects.select_related("program").prefetch_related(
+        Prefetch(
+            "program__rounds",
+            queryset=Round.objects.filter(state=RoundState.OPEN),
+            to_attr="open_rounds",
+        )
     )
-    if member is None:
+
+
+def matches_for_rendering() -> QuerySet[Match]:
+    """Groups with their round, program and members: what the match e-mail reads."""
+    return Match.objects.select_related("round__program").prefetch_related(
+        Prefetch("members", queryset=Member.objects.select_related("program").order_by("name"))
+    )
+
+
+def _member(message: Message) -> Member:
+    member = message.about
+    if not isinstance(member, Member):
         raise NotWanted("the member was removed", cancelled=True)
-    return round_, member
+    return member
 
 
-@register(OPT_IN_KIND)
+@register(OPT_IN_KIND, about_queryset=members_for_rendering)
 def render_opt_in(message: Message) -> EmailMessage:
-    round_, member = _round_and_member(message)
-    if round_.state != RoundState.OPEN:
-        raise NotWanted(f"the round is {round_.state}", cancelled=True)
+    member = _member(message)
+    round_id = message.payload.get("round_id")
+    open_rounds = getattr(member.program, "open_rounds", None)
+    if open_rounds is None:  # loaded without members_for_rendering
+        open_rounds = list(member.program.rounds.filter(state=RoundState.OPEN))
+    round_ = next((round_ for round_ in open_rounds if round_.pk == round_id), None)
+    if round_ is None:
+        raise NotWanted("the round is no longer open", cancelled=True)
+    round_.program = member.program
     if not member.is_active:
         raise NotWanted(f"the member is {member.status}", cancelled=True)
     context = _member_context(round_=round_, member=member)
@@ -84,19 +109,30 @@ def render_opt_in(message: Message) -> EmailMessage:
     )
 
 
-@register(MATCH_KIND)
+def _group_and_member(message: Message) -> tuple[Round, Member, list[Member]]:
+    """The round, the recipient and their partners (none for a member nobody was matched with)."""
+    about = message.about
+    if isinstance(about, Match):
+        group = list(about.members.all())
+        member = next((m for m in group if m.pk == message.payload.get("member_id")), None)
+        if member is None:
+            raise NotWanted("the member is no longer in the group", cancelled=True)
+        return about.round, member, [other for other in group if other.pk != member.pk]
+    member = _member(message)
+    # At most one member of a round is left alone: a query for its round is fine.
+    round_ = Round.objects.filter(pk=message.payload.get("round_id")).first()
+    if round_ is None:
+        raise NotWanted("the round was deleted", cancelled=True)
+    round_.program = member.program
+    return round_, member, []
+
+
+@register(MATCH_KIND, about_queryset=matches_for_rendering)
 def render_match(message: Message) -> EmailMessage:
-    round_, member = _round_and_member(message)
+    round_, member, partners = _group_and_member(message)
     if round_.state != RoundState.MATCHED:
         raise NotWanted(f"the round is {round_.state}", cancelled=True)
     context = _member_context(round_=round_, member=member)
-    match_id = message.payload.get("match_id")
-    partners: list[Member] = []
-    if match_id is not None:
-        match = Match.objects.filter(pk=match_id, round=round_).first()
-        if match is None:
-            raise NotWanted("the group no longer exists", cancelled=True)
-        partners = [other for other in match.members.order_by("name") if other.pk != member.pk]
     context["partners"] = partners
     return build_email(
         template="match",

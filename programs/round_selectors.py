@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from programs.models import Match, Member, MemberStatus, OptIn, OptInAnswer, Program, Round
@@ -55,10 +56,24 @@ def member_status_counts(*, program: Program) -> dict[str, int]:
     return counts
 
 
+def _count_per_round(queryset: QuerySet) -> Coalesce:
+    """The rows of `queryset` that belong to the outer round, counted in a subquery."""
+    counted = (
+        queryset.filter(round=OuterRef("pk"))
+        .order_by()
+        .values("round")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(counted), 0)
+
+
 def program_rounds(*, program: Program) -> QuerySet[Round]:
+    # One subquery per count: joining opt-ins and matches in one GROUP BY would multiply them
+    # (a round with 500 yeses and 250 groups is 125,000 joined rows before DISTINCT).
     return Round.objects.filter(program=program).annotate(
-        yes_count=Count("opt_ins", filter=Q(opt_ins__answer=OptInAnswer.YES), distinct=True),
-        group_count=Count("matches", distinct=True),
+        yes_count=_count_per_round(OptIn.objects.filter(answer=OptInAnswer.YES)),
+        group_count=_count_per_round(Match.objects.all()),
     )
 
 

@@ -139,8 +139,9 @@ def _plan_opt_in_messages(*, round_: Round, now: datetime) -> None:
             dedupe_key=f"round:{round_.pk}:opt_in:{member.pk}",
             due_at=round_.opened_at or now,
             expires_at=round_.match_at,
-            about=round_,
-            payload={"member_id": member.pk},
+            about_model=Member,
+            about_pk=member.pk,
+            payload={"round_id": round_.pk},
         )
         for member in members.only("id", "email", "name")
     ]
@@ -277,8 +278,11 @@ def round_match(*, round_id: int, now: datetime) -> MatchResult | None:
                 recipient_name=member.name,
                 dedupe_key=f"round:{round_.pk}:match:{member.pk}",
                 due_at=now,
-                about=round_,
-                payload={"member_id": member.pk, "match_id": match_of.get(member.pk)},
+                # About the group (which the renderer loads with its round and members), or
+                # about the member for the one nobody could be matched with.
+                about_model=Match if member.pk in match_of else Member,
+                about_pk=match_of.get(member.pk, member.pk),
+                payload={"round_id": round_.pk, "member_id": member.pk},
             )
             for member in people
         ],

@@ -1,17 +1,20 @@
 """Pages members reach from their e-mails, without an account: opt-in answers and self-service.
 
-The Yes/No link records the answer on the first click (one click, idempotent), then moves the
-token into the session and redirects to a page without it, so it leaks into no history or
-Referer. That page shows the answer, lets the member change it until matching, and after
-matching says whether they were matched.
+The Yes/No link records nothing: mail scanners (Outlook Safe Links and the like) open every
+link in a message, so a GET that answered would record both Yes and No for a member who
+clicked neither. The link moves the token into the session and redirects to a page without it
+(so it leaks into no history or Referer), which shows the answer the link proposed with a button
+to confirm it; the POST records. That page also shows the answer, lets the member change it
+until matching, and after matching says whether they were matched.
 """
 
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from programs import members, round_selectors, rounds
 from programs.link_access import link_access_grant, link_access_has, without_referrer
@@ -21,6 +24,11 @@ from programs.round_emails import MEMBER_TOKEN_PURPOSE, opt_in_token_purpose
 from programs.tokens import token_matches, token_object_id
 
 ANSWER_SESSION_KEY = "round_answers"
+ANSWERS = ("yes", "no")
+
+
+def _answer_access_kind(round_id: int) -> str:
+    return f"round-answer:{round_id}"
 
 
 def _member_from_token(token: str, *, purpose: str) -> Member | None:
@@ -39,7 +47,9 @@ def _invalid_link(request: HttpRequest, *, status: int = 404) -> HttpResponse:
     return without_referrer(render(request, "programs/member_link_invalid.html", status=status))
 
 
+@require_GET
 def opt_in_answer(request: HttpRequest, round_id: int, token: str, answer: str) -> HttpResponse:
+    """The Yes/No link: swap the token for a mark and show the choice to confirm; record nothing."""
     limit = rate_limit_hit(
         scope="opt-in-link", key=client_address(request), limit=60, window_seconds=60
     )
@@ -49,34 +59,58 @@ def opt_in_answer(request: HttpRequest, round_id: int, token: str, answer: str) 
     round_ = Round.objects.filter(pk=round_id).first()
     if member is None or round_ is None or round_.program_id != member.program_id:
         return _invalid_link(request)
-    if answer not in ("yes", "no"):
+    if answer not in ANSWERS:
         raise Http404("No such answer.")
-    rounds.opt_in_answer(round_=round_, member=member, answer=answer, now=timezone.now())
     answers = request.session.get(ANSWER_SESSION_KEY, {})
     answers[str(round_.pk)] = member.pk
     request.session[ANSWER_SESSION_KEY] = answers
-    return without_referrer(redirect("programs:opt_in_status", round_id=round_.pk))
+    link_access_grant(
+        request,
+        kind=_answer_access_kind(round_.pk),
+        object_id=member.pk,
+        version=member.token_version,
+    )
+    status_url = reverse("programs:opt_in_status", kwargs={"round_id": round_.pk})
+    return without_referrer(redirect(f"{status_url}?chose={answer}"))
 
 
 @require_http_methods(["GET", "POST"])
 def opt_in_status(request: HttpRequest, round_id: int) -> HttpResponse:
+    """The member's answer for a round; `?chose=` is the answer the e-mail link proposed.
+
+    Only the POST records: its buttons are the confirmation the e-mail link asked for.
+    """
     member_id = request.session.get(ANSWER_SESSION_KEY, {}).get(str(round_id))
     round_ = Round.objects.select_related("program").filter(pk=round_id).first()
     member = Member.objects.filter(pk=member_id).first() if member_id else None
-    if round_ is None or member is None or member.program_id != round_.program_id:
+    if (
+        round_ is None
+        or member is None
+        or member.program_id != round_.program_id
+        or not link_access_has(
+            request,
+            kind=_answer_access_kind(round_.pk),
+            object_id=member.pk,
+            version=member.token_version,
+        )
+    ):
         return _invalid_link(request)
     if request.method == "POST":
         answer = request.POST.get("answer", "")
-        if answer not in ("yes", "no"):
+        if answer not in ANSWERS:
             return HttpResponse("An answer is yes or no.", status=400)
         rounds.opt_in_answer(round_=round_, member=member, answer=answer, now=timezone.now())
         return redirect("programs:opt_in_status", round_id=round_.pk)
     opt_in = OptIn.objects.filter(round=round_, member=member).first()
+    answer = opt_in.answer if opt_in else ""
+    chose = request.GET.get("chose", "")
     context = {
         "round": round_,
         "program": round_.program,
         "member": member,
-        "answer": opt_in.answer if opt_in else "",
+        "answer": answer,
+        # The link's choice waits for the button, unless it is the answer on record already.
+        "proposed": chose if chose in ANSWERS and chose != answer else "",
         "is_open": round_.state == RoundState.OPEN and member.is_active,
         "match": (
             round_selectors.member_match_in_round(round_=round_, member=member)
@@ -85,7 +119,7 @@ def opt_in_status(request: HttpRequest, round_id: int) -> HttpResponse:
         ),
     }
     # No `no-referrer` here: the address has no token, and with it Chromium would send
-    # `Origin: null` with the change-your-answer form, which Django's CSRF check refuses.
+    # `Origin: null` with the answer form, which Django's CSRF check refuses.
     return render(request, "programs/opt_in_status.html", context)
 
 

@@ -7,10 +7,10 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
-from programs.models import Member, OptIn, OptInAnswer, Round
+from programs.models import Match, Member, OptIn, OptInAnswer, Round
 from tests.factories.core import ProgramFactory
 
-__all__ = ["MemberFactory", "OptInFactory", "RoundFactory"]
+__all__ = ["MatchFactory", "MemberFactory", "OptInFactory", "RoundFactory"]
 
 
 class MemberFactory(factory.django.DjangoModelFactory):
@@ -42,3 +42,17 @@ class OptInFactory(factory.django.DjangoModelFactory):
     answer = OptInAnswer.YES
     answered_at = factory.LazyFunction(timezone.now)
     first_answered_at = factory.LazyAttribute(lambda opt_in: opt_in.answered_at)
+
+
+class MatchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Match
+        skip_postgeneration_save = True  # the members hook writes the M2M rows itself
+
+    round = factory.SubFactory(RoundFactory)
+    number = factory.Sequence(lambda n: n + 1)
+
+    @factory.post_generation
+    def members(self, create: bool, extracted: list[Member] | None, **kwargs: object) -> None:
+        if create and extracted:
+            self.members.set(extracted)

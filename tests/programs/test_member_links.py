@@ -1,4 +1,4 @@
-"""Links in members' e-mails: one-click Yes/No, and pausing or leaving, without an account."""
+"""Links in members' e-mails: Yes/No confirmed on a page, and pausing or leaving, without an account."""
 
 from __future__ import annotations
 
@@ -39,8 +39,17 @@ def open_round():
     return round_, people
 
 
-def test_the_links_in_the_opt_in_email_answer_with_one_click(open_round) -> None:
-    _, people = open_round
+def _open_link(client: Client, *, round_, member, answer: str):
+    """Follow an e-mail's Yes/No link the way a browser (or a mail scanner) does."""
+    return client.get(_path(opt_in_answer_url(round_=round_, member=member, answer=answer)))
+
+
+def _confirm(client: Client, round_, answer: str) -> None:
+    client.post(f"/rounds/{round_.pk}/answer/", {"answer": answer})
+
+
+def test_the_links_in_the_opt_in_email_lead_to_a_confirmation(open_round) -> None:
+    round_, people = open_round
     with time_machine.travel(START, tick=False):
         outbox_dispatch(now=START)
     body = next(e.body for e in mail.outbox if people[0].email in e.to[0])
@@ -50,34 +59,56 @@ def test_the_links_in_the_opt_in_email_answer_with_one_click(open_round) -> None
         response = client.get(_path(yes_url))
         assert response.status_code == 302
         assert response["Referrer-Policy"] == "no-referrer"
-        assert "/answer/" in response["Location"] and "yes" not in response["Location"]
+        token = _path(yes_url).split("/")[4]
+        assert "/answer/" in response["Location"] and token not in response["Location"]
         page = client.get(response["Location"]).content.decode()
+    assert "Join this round?" in page
+    assert "you chose <strong>Yes</strong> from the e-mail" in page
+    assert "Confirm: yes, match me" in page
+    assert not OptIn.objects.exists()  # opening the link recorded nothing
+    with time_machine.travel(START + timedelta(hours=1), tick=False):
+        _confirm(client, round_, "yes")
+        page = client.get(f"/rounds/{round_.pk}/answer/").content.decode()
     assert "You're in" in page
-    assert OptIn.objects.get(member=people[0]).answer == "yes"
+    opt_in = OptIn.objects.get(member=people[0])
+    assert (opt_in.answer, opt_in.answered_at) == ("yes", START + timedelta(hours=1))
 
 
-def test_clicking_twice_changes_nothing_and_the_answer_can_change_until_matching(
+def test_a_mail_scanner_opening_both_links_records_nothing(open_round) -> None:
+    round_, people = open_round
+    scanner = Client()
+    for answer in ("yes", "no"):
+        page = _open_link(scanner, round_=round_, member=people[0], answer=answer)
+        scanner.get(page["Location"])
+    assert not OptIn.objects.exists()
+    # A member who answered No keeps No however often a scanner opens the Yes link.
+    member = Client()
+    _open_link(member, round_=round_, member=people[1], answer="no")
+    _confirm(member, round_, "no")
+    page = _open_link(scanner, round_=round_, member=people[1], answer="yes")
+    assert "you chose <strong>Yes</strong>" in scanner.get(page["Location"]).text
+    assert OptIn.objects.get(member=people[1]).answer == "no"
+
+
+def test_the_page_offers_the_other_answer_too_and_it_can_change_until_matching(
     open_round,
 ) -> None:
     round_, people = open_round
     member = people[0]
     client = Client()
-    yes = _path(opt_in_answer_url(round_=round_, member=member, answer="yes"))
-    no = _path(opt_in_answer_url(round_=round_, member=member, answer="no"))
     with time_machine.travel(START + timedelta(hours=1), tick=False):
-        client.get(yes)
-    with time_machine.travel(START + timedelta(hours=2), tick=False):
-        client.get(yes)
-    opt_in = OptIn.objects.get(member=member)
-    assert (opt_in.answer, opt_in.answered_at) == ("yes", START + timedelta(hours=1))
-    with time_machine.travel(START + timedelta(hours=3), tick=False):
-        client.get(no)
-        page = client.get(f"/rounds/{round_.pk}/answer/").content.decode()
-    assert "Not this time" in page
+        page = client.get(
+            _open_link(client, round_=round_, member=member, answer="yes")["Location"]
+        )
+        assert "No, not this time" in page.text
+        _confirm(client, round_, "no")
     assert OptIn.objects.get(member=member).answer == "no"
-    # Changing it back from the page, with a button.
-    with time_machine.travel(START + timedelta(hours=4), tick=False):
-        client.post(f"/rounds/{round_.pk}/answer/", {"answer": "yes"})
+    with time_machine.travel(START + timedelta(hours=2), tick=False):
+        page = client.get(_open_link(client, round_=round_, member=member, answer="no")["Location"])
+    # The link's answer is the one on record: nothing to confirm.
+    assert "Not this time" in page.text and "Confirm" not in page.text
+    with time_machine.travel(START + timedelta(hours=3), tick=False):
+        _confirm(client, round_, "yes")
     assert OptIn.objects.get(member=member).answer == "yes"
 
 
@@ -87,9 +118,11 @@ def test_after_matching_the_page_says_who_was_matched(open_round) -> None:
     for person in people[:2]:
         client_for = Client()
         with time_machine.travel(START + timedelta(hours=1), tick=False):
-            client_for.get(_path(opt_in_answer_url(round_=round_, member=person, answer="yes")))
+            _open_link(client_for, round_=round_, member=person, answer="yes")
+            _confirm(client_for, round_, "yes")
     with time_machine.travel(START + timedelta(hours=1), tick=False):
-        client.get(_path(opt_in_answer_url(round_=round_, member=people[2], answer="no")))
+        _open_link(client, round_=round_, member=people[2], answer="no")
+        _confirm(client, round_, "no")
     round_match(round_id=round_.pk, now=START + timedelta(days=2))
     round_.refresh_from_db()
     assert round_.state == RoundState.MATCHED
@@ -99,8 +132,10 @@ def test_after_matching_the_page_says_who_was_matched(open_round) -> None:
         response = matched.get(
             _path(opt_in_answer_url(round_=round_, member=people[0], answer="no")), follow=True
         )
+        assert matched.post(f"/rounds/{round_.pk}/answer/", {"answer": "no"}).status_code == 302
     page = response.content.decode()
     assert "Matching is done" in page
+    assert "Confirm" not in page
     assert f"You were matched with <strong>{people[1].name}</strong>" in page
     assert OptIn.objects.get(member=people[0]).answer == "yes"  # too late to change
 
@@ -195,6 +230,17 @@ def test_the_answer_changed_from_the_page_passes_the_browsers_csrf_check(open_ro
         )
     assert changed.status_code == 302
     assert OptIn.objects.get(member=people[0]).answer == "no"
+
+
+def test_a_new_link_version_revokes_the_answer_page(open_round) -> None:
+    round_, people = open_round
+    client = Client()
+    _open_link(client, round_=round_, member=people[0], answer="yes")
+    people[0].token_version += 1
+    people[0].save(update_fields=["token_version"])
+    assert client.get(f"/rounds/{round_.pk}/answer/").status_code == 404
+    _confirm(client, round_, "yes")
+    assert not OptIn.objects.exists()
 
 
 def test_paused_members_get_no_opt_in_email() -> None:

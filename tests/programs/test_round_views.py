@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,7 +12,13 @@ from django.urls import reverse
 from programs.models import Round, RoundState
 from programs.rounds import opt_in_answer, round_schedule
 from reminders.dispatcher import outbox_dispatch
-from tests.factories import MemberFactory, RoundFactory, hosted_program
+from tests.factories import (
+    MatchFactory,
+    MemberFactory,
+    OptInFactory,
+    RoundFactory,
+    hosted_program,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -214,12 +221,44 @@ def test_list_pages_queries_do_not_grow_with_the_rows(host, host_client, page: s
     for size in (2, 120):
         program = hosted_program(user=host)
         for i in range(size):
-            RoundFactory(program=program, match_at=NOW + timedelta(days=i - size // 2))
-            MemberFactory(program=program)
+            round_ = RoundFactory(program=program, match_at=NOW + timedelta(days=i - size // 2))
+            member = MemberFactory(program=program)
+            OptInFactory(round=round_, member=member)
+            MatchFactory(round=round_, members=[member])
         with CaptureQueriesContext(connection) as queries:
             response = host_client.get(
                 reverse(f"programs:{page}", kwargs={"program_id": program.pk})
             )
         assert response.status_code == 200
         counts.append(len(queries))
+        # Each count in a subquery of its own: one JOIN of opt-ins and matches would make
+        # the database walk (opt-ins x groups) rows per round.
+        for query in queries.captured_queries:
+            assert not ("JOIN" in query["sql"] and '"programs_match"' in query["sql"])
     assert counts[0] == counts[1]
+
+
+def _row_of(page: str, round_: Round) -> list[str]:
+    row = re.search(rf'<tr>\s*<td><a href="[^"]*/rounds/{round_.pk}/".*?</tr>', page, re.S)
+    return re.findall(r"<td>(.*?)</td>", row.group(0), re.S)
+
+
+def test_the_round_list_counts_the_yeses_and_groups_of_each_round(host, host_client) -> None:
+    program = hosted_program(user=host)
+    people = MemberFactory.create_batch(7, program=program)
+    busy = RoundFactory(program=program, state=RoundState.MATCHED)
+    for person in people[:5]:
+        OptInFactory(round=busy, member=person)
+    for person in people[5:]:
+        OptInFactory(round=busy, member=person, answer="no")
+    for number, group in enumerate([people[0:2], people[2:4], people[4:5]], start=1):
+        MatchFactory(round=busy, number=number, members=group)
+    quiet = RoundFactory(program=program, match_at=NOW + timedelta(days=8))
+    OptInFactory(round=quiet, member=people[0])
+    empty = RoundFactory(program=program, match_at=NOW + timedelta(days=15))
+    page = host_client.get(
+        reverse("programs:round_list", kwargs={"program_id": program.pk})
+    ).content.decode()
+    assert _row_of(page, busy)[-2:] == ["5", "3"]
+    assert _row_of(page, quiet)[-2:] == ["1", "0"]
+    assert _row_of(page, empty)[-2:] == ["0", "0"]
