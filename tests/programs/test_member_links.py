@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from email.utils import formataddr
 
 import pytest
 import time_machine
@@ -256,4 +257,4 @@ def test_paused_members_get_no_opt_in_email() -> None:
     )
     with time_machine.travel(START, tick=False):
         outbox_dispatch(now=START)
-    assert [email.to[0] for email in mail.outbox] == [f"{active.name} <{active.email}>"]
+    assert [email.to[0] for email in mail.outbox] == [formataddr((active.name, active.email))]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from datetime import UTC, datetime, timedelta
+from email.utils import formataddr
 
 import pytest
 import time_machine
@@ -104,7 +105,7 @@ def test_messages_planned_about_the_round_before_still_go_out() -> None:
     migration.forwards(apps, None)
     sent, _ = _dispatch_counting(START)
     assert sent == 3
-    assert {email.to[0] for email in mail.outbox} == {f"{p.name} <{p.email}>" for p in people}
+    assert {email.to[0] for email in mail.outbox} == {formataddr((p.name, p.email)) for p in people}
     assert all("/answer/" in email.body for email in mail.outbox)
 
     round_ = people[0].program.rounds.get(pk=round_id)

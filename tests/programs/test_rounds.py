@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from email.utils import formataddr
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -69,7 +70,7 @@ def test_opt_in_and_match_messages_go_out_at_their_moments() -> None:
     round_.refresh_from_db()
     assert round_.state == RoundState.OPEN
     assert sorted(email.to[0] for email in mail.outbox) == sorted(
-        f"{p.name} <{p.email}>" for p in people
+        formataddr((p.name, p.email)) for p in people
     )
     opt_in = _emails_to("p0@example.org")[0]
     assert "would you like to be matched" in opt_in.subject
@@ -368,7 +369,7 @@ def test_an_opt_in_link_message_to_a_member_who_left_is_not_sent() -> None:
     people[0].status = "left"
     people[0].save()
     _tick(START)
-    assert [email.to[0] for email in mail.outbox] == [f"{people[1].name} <{people[1].email}>"]
+    assert [email.to[0] for email in mail.outbox] == [formataddr((people[1].name, people[1].email))]
     assert round_.state == RoundState.OPEN
 
 
