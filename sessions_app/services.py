@@ -200,6 +200,9 @@ def session_update(
         locked.sequence += 1
     # Only these columns: the live-room work may have changed others since the form loaded.
     locked.save(update_fields=[*changes, "sequence", "updated_at"])
+    if rescheduled:
+        # The poll caches the end: a waiting page must not go by the old schedule.
+        rooms.room_cache_forget(session_id=locked.pk)
     if co_hosts is not None:
         locked.co_hosts.set(list(co_hosts))
     session.refresh_from_db()
@@ -230,6 +233,8 @@ def session_cancel(*, session: Session, now: datetime) -> Session:
     locked.cancelled_at = now
     locked.sequence += 1
     locked.save(update_fields=["state", "cancelled_at", "sequence", "updated_at"])
+    # People in the waiting room poll the cached state: their next poll says cancelled.
+    rooms.room_cache_forget(session_id=locked.pk)
     session.refresh_from_db()
     outbox_reconcile(
         topic=session_topic(session),
