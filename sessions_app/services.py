@@ -7,7 +7,7 @@ the current state when the dispatcher sends it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -62,6 +62,17 @@ class RegistrationClosed(RegistrationRefused):
 
 class ScheduleError(ValueError):
     """A change the session cannot take (cancel a session that is over, and so on)."""
+
+
+_session_created_hooks: list[Callable[..., object]] = []
+
+
+def session_created_hook_register(hook: Callable[..., object]) -> None:
+    """Called from the AppConfig.ready() of an app further along that keeps a row per session
+    (guests: the guest link), so that sessions_app need not import it. `session_create` calls
+    `hook(session=…)` in its transaction."""
+    if hook not in _session_created_hooks:
+        _session_created_hooks.append(hook)
 
 
 def session_topic(session: Session) -> str:
@@ -123,6 +134,8 @@ def session_create(
         break
     session.co_hosts.set(list(co_hosts))
     session_reminders_plan(session=session, now=now or timezone.now())
+    for hook in _session_created_hooks:
+        hook(session=session)
     return session
 
 
@@ -559,6 +572,7 @@ def question_delete(*, question: RegistrationQuestion) -> None:
 
 @transaction.atomic
 def calendar_feed_for(*, user: AbstractBaseUser) -> CalendarFeed:
+    """The host's feed, made the first time they ask for it (by POST); idempotent."""
     feed, _ = CalendarFeed.objects.get_or_create(user=user)
     return feed
 
