@@ -27,6 +27,11 @@ def guest_url(guest_link: GuestLink) -> str:
     )
 
 
+def guest_link_of(session: Session) -> GuestLink | None:
+    """The session's guest link; None for a session made outside `session_create` (admin)."""
+    return GuestLink.objects.filter(session=session).first()
+
+
 def guest_link_for_token(token: str) -> GuestLink | None:
     """The guest link a token is for, if it is still the current one."""
     link_id = token_object_id(token)

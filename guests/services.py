@@ -1,4 +1,5 @@
-"""Guest links: one per session, created on first need; regenerating kills the old one at once."""
+"""Guest links: one per session, issued when the session is created (or by a host's POST for a
+session made another way); regenerating kills the old one at once. No page writes on GET."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sessions_app.models import AttendanceRole, Session
 
 
 def guest_link_for(*, session: Session) -> GuestLink:
-    """The session's guest link, issued the first time anyone needs it."""
+    """The session's guest link, issued if it has none yet (safe to call twice at once)."""
     link = GuestLink.objects.filter(session=session).first()
     if link is not None:
         return link

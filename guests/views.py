@@ -80,12 +80,19 @@ def _known_guest(request: HttpRequest, session: Session) -> rooms.Participant | 
 
 
 def guest_link_regenerate(request: HttpRequest, session_id: int) -> HttpResponse:
-    """Confirm, then revoke the guest link and issue a new one."""
+    """Confirm, then revoke the guest link and issue a new one (nothing is written on GET).
+
+    A session that has no link yet (made in the admin) gets its first one by the same POST.
+    """
     session = get_hosted_session_or_404(user=request.user, session_id=session_id)
-    guest_link = services.guest_link_for(session=session)
     if request.method == "POST":
-        services.guest_link_regenerate(guest_link=guest_link, now=timezone.now())
-        messages.success(request, "New guest link issued; the old one no longer works.")
+        guest_link = selectors.guest_link_of(session)
+        if guest_link is None:
+            services.guest_link_for(session=session)
+            messages.success(request, "Guest link created.")
+        else:
+            services.guest_link_regenerate(guest_link=guest_link, now=timezone.now())
+            messages.success(request, "New guest link issued; the old one no longer works.")
         dashboard = reverse("sessions_app:dashboard", kwargs={"session_id": session.pk})
         return redirect(f"{dashboard}#guest-link")
     return render(request, "guests/regenerate_confirm.html", {"session": session})

@@ -303,7 +303,7 @@ def _scope_rows(scope: models.QuerySet[Message]) -> list[tuple]:
         "recipient_email",
         "recipient_name",
     )
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or queryset.query.is_empty():
         return list(queryset)
     sql, params = queryset.query.sql_with_params()
     with server_cursor() as cursor:
@@ -331,11 +331,13 @@ def outbox_reconcile(
     now: datetime,
     kinds: Collection[str] | None = None,
     about: models.Model | None = None,
+    abouts: Collection[models.Model] | None = None,
 ) -> ReconcileResult:
     """Make the pending messages of `topic` match `wanted`, in bulk.
 
     The scope is the topic's messages, narrowed to `kinds` and to the messages `about` one
-    object when those are given; only messages in scope are moved or cancelled.
+    object (or `abouts` several, all of one model) when those are given; only messages in
+    scope are moved or cancelled.
 
     1. A pending row still wanted under its key keeps it, moved if its moment, sequence or
        recipient changed. A pending row whose key is no longer wanted but whose `slot` is
@@ -353,8 +355,18 @@ def outbox_reconcile(
         if kinds is not None:
             scope = scope.filter(kind__in=list(kinds))
         if about is not None:
-            scope = scope.filter(
-                content_type=ContentType.objects.get_for_model(about), object_id=about.pk
+            abouts = [about]
+        if abouts is not None:
+            objects = list(abouts)
+            if len({type(obj) for obj in objects}) > 1:
+                raise ValueError("abouts must all be of one model")
+            scope = (
+                scope.filter(
+                    content_type=ContentType.objects.get_for_model(objects[0]),
+                    object_id__in=[obj.pk for obj in objects],
+                )
+                if objects
+                else scope.none()
             )
         # No row locks: the caller holds the lock on the object the topic is about (a session
         # row), so reconciles of one topic run one at a time; every write below is conditional
@@ -419,7 +431,7 @@ def outbox_reconcile(
         new_keys = [key for key in wanted_by_key if key not in known_keys]
         if new_keys:
             # Keys outside the scope (another object's) may exist already: leave those alone.
-            taken = _existing_keys(new_keys) if about is not None or kinds is not None else set()
+            taken = _existing_keys(new_keys) if abouts is not None or kinds is not None else set()
             new_messages = [wanted_by_key[key] for key in new_keys if key not in taken]
             _messages_insert(topic=topic, messages=new_messages, now=now)
             result.created += len(new_messages)

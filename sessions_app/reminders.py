@@ -40,7 +40,8 @@ REGISTRANT_KINDS = {
     HALF_HOUR_BEFORE: "session_reminder_30min",
 }
 HOST_KINDS = {DAY_BEFORE: "host_reminder_day", HOUR_BEFORE: "host_reminder_hour"}
-REMINDER_KINDS = (*REGISTRANT_KINDS.values(), *HOST_KINDS.values())
+REGISTRANT_REMINDER_KINDS = tuple(REGISTRANT_KINDS.values())
+REMINDER_KINDS = (*REGISTRANT_REMINDER_KINDS, *HOST_KINDS.values())
 MOMENT_OF_KIND = {
     kind: moment for moments in (REGISTRANT_KINDS, HOST_KINDS) for moment, kind in moments.items()
 }
@@ -174,21 +175,33 @@ def session_reminders_plan(*, session: Session, now: datetime) -> ReconcileResul
     return outbox_reconcile(topic=_topic(session), wanted=wanted, now=now, kinds=REMINDER_KINDS)
 
 
+def registrations_reminders_wanted(
+    *, session: Session, registrations: list[Registration], now: datetime
+) -> list[WantedMessage]:
+    """The reminders these registrants should have now (none unless the session is scheduled).
+
+    Reconcile them with `kinds=REGISTRANT_REMINDER_KINDS` and `abouts=registrations`, so that no
+    other registration's reminders are touched.
+    """
+    if session.state != SessionState.SCHEDULED:
+        return []
+    moments = session_reminder_moments(session=session)
+    return _registrant_wanted(
+        session=session, registrations=registrations, moments=moments, now=now
+    )
+
+
 def registration_reminders_plan(
     *, session: Session, registration: Registration, now: datetime
 ) -> ReconcileResult:
     """Reconcile one registration's reminders, touching no other registration's."""
-    wanted: list[WantedMessage] = []
-    if session.state == SessionState.SCHEDULED:
-        moments = session_reminder_moments(session=session)
-        wanted = _registrant_wanted(
-            session=session, registrations=[registration], moments=moments, now=now
-        )
     return outbox_reconcile(
         topic=_topic(session),
-        wanted=wanted,
+        wanted=registrations_reminders_wanted(
+            session=session, registrations=[registration], now=now
+        ),
         now=now,
-        kinds=tuple(REGISTRANT_KINDS.values()),
+        kinds=REGISTRANT_REMINDER_KINDS,
         about=registration,
     )
 

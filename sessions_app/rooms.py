@@ -6,8 +6,9 @@ everyone but hosts waits ("Waiting for host"); the waiting page polls the state 
 
 The poll is the hot path (every waiting attendee, every second). It reads the session's state
 and the attendance's status from the cache in one round trip, falling back to one indexed
-query. Every change made here forgets the cached values at once (and again on commit);
-changes made elsewhere (a cancellation) show within `SESSION_CACHE_SECONDS`.
+query. Every change made here forgets the cached values at once (and again on commit), and
+so do a cancellation and a reschedule (`services.py`); anything else changed elsewhere shows
+within `SESSION_CACHE_SECONDS`.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from sessions_app.codes import session_code_normalise
 from sessions_app.models import (
     Attendance,
     AttendanceStatus,
+    CalendarFeed,
     Registration,
     RegistrationAnswer,
     RegistrationQuestion,
@@ -144,6 +145,11 @@ def session_answer_labels(*, session: Session) -> list[str]:
         .order_by("question_label")
     )
     return labels + list(older)
+
+
+def calendar_feed_of(*, user: AbstractBaseUser) -> CalendarFeed | None:
+    """The host's calendar feed, if they asked for one (it is made by a POST, never a page)."""
+    return CalendarFeed.objects.filter(user=user).first()
 
 
 def calendar_feed_sessions(*, user: AbstractBaseUser, since: datetime) -> QuerySet[Session]:

@@ -7,13 +7,14 @@ the current state when the dispatcher sends it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max, Value
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from programs.models import Module, Program
@@ -29,8 +30,10 @@ from sessions_app.models import (
     SessionState,
 )
 from sessions_app.reminders import (
+    REGISTRANT_REMINDER_KINDS,
     REMINDER_KINDS,
     registration_reminders_plan,
+    registrations_reminders_wanted,
     session_reminders_plan,
 )
 
@@ -59,6 +62,17 @@ class RegistrationClosed(RegistrationRefused):
 
 class ScheduleError(ValueError):
     """A change the session cannot take (cancel a session that is over, and so on)."""
+
+
+_session_created_hooks: list[Callable[..., object]] = []
+
+
+def session_created_hook_register(hook: Callable[..., object]) -> None:
+    """Called from the AppConfig.ready() of an app further along that keeps a row per session
+    (guests: the guest link), so that sessions_app need not import it. `session_create` calls
+    `hook(session=…)` in its transaction."""
+    if hook not in _session_created_hooks:
+        _session_created_hooks.append(hook)
 
 
 def session_topic(session: Session) -> str:
@@ -120,6 +134,8 @@ def session_create(
         break
     session.co_hosts.set(list(co_hosts))
     session_reminders_plan(session=session, now=now or timezone.now())
+    for hook in _session_created_hooks:
+        hook(session=session)
     return session
 
 
@@ -200,6 +216,9 @@ def session_update(
         locked.sequence += 1
     # Only these columns: the live-room work may have changed others since the form loaded.
     locked.save(update_fields=[*changes, "sequence", "updated_at"])
+    if rescheduled:
+        # The poll caches the end: a waiting page must not go by the old schedule.
+        rooms.room_cache_forget(session_id=locked.pk)
     if co_hosts is not None:
         locked.co_hosts.set(list(co_hosts))
     session.refresh_from_db()
@@ -230,6 +249,8 @@ def session_cancel(*, session: Session, now: datetime) -> Session:
     locked.cancelled_at = now
     locked.sequence += 1
     locked.save(update_fields=["state", "cancelled_at", "sequence", "updated_at"])
+    # People in the waiting room poll the cached state: their next poll says cancelled.
+    rooms.room_cache_forget(session_id=locked.pk)
     session.refresh_from_db()
     outbox_reconcile(
         topic=session_topic(session),
@@ -253,20 +274,28 @@ def session_cancel(*, session: Session, now: datetime) -> Session:
     return session
 
 
+def _confirmation_wanted(
+    *, session: Session, registration: Registration, now: datetime, dedupe_suffix: str
+) -> WantedMessage:
+    return WantedMessage(
+        kind=CONFIRMATION,
+        recipient_email=registration.email,
+        recipient_name=registration.name,
+        dedupe_key=f"registration:{registration.pk}:confirmation:{dedupe_suffix}",
+        due_at=now,
+        about=registration,
+        schedule_sequence=session.sequence,
+        # No expires_at: the session may move later; the renderer skips it once it is over.
+    )
+
+
 def _confirmation_enqueue(
     *, session: Session, registration: Registration, now: datetime, dedupe_suffix: str
 ) -> None:
     outbox_enqueue(
         topic=session_topic(session),
-        message=WantedMessage(
-            kind=CONFIRMATION,
-            recipient_email=registration.email,
-            recipient_name=registration.name,
-            dedupe_key=f"registration:{registration.pk}:confirmation:{dedupe_suffix}",
-            due_at=now,
-            about=registration,
-            schedule_sequence=session.sequence,
-            # No expires_at: the session may move later; the renderer skips it once it is over.
+        message=_confirmation_wanted(
+            session=session, registration=registration, now=now, dedupe_suffix=dedupe_suffix
         ),
         now=now,
     )
@@ -276,6 +305,12 @@ def _confirmation_enqueue(
 class RegistrationOutcome:
     registration: Registration
     created: bool
+
+
+def _registration_closed(session: Session) -> RegistrationClosed:
+    return RegistrationClosed(
+        "This session was cancelled." if session.is_cancelled else "This session is over."
+    )
 
 
 def _registration_add(
@@ -290,13 +325,16 @@ def _registration_add(
 ) -> RegistrationOutcome:
     """Register one person on a session whose row the caller has locked."""
     email = email.strip()
-    existing = session.registrations.filter(email__iexact=email).first()
+    # Folded by the database, like the unique constraint (`iexact` upper-cases: "İ" differs).
+    existing = (
+        session.registrations.annotate(email_lower=Lower("email"))
+        .filter(email_lower=Lower(Value(email)))
+        .first()
+    )
     if existing is not None:
         return RegistrationOutcome(registration=existing, created=False)
     if not session.is_open_for_registration(now=now):
-        if session.is_cancelled:
-            raise RegistrationClosed("This session was cancelled.")
-        raise RegistrationClosed("This session is over.")
+        raise _registration_closed(session)
     if session.capacity is not None and session.registrations.count() >= session.capacity:
         raise SessionFull("This session is full.")
     registration = Registration.objects.create(
@@ -340,9 +378,7 @@ def registration_create(
     outcome = _registration_add(session=locked, email=email, name=name, now=now, answers=answers)
     if not outcome.created:
         if not locked.is_open_for_registration(now=now):
-            raise RegistrationClosed(
-                "This session was cancelled." if locked.is_cancelled else "This session is over."
-            )
+            raise _registration_closed(locked)
         window = int(now.timestamp() // RESEND_WINDOW_SECONDS)
         _confirmation_enqueue(
             session=locked,
@@ -361,6 +397,31 @@ class ParticipantsAddResult:
     reason: str = ""
 
 
+def _registered_keys(*, session: Session, emails: list[str]) -> tuple[list[str], set[str]]:
+    """Each address folded as the database folds it, and which of those are registered.
+
+    One query. Folding in SQL rather than with `str.lower()` keeps this in step with the
+    unique constraint on `Lower(email)` for the few letters where the two differ (`İ`).
+    """
+    table = Registration._meta.db_table
+    rows = ", ".join(["(%s, %s)"] * len(emails))
+    params: list[object] = [value for index, email in enumerate(emails) for value in (index, email)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT given.column1, LOWER(given.column2), r.id FROM (VALUES {rows}) AS given "  # noqa: S608
+            f"LEFT JOIN {table} AS r ON r.session_id = %s AND LOWER(r.email) = LOWER(given.column2)",
+            [*params, session.pk],
+        )
+        found = cursor.fetchall()
+    keys = [""] * len(emails)
+    registered: set[str] = set()
+    for index, key, registration_id in found:
+        keys[index] = key
+        if registration_id is not None:
+            registered.add(key)
+    return keys, registered
+
+
 @transaction.atomic
 def participants_add(
     *,
@@ -371,26 +432,63 @@ def participants_add(
 ) -> ParticipantsAddResult:
     """A host adds people by e-mail address; each new one gets the same confirmation.
 
-    Addresses already registered are left alone (the dashboard can resend their link); once
-    the session is full, the rest are refused and named.
+    Addresses already registered (or given twice) are left alone (the dashboard can resend
+    their link); once the session is full, the rest are refused and named. The same rules as
+    `registration_create`, checked for everyone first, then written in bulk under the
+    session's row lock: one query finds who is registered, one inserts the new registrations,
+    and one reconcile plans their confirmations and reminders, so adding 500 people costs the
+    queries of adding 5.
     """
     locked = Session.objects.select_for_update().select_related("program").get(pk=session.pk)
     result = ParticipantsAddResult()
-    for email, name in people:
-        try:
-            outcome = _registration_add(
-                session=locked,
-                email=email,
-                name=name,
-                now=now,
-                source=RegistrationSource.HOST,
-                added_by=added_by,
-            )
-        except RegistrationRefused as refused:
+    if not people:
+        return result
+    emails = [email.strip() for email, _ in people]
+    keys, registered = _registered_keys(session=locked, emails=emails)
+    closed = None if locked.is_open_for_registration(now=now) else _registration_closed(locked)
+    places = (
+        None if locked.capacity is None else max(locked.capacity - locked.registrations.count(), 0)
+    )
+    new: list[Registration] = []
+    for email, (_, name), key in zip(emails, people, keys, strict=True):
+        refused: RegistrationRefused | None = closed
+        if key in registered:
+            result.already.append(email)
+            continue
+        if refused is None and places is not None and len(new) >= places:
+            refused = SessionFull("This session is full.")
+        if refused is not None:
             result.refused.append(email)
             result.reason = str(refused)
             continue
-        (result.added if outcome.created else result.already).append(email)
+        registered.add(key)
+        new.append(
+            Registration(
+                session=locked,
+                email=email,
+                name=name.strip(),
+                source=RegistrationSource.HOST,
+                added_by=added_by,
+            )
+        )
+        result.added.append(email)
+    if new:
+        Registration.objects.bulk_create(new)
+        outbox_reconcile(
+            topic=session_topic(locked),
+            wanted=[
+                *(
+                    _confirmation_wanted(
+                        session=locked, registration=registration, now=now, dedupe_suffix="first"
+                    )
+                    for registration in new
+                ),
+                *registrations_reminders_wanted(session=locked, registrations=new, now=now),
+            ],
+            now=now,
+            kinds=[CONFIRMATION, *REGISTRANT_REMINDER_KINDS],
+            abouts=new,
+        )
     return result
 
 
@@ -474,6 +572,7 @@ def question_delete(*, question: RegistrationQuestion) -> None:
 
 @transaction.atomic
 def calendar_feed_for(*, user: AbstractBaseUser) -> CalendarFeed:
+    """The host's feed, made the first time they ask for it (by POST); idempotent."""
     feed, _ = CalendarFeed.objects.get_or_create(user=user)
     return feed
 

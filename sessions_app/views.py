@@ -122,7 +122,7 @@ def my_sessions(request: HttpRequest) -> HttpResponse:
     if tab == "completed":
         sessions = sessions.prefetch_related("recordings")
     page = Paginator(sessions, SESSIONS_PER_PAGE).get_page(request.GET.get("page"))
-    feed = services.calendar_feed_for(user=request.user)
+    feed = selectors.calendar_feed_of(user=request.user)
     return render(
         request,
         "sessions_app/my_sessions.html",
@@ -131,9 +131,18 @@ def my_sessions(request: HttpRequest) -> HttpResponse:
             "tabs": [(name, name.capitalize()) for name in selectors.MY_SESSIONS_TABS],
             "page": page,
             "programs": list(programs_hosted_by(user=request.user).order_by("name", "id")),
-            "feed_url": feed_url(feed),
+            "feed_url": feed_url(feed) if feed is not None else "",
         },
     )
+
+
+@login_required
+@require_POST
+def calendar_feed_create(request: HttpRequest) -> HttpResponse:
+    """The host's first calendar address (asking twice keeps the same one)."""
+    services.calendar_feed_for(user=request.user)
+    messages.success(request, "Your calendar address is ready: add it to your calendar app.")
+    return redirect(f"{reverse('sessions_app:my_sessions')}#calendar-feed")
 
 
 @login_required

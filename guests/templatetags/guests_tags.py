@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from guests import selectors, services
+from guests import selectors
 from sessions_app.models import Session
 
 register = template.Library()
@@ -14,10 +14,13 @@ GUESTS_SHOWN = 100
 
 @register.inclusion_tag("guests/dashboard_panel.html")
 def guest_link_panel(session: Session) -> dict[str, object]:
+    # Reads only: the link is issued with the session (or by the host's "Create" button).
     context: dict[str, object] = {"session": session, "guest_link": None}
     if session.is_cancelled:
         return context
-    guest_link = services.guest_link_for(session=session)
+    guest_link = selectors.guest_link_of(session)
+    if guest_link is None:
+        return context
     guest_link.session = session
     guests = list(selectors.session_guests(session=session)[: GUESTS_SHOWN + 1])
     context.update(

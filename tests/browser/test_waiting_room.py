@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from guests.services import guest_link_for
 from tests.factories import TEST_PASSWORD, RegistrationFactory, UserFactory, hosted_session
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -24,6 +25,7 @@ def test_a_waiting_attendee_is_placed_in_the_room_when_the_host_starts(
     session = hosted_session(
         user=host, title="Morning circle", starts_at=timezone.now() + timedelta(minutes=5)
     )
+    guest_link_for(session=session)  # as session_create does
     registration = RegistrationFactory(session=session, name="Ada Attendee")
     from sessions_app.tokens import join_token
 

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.apps import apps as django_apps
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from guests.models import GuestEntry, GuestLink
 from guests.selectors import guest_token
 from sessions_app.models import Attendance, AttendanceRole, SessionState
-from tests.factories import hosted_session
+from sessions_app.services import session_create
+from tests.factories import hosted_program, hosted_session
 from tests.sessions_app.room_support import poll_url, room_url
 
 pytestmark = pytest.mark.django_db
@@ -24,8 +29,13 @@ STARTS_AT = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
 
 @pytest.fixture
 def session(host):
-    return hosted_session(
-        user=host, title="Guest lecture", starts_at=STARTS_AT, time_zone="America/New_York"
+    """Scheduled as a host does, which issues the guest link."""
+    return session_create(
+        program=hosted_program(user=host),
+        created_by=host,
+        title="Guest lecture",
+        starts_at=STARTS_AT,
+        time_zone="America/New_York",
     )
 
 
@@ -151,3 +161,55 @@ def test_a_cancelled_session_has_no_guest_link_panel(host_client: Client, sessio
     session.state = SessionState.CANCELLED
     session.save()
     assert "Cancelled sessions have no guest link." in _dashboard(host_client, session)
+
+
+def _inserts(queries: CaptureQueriesContext) -> list[str]:
+    return [query["sql"] for query in queries.captured_queries if "INSERT" in query["sql"].upper()]
+
+
+def test_the_dashboard_shows_the_link_issued_with_the_session_and_writes_nothing(
+    host_client: Client, session
+) -> None:
+    assert GuestLink.objects.filter(session=session).count() == 1
+    url = reverse("sessions_app:dashboard", kwargs={"session_id": session.pk})
+    with CaptureQueriesContext(connection) as queries:
+        page = host_client.get(url)
+    assert page.status_code == 200
+    assert _inserts(queries) == []
+    assert _guest_path(page.text) == reverse(
+        "guests:exchange", kwargs={"token": guest_token(GuestLink.objects.get())}
+    )
+
+
+def test_a_session_made_without_a_link_gets_one_when_the_host_asks_by_post(
+    host, host_client: Client
+) -> None:
+    made_in_admin = hosted_session(user=host, starts_at=STARTS_AT)
+    url = reverse("sessions_app:dashboard", kwargs={"session_id": made_in_admin.pk})
+    regenerate = reverse("guests:regenerate", kwargs={"session_id": made_in_admin.pk})
+    with CaptureQueriesContext(connection) as queries:
+        page = host_client.get(url)
+        confirm = host_client.get(regenerate)
+    assert _inserts(queries) == []
+    assert "Create the guest link" in page.text
+    assert "/g/" not in page.text
+    assert confirm.status_code == 200
+    assert not GuestLink.objects.exists()
+
+    created = host_client.post(regenerate, follow=True)
+    assert "Guest link created." in created.text
+    link = GuestLink.objects.get(session=made_in_admin)
+    assert link.token_version == 1
+    assert _guest_path(created.text) == reverse(
+        "guests:exchange", kwargs={"token": guest_token(link)}
+    )
+
+
+def test_the_migration_issues_a_link_to_every_session_that_had_none(host) -> None:
+    with_link = hosted_session(user=host, starts_at=STARTS_AT)
+    GuestLink.objects.create(session=with_link, token_version=3)
+    without = [hosted_session(user=host, starts_at=STARTS_AT) for _ in range(3)]
+    migration = importlib.import_module("guests.migrations.0002_issue_guest_links")
+    migration.issue_missing_guest_links(django_apps, None)
+    assert GuestLink.objects.get(session=with_link).token_version == 3
+    assert GuestLink.objects.filter(session__in=without).count() == 3

@@ -526,6 +526,42 @@ def test_adding_participants_registers_them_and_sends_the_same_confirmation(
     assert Registration.objects.filter(session=session).count() == 3
 
 
+def test_an_address_given_twice_is_added_once_and_a_cancelled_session_takes_nobody(
+    host, host_client: Client
+) -> None:
+    session = hosted_session(user=host, starts_at=STARTS_AT)
+    url = reverse("sessions_app:participants_add", kwargs={"session_id": session.pk})
+    response = host_client.post(
+        url, {"people": "ada@example.org\nAda <ADA@example.org>\nbob@example.org"}, follow=True
+    )
+    assert "Added 2 people" in response.text
+    assert "Already registered" in response.text and "ADA@example.org" in response.text
+    assert Registration.objects.filter(session=session).count() == 2
+    assert Message.objects.filter(kind="session_confirmation").count() == 2
+
+    services.session_cancel(session=session, now=NOW)
+    refused = host_client.post(url, {"people": "carol@example.org\nada@example.org"}, follow=True)
+    assert "Not added (This session was cancelled.): carol@example.org" in refused.text
+    assert Registration.objects.filter(session=session).count() == 2
+
+
+def test_adding_an_address_the_database_folds_onto_a_registered_one_is_not_an_error(
+    requires_postgres, host, host_client: Client
+) -> None:
+    """PostgreSQL lower-cases "İ" to "i", Python to "i̇": the unique constraint decides."""
+    session = hosted_session(user=host, starts_at=STARTS_AT)
+    RegistrationFactory(session=session, email="ilker@example.org")
+    url = reverse("sessions_app:participants_add", kwargs={"session_id": session.pk})
+    response = host_client.post(url, {"people": "İlker@example.org"}, follow=True)
+    assert response.status_code == 200
+    assert "Already registered" in response.text
+    again = services.registration_create(
+        session=session, email="İlker@example.org", name="İlker", now=NOW
+    )
+    assert not again.created
+    assert Registration.objects.filter(session=session).count() == 1
+
+
 def test_resending_a_link_sends_the_same_link_and_a_new_link_revokes_the_old(
     host, host_client: Client
 ) -> None:

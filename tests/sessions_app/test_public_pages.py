@@ -5,12 +5,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from icalendar import Calendar
 
 from sessions_app import services
-from sessions_app.models import SessionState
+from sessions_app.models import CalendarFeed, SessionState
 from tests.factories import SessionFactory, hosted_program, hosted_session
 
 pytestmark = pytest.mark.django_db
@@ -119,6 +121,8 @@ def test_the_host_calendar_feed_lists_hosted_and_co_hosted_sessions(
     hosted_session(title="Not mine", starts_at=STARTS_AT)
     services.registration_create(session=mine, email="ada@example.org", name="Ada", now=NOW)
 
+    assert 'id="feed-url"' not in host_client.get(reverse("sessions_app:my_sessions")).text
+    assert host_client.post(reverse("sessions_app:calendar_feed_create")).status_code == 302
     page = host_client.get(reverse("sessions_app:my_sessions"))
     feed_url = re.search(
         r'id="feed-url" type="url" value="https://convene\.example([^"]+)"', page.text
@@ -156,3 +160,24 @@ def test_registering_is_rate_limited_per_address(client: Client) -> None:
     statuses = [client.post(url, {"email": "bad", "name": "x"}).status_code for _ in range(61)]
     assert statuses[:60] == [400] * 60
     assert statuses[60] == 429
+
+
+def test_my_sessions_writes_nothing_and_the_host_asks_for_the_calendar_address(
+    host, host_client: Client
+) -> None:
+    url = reverse("sessions_app:my_sessions")
+    with CaptureQueriesContext(connection) as queries:
+        page = host_client.get(url)
+    assert [query for query in queries.captured_queries if "INSERT" in query["sql"].upper()] == []
+    assert "Get my calendar address" in page.text
+    assert not CalendarFeed.objects.exists()
+
+    create = reverse("sessions_app:calendar_feed_create")
+    assert host_client.get(create).status_code == 405
+    first = host_client.post(create, follow=True)
+    assert "Your calendar address is ready" in first.text
+    address = re.search(r'id="feed-url" type="url" value="([^"]+)"', first.text).group(1)
+    # Asking again (a second tab, a double click) keeps the address.
+    again = host_client.post(create, follow=True)
+    assert re.search(r'id="feed-url" type="url" value="([^"]+)"', again.text).group(1) == address
+    assert CalendarFeed.objects.get(user=host).token_version == 1

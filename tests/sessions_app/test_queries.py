@@ -11,9 +11,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from reminders.models import Message
 from sessions_app.models import Registration, Session
 from tests.factories import (
     ModuleFactory,
+    RegistrationFactory,
     RegistrationQuestionFactory,
     SessionFactory,
     hosted_program,
@@ -150,3 +152,27 @@ def test_session_dashboard_offers_the_session_materials(host, host_client: Clien
     assert "Session Materials" in page
     assert "Generate QR code" in page
     assert f"/sessions/{session.pk}/start-qr.png" in page
+
+
+def test_adding_participants_costs_the_same_queries_for_5_and_50_people(
+    requires_postgres, host, host_client: Client
+) -> None:
+    """On PostgreSQL (SQLite splits bulk inserts into batches by its bound-variable limit)."""
+    program = hosted_program(user=host)
+
+    def add(count: int) -> int:
+        session = SessionFactory(program=program, capacity=1000)
+        RegistrationFactory(session=session, email="known@example.org")
+        people = "\n".join(
+            ["KNOWN@example.org", *(f"Person {n} <p{n}@example.org>" for n in range(count))]
+        )
+        url = reverse("sessions_app:participants_add", kwargs={"session_id": session.pk})
+        with CaptureQueriesContext(connection) as queries:
+            response = host_client.post(url, {"people": people})
+        assert response.status_code == 302
+        assert session.registrations.count() == count + 1
+        assert Message.objects.filter(topic=f"session:{session.pk}").count() == count * 4
+        return len(queries)
+
+    add(1)  # warms what is loaded once per process (content types)
+    assert add(5) == add(50)

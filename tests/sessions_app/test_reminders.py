@@ -17,6 +17,7 @@ from reminders.models import Message, MessageStatus
 from sessions_app.models import Session
 from sessions_app.reminders import REMINDER_KINDS
 from sessions_app.services import (
+    participants_add,
     registration_cancel,
     registration_create,
     session_cancel,
@@ -234,6 +235,52 @@ def test_a_late_registration_gets_only_the_reminders_still_ahead(
     with time_machine.travel(now, tick=False):
         _register(session, "late@example.org", now=now)
     assert set(_pending()) == expected
+
+
+def test_people_a_host_adds_get_the_confirmation_and_reminders_of_a_self_registration() -> None:
+    starts_at = datetime(2026, 6, 10, 9, 0, tzinfo=BERLIN).astimezone(UTC)
+    now = starts_at - timedelta(days=5)
+    with time_machine.travel(now, tick=False):
+        session = _session(starts_at=starts_at)
+        _register(session, "self@example.org", now=now)
+        participants_add(
+            session=session,
+            people=[("added@example.org", "Added"), ("second@example.org", "Second")],
+            added_by=UserFactory(),
+            now=now,
+        )
+
+    def planned(email: str) -> set[tuple]:
+        return set(
+            Message.objects.filter(recipient_email=email).values_list(
+                "kind", "status", "due_at", "expires_at", "schedule_sequence", "topic"
+            )
+        )
+
+    assert planned("added@example.org") == planned("self@example.org")
+    assert planned("second@example.org") == planned("self@example.org")
+    assert {row[0] for row in planned("added@example.org")} == {
+        "session_confirmation",
+        "session_reminder_day",
+        "session_reminder_hour",
+        "session_reminder_30min",
+    }
+
+    def received(email: str) -> list[str]:
+        return [sent.subject for sent in mail.outbox if f"<{email}>" in sent.to[0]]
+
+    with time_machine.travel(now, tick=False):
+        outbox_dispatch(now=now)
+    for moment in (
+        datetime(2026, 6, 9, 9, 0, tzinfo=BERLIN),
+        starts_at - timedelta(hours=1),
+        starts_at - timedelta(minutes=30),
+    ):
+        _sent_at(moment)
+    assert len(received("self@example.org")) == 4
+    assert received("added@example.org") == received("self@example.org")
+    confirmation = next(sent for sent in mail.outbox if "<added@example.org>" in sent.to[0])
+    assert "/join/" in confirmation.body
 
 
 def test_switching_a_reminder_off_cancels_it_and_back_on_plans_it() -> None:

@@ -127,6 +127,25 @@ def test_waiting_attendees_are_placed_in_once_a_host_starts(
     assert client.get(poll_url(in_room.text)).status_code == 204
 
 
+def test_cancelling_moves_waiting_people_out_at_their_next_poll(
+    registration, host_client: Client, django_capture_on_commit_callbacks
+) -> None:
+    session = registration.session
+    with time_machine.travel(STARTS_AT - timedelta(minutes=5), tick=False):
+        client = enter(attendee_client(registration), session)
+        url = poll_url(client.get(room_url(session)).text)
+        assert client.get(url).status_code == 204  # the poll has cached "scheduled"
+        with django_capture_on_commit_callbacks(execute=True):
+            cancelled = host_client.post(
+                reverse("sessions_app:session_cancel", kwargs={"session_id": session.pk})
+            )
+        assert cancelled.status_code == 302
+        moved = client.get(url)
+        assert moved.status_code == 200
+        assert moved["HX-Redirect"] == room_url(session)
+        assert "This session was cancelled" in client.get(room_url(session)).text
+
+
 def test_joining_after_the_start_goes_straight_in(registration, host_client: Client) -> None:
     session = registration.session
     with time_machine.travel(STARTS_AT + timedelta(minutes=20), tick=False):

@@ -44,7 +44,7 @@ def test_the_completed_tab_lists_recordings_without_a_query_per_session(
 ) -> None:
     url = reverse("sessions_app:my_sessions")
     _ended_with_recordings(host, 1)
-    host_client.get(url, {"tab": "completed"})  # the first visit creates the calendar feed
+    host_client.get(url, {"tab": "completed"})  # warms what is loaded once per process
     few = _count(host_client, url, tab="completed")
     _ended_with_recordings(host, 6)
     page = host_client.get(url, {"tab": "completed"})
