@@ -8,7 +8,7 @@ from django.http import Http404
 
 from commitments.models import Answer, CheckIn, Commitment, Question
 from programs.models import Module, Program
-from programs.tokens import token_matches, token_object_id
+from programs.tokens import token_object
 from sessions_app import selectors as sessions_selectors
 from sessions_app.codes import session_code_normalise
 from sessions_app.models import Session
@@ -52,18 +52,7 @@ def module_questions(*, module: Module, include_archived: bool = False) -> list[
 
 
 def commitment_from_token(token: str) -> Commitment | None:
-    commitment_id = token_object_id(token)
-    if commitment_id is None:
-        return None
-    commitment = Commitment.objects.filter(pk=commitment_id).first()
-    if commitment is None or not token_matches(
-        token=token,
-        purpose=COMMITMENT_TOKEN_PURPOSE,
-        object_id=commitment.pk,
-        version=commitment.token_version,
-    ):
-        return None
-    return commitment
+    return token_object(token, queryset=Commitment.objects.all(), purpose=COMMITMENT_TOKEN_PURPOSE)
 
 
 def commitment_for_page(*, commitment_id: int) -> Commitment | None:

@@ -24,12 +24,13 @@ from commitments.forms import (
 from commitments.models import Commitment
 from commitments.progress import commitment_progress, local_today
 from programs.branding import brand_program_for_request
+from programs.link_access import link_access_grant, link_access_has, without_referrer
 from programs.ratelimit import client_address, rate_limit_hit
 from sessions_app.codes import session_code_display
 from sessions_app.guard import guess_blocked_seconds, guess_record_miss
 from sessions_app.models import Session
 
-ACCESS_SESSION_KEY = "commitment_access"
+COMMITMENT_ACCESS = "commitment"
 CREATE_SCOPE = "commitment-create"
 RECIPIENT_SCOPE = "commitment-recipient"
 RECIPIENT_LIMIT = 5
@@ -181,26 +182,24 @@ def commitment_new(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _grant_access(request: HttpRequest, commitment: Commitment) -> None:
-    access = dict(request.session.get(ACCESS_SESSION_KEY, {}))
-    access[str(commitment.pk)] = commitment.token_version
-    request.session[ACCESS_SESSION_KEY] = access
+    link_access_grant(
+        request, kind=COMMITMENT_ACCESS, object_id=commitment.pk, version=commitment.token_version
+    )
 
 
 def _has_access(request: HttpRequest, commitment: Commitment) -> bool:
-    access = request.session.get(ACCESS_SESSION_KEY, {})
-    return access.get(str(commitment.pk)) == commitment.token_version
+    return link_access_has(
+        request, kind=COMMITMENT_ACCESS, object_id=commitment.pk, version=commitment.token_version
+    )
 
 
 def commitment_link(request: HttpRequest, token: str) -> HttpResponse:
     """The personal link from the e-mail: swap the token for a mark in this browser's session."""
     commitment = selectors.commitment_from_token(token)
     if commitment is None:
-        response = _render(request, "link_invalid.html", {}, status=404)
-    else:
-        _grant_access(request, commitment)
-        response = redirect("commitments:detail", commitment_id=commitment.pk)
-    response["Referrer-Policy"] = "no-referrer"
-    return response
+        return without_referrer(_render(request, "link_invalid.html", {}, status=404))
+    _grant_access(request, commitment)
+    return without_referrer(redirect("commitments:detail", commitment_id=commitment.pk))
 
 
 def _commitment_or_response(request: HttpRequest, commitment_id: int) -> Commitment | HttpResponse:

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from guests.models import GuestEntry, GuestLink
 from programs.links import public_url
-from programs.tokens import token_make, token_matches, token_object_id
+from programs.tokens import token_make, token_object
 from sessions_app.formatting import session_when
 from sessions_app.models import Session
 
@@ -34,19 +34,11 @@ def guest_link_of(session: Session) -> GuestLink | None:
 
 def guest_link_for_token(token: str) -> GuestLink | None:
     """The guest link a token is for, if it is still the current one."""
-    link_id = token_object_id(token)
-    if link_id is None:
-        return None
-    link = (
-        GuestLink.objects.select_related("session", "session__program", "session__module")
-        .filter(pk=link_id)
-        .first()
+    return token_object(
+        token,
+        queryset=GuestLink.objects.select_related("session", "session__program", "session__module"),
+        purpose=GUEST_TOKEN_PURPOSE,
     )
-    if link is None or not token_matches(
-        token=token, purpose=GUEST_TOKEN_PURPOSE, object_id=link.pk, version=link.token_version
-    ):
-        return None
-    return link
 
 
 def guest_identity_current(session: Session, remembered: dict[str, object]) -> bool:

@@ -8,9 +8,13 @@ password-reset tokens do with the password hash.
 from __future__ import annotations
 
 import base64
+from typing import TypeVar
 
+from django.db.models import Model, QuerySet
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.http import base36_to_int, int_to_base36
+
+ModelT = TypeVar("ModelT", bound=Model)
 
 
 def _signature(*, purpose: str, object_id: int, version: int) -> str:
@@ -24,8 +28,8 @@ def token_make(*, purpose: str, object_id: int, version: int) -> str:
     return f"{int_to_base36(object_id)}-{_signature(purpose=purpose, object_id=object_id, version=version)}"
 
 
-def token_object_id(token: str) -> int | None:
-    """The object id a token claims to be for; check it with `token_matches` before trusting it."""
+def _claimed_object_id(token: str) -> int | None:
+    """The object id a token claims to be for; `token_object` checks it before trusting it."""
     head, _, signature = token.partition("-")
     if not head or len(signature) != 43 or len(head) > 13:
         return None
@@ -35,6 +39,25 @@ def token_object_id(token: str) -> int | None:
         return None
 
 
-def token_matches(*, token: str, purpose: str, object_id: int, version: int) -> bool:
+def _token_matches(*, token: str, purpose: str, object_id: int, version: int) -> bool:
     expected = token_make(purpose=purpose, object_id=object_id, version=version)
     return constant_time_compare(token, expected)
+
+
+def token_object(
+    token: str, *, queryset: QuerySet[ModelT], purpose: str, version_field: str = "token_version"
+) -> ModelT | None:
+    """The object of `queryset` a token was issued for, or None if the token is not valid.
+
+    Garbage, an unknown id, another purpose or an earlier version (the link was revoked) all
+    answer None, in at most one query; the queryset carries what the caller reads next.
+    """
+    object_id = _claimed_object_id(token)
+    if object_id is None:
+        return None
+    found = queryset.filter(pk=object_id).first()
+    if found is None or not _token_matches(
+        token=token, purpose=purpose, object_id=found.pk, version=getattr(found, version_field)
+    ):
+        return None
+    return found

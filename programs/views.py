@@ -20,7 +20,7 @@ from programs.forms import HostInviteForm, ModuleForm, ProgramForm, SignUpForm, 
 from programs.link_access import link_access_grant, link_access_has, without_referrer
 from programs.models import HostInvitation, Program, ProgramHost
 from programs.timezones import SESSION_KEY
-from programs.tokens import token_matches, token_object_id
+from programs.tokens import token_object
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -177,18 +177,11 @@ def host_remove(request: HttpRequest, program_id: int, host_role_id: int) -> Htt
 
 
 def _invitation_from_token(token: str) -> HostInvitation | None:
-    invitation_id = token_object_id(token)
-    if invitation_id is None:
-        return None
-    invitation = HostInvitation.objects.select_related("program").filter(pk=invitation_id).first()
-    if invitation is None or not token_matches(
-        token=token,
+    return token_object(
+        token,
+        queryset=HostInvitation.objects.select_related("program"),
         purpose=INVITATION_TOKEN_PURPOSE,
-        object_id=invitation.pk,
-        version=invitation.token_version,
-    ):
-        return None
-    return invitation
+    )
 
 
 INVITATION_ACCESS = "invitation"

@@ -21,7 +21,7 @@ from programs.link_access import link_access_grant, link_access_has, without_ref
 from programs.models import Member, MemberStatus, OptIn, Round, RoundState
 from programs.ratelimit import client_address, rate_limit_hit
 from programs.round_emails import MEMBER_TOKEN_PURPOSE, opt_in_token_purpose
-from programs.tokens import token_matches, token_object_id
+from programs.tokens import token_object
 
 ANSWER_SESSION_KEY = "round_answers"
 ANSWERS = ("yes", "no")
@@ -32,15 +32,7 @@ def _answer_access_kind(round_id: int) -> str:
 
 
 def _member_from_token(token: str, *, purpose: str) -> Member | None:
-    member_id = token_object_id(token)
-    if member_id is None:
-        return None
-    member = Member.objects.select_related("program").filter(pk=member_id).first()
-    if member is None or not token_matches(
-        token=token, purpose=purpose, object_id=member.pk, version=member.token_version
-    ):
-        return None
-    return member
+    return token_object(token, queryset=Member.objects.select_related("program"), purpose=purpose)
 
 
 def _invalid_link(request: HttpRequest, *, status: int = 404) -> HttpResponse:

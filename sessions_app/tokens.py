@@ -7,7 +7,7 @@ from functools import lru_cache
 from django.urls import reverse
 
 from programs.links import public_url
-from programs.tokens import token_make, token_matches, token_object_id
+from programs.tokens import token_make, token_object
 from sessions_app.models import CalendarFeed, Registration
 
 JOIN_TOKEN_PURPOSE = "join"
@@ -38,22 +38,13 @@ def join_url(registration: Registration) -> str:
 
 def registration_for_token(token: str) -> Registration | None:
     """The registration a personal join link is for, if the link is still valid."""
-    registration_id = token_object_id(token)
-    if registration_id is None:
-        return None
-    registration = (
-        Registration.objects.select_related("session", "session__program", "session__module")
-        .filter(pk=registration_id)
-        .first()
-    )
-    if registration is None or not token_matches(
-        token=token,
+    return token_object(
+        token,
+        queryset=Registration.objects.select_related(
+            "session", "session__program", "session__module"
+        ),
         purpose=JOIN_TOKEN_PURPOSE,
-        object_id=registration.pk,
-        version=registration.token_version,
-    ):
-        return None
-    return registration
+    )
 
 
 def feed_token(feed: CalendarFeed) -> str:
@@ -65,15 +56,9 @@ def feed_url(feed: CalendarFeed) -> str:
 
 
 def feed_for_token(token: str) -> CalendarFeed | None:
-    feed_id = token_object_id(token.removesuffix(".ics"))
-    if feed_id is None:
-        return None
-    feed = CalendarFeed.objects.select_related("user").filter(pk=feed_id).first()
-    if feed is None or not token_matches(
-        token=token.removesuffix(".ics"),
+    """The calendar feed a subscription address is for (calendar apps like a `.ics` ending)."""
+    return token_object(
+        token.removesuffix(".ics"),
+        queryset=CalendarFeed.objects.select_related("user"),
         purpose=FEED_TOKEN_PURPOSE,
-        object_id=feed.pk,
-        version=feed.token_version,
-    ):
-        return None
-    return feed
+    )

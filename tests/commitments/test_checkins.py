@@ -16,7 +16,8 @@ from commitments.services import (
     checkin_record,
     commitment_set_reminder,
 )
-from commitments.views import ACCESS_SESSION_KEY
+from commitments.views import COMMITMENT_ACCESS
+from programs.link_access import SESSION_KEY as LINK_ACCESS_SESSION_KEY
 from reminders.dispatcher import outbox_dispatch
 from reminders.models import Message, MessageStatus
 from tests.factories import CheckInFactory, CommitmentFactory
@@ -36,7 +37,10 @@ def _commitment(*, starts_on: date, days: int = 7, zone: str = "America/New_York
 def _client_for(commitment: Commitment) -> Client:
     client = Client()
     session = client.session
-    session[ACCESS_SESSION_KEY] = {str(commitment.pk): commitment.token_version}
+    # What following the e-mailed link leaves in the browser's session (programs.link_access).
+    session[LINK_ACCESS_SESSION_KEY] = {
+        f"{COMMITMENT_ACCESS}:{commitment.pk}": commitment.token_version
+    }
     session.save()
     return client
 
