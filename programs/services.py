@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
@@ -14,6 +15,21 @@ from reminders.services import WantedMessage, outbox_enqueue
 
 User = get_user_model()
 PASSWORD_RESET_WINDOW_SECONDS = 300
+
+_hosts_changed_hooks: list[Callable[..., object]] = []
+
+
+def hosts_changed_hook_register(hook: Callable[..., object]) -> None:
+    """Called from the AppConfig.ready() of an app further along that plans messages for a
+    program's hosts (sessions_app: host reminders), so that programs need not import it. Adding
+    or removing a host calls `hook(program_id=…, now=…)` in its transaction."""
+    if hook not in _hosts_changed_hooks:
+        _hosts_changed_hooks.append(hook)
+
+
+def _hosts_changed(*, program_id: int, now: datetime) -> None:
+    for hook in _hosts_changed_hooks:
+        hook(program_id=program_id, now=now)
 
 
 @transaction.atomic
@@ -123,6 +139,7 @@ def host_invite(
         if existing is not None:
             return "already", existing
         host_role = ProgramHost.objects.create(program=program, user=user, role=role)
+        _hosts_changed(program_id=program.pk, now=now)
         outbox_enqueue(
             topic=f"program:{program.pk}",
             message=WantedMessage(
@@ -194,9 +211,11 @@ def invitation_accept(
         raise InvitationForAnotherAccount(
             f"This invitation was sent to {locked.email}; you are signed in as {user.email}."
         )
-    host_role, _ = ProgramHost.objects.get_or_create(
+    host_role, created = ProgramHost.objects.get_or_create(
         program_id=locked.program_id, user=user, defaults={"role": locked.role}
     )
+    if created:
+        _hosts_changed(program_id=locked.program_id, now=now)
     locked.accepted_at = now
     locked.accepted_by = user
     locked.save(update_fields=["accepted_at", "accepted_by"])
@@ -217,7 +236,7 @@ def invitation_sign_up_and_accept(
 
 
 @transaction.atomic
-def host_remove(*, program: Program, host_role: ProgramHost) -> None:
+def host_remove(*, program: Program, host_role: ProgramHost, now: datetime) -> None:
     """Remove a host; the last owner cannot be removed, so a program always has one."""
     if host_role.role == HostRole.OWNER:
         owners = ProgramHost.objects.select_for_update().filter(
@@ -226,6 +245,7 @@ def host_remove(*, program: Program, host_role: ProgramHost) -> None:
         if owners.count() <= 1:
             raise ValueError("A program needs at least one owner.")
     host_role.delete()
+    _hosts_changed(program_id=program.pk, now=now)
 
 
 @transaction.atomic

@@ -168,7 +168,7 @@ def host_remove(request: HttpRequest, program_id: int, host_role_id: int) -> Htt
     if host_role is None:
         raise Http404("No such host.")
     try:
-        services.host_remove(program=program, host_role=host_role)
+        services.host_remove(program=program, host_role=host_role, now=timezone.now())
     except ValueError as error:
         messages.error(request, str(error))
     else:

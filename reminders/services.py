@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -65,17 +65,24 @@ def _new_row(*, wanted: WantedMessage, topic: str) -> Message:
     )
 
 
-def _messages_insert(*, topic: str, messages: list[WantedMessage], now: datetime) -> None:
+def _messages_insert(
+    *, topic: str | Mapping[str, str], messages: list[WantedMessage], now: datetime
+) -> None:
     """Insert new rows, skipping any whose dedupe_key another transaction has just taken.
 
+    `topic` is the one topic of every row, or the topic of each row by its dedupe_key.
     On PostgreSQL the rows are COPY-loaded into a temporary table and go in with one
     `INSERT … SELECT … ON CONFLICT DO NOTHING`: tens of thousands of rows (a reschedule of
     10,000 registrations) without a model instance per row or an array built in Python.
     """
     if not messages:
         return
+
+    def topic_of(message: WantedMessage) -> str:
+        return topic if isinstance(topic, str) else topic[message.dedupe_key]
+
     if connection.vendor != "postgresql":
-        rows = [_new_row(wanted=message, topic=topic) for message in messages]
+        rows = [_new_row(wanted=message, topic=topic_of(message)) for message in messages]
         Message.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
         return
     content_types: dict[type, int] = {}
@@ -118,9 +125,14 @@ def _messages_insert(*, topic: str, messages: list[WantedMessage], now: datetime
                 m.slot,
             )
         )
+    constants: dict[str, object] = {}
+    if isinstance(topic, str):
+        constants["topic"] = topic
+    else:
+        columns["topic"] = "text"
+        rows = [(*row, topic_of(m)) for row, m in zip(rows, messages, strict=True)]
     _copy_into_temp(name="outbox_new", columns=columns, rows=rows)
-    constants = {
-        "topic": topic,
+    constants |= {
         "status": MessageStatus.PENDING.value,
         "attempts": 0,
         "last_error": "",
@@ -348,26 +360,70 @@ def outbox_reconcile(
 
     The number of queries is the same for ten messages or thirty thousand.
     """
-    wanted_by_key = {message.dedupe_key: message for message in wanted}
+    scope = Message.objects.filter(topic=topic)
+    if kinds is not None:
+        scope = scope.filter(kind__in=list(kinds))
+    if about is not None:
+        abouts = [about]
+    if abouts is not None:
+        objects = list(abouts)
+        if len({type(obj) for obj in objects}) > 1:
+            raise ValueError("abouts must all be of one model")
+        scope = (
+            scope.filter(
+                content_type=ContentType.objects.get_for_model(objects[0]),
+                object_id__in=[obj.pk for obj in objects],
+            )
+            if objects
+            else scope.none()
+        )
+    return _reconcile(
+        scope=scope,
+        wanted_by_key={message.dedupe_key: message for message in wanted},
+        topic=topic,
+        is_narrowed=abouts is not None or kinds is not None,
+        now=now,
+    )
+
+
+def outbox_reconcile_topics(
+    *,
+    wanted_by_topic: Mapping[str, Iterable[WantedMessage]],
+    now: datetime,
+    kinds: Collection[str] | None = None,
+) -> ReconcileResult:
+    """`outbox_reconcile` of several topics at once (narrowed to `kinds`), in as many queries
+    as one: e.g. the host reminders of every upcoming session of a program when its hosts
+    change. Each topic's lock is the caller's, as for `outbox_reconcile`.
+    """
+    wanted_by_key: dict[str, WantedMessage] = {}
+    topic_by_key: dict[str, str] = {}
+    for topic, wanted in wanted_by_topic.items():
+        for message in wanted:
+            wanted_by_key[message.dedupe_key] = message
+            topic_by_key[message.dedupe_key] = topic
+    scope = Message.objects.filter(topic__in=list(wanted_by_topic))
+    if kinds is not None:
+        scope = scope.filter(kind__in=list(kinds))
+    return _reconcile(
+        scope=scope,
+        wanted_by_key=wanted_by_key,
+        topic=topic_by_key,
+        is_narrowed=kinds is not None,
+        now=now,
+    )
+
+
+def _reconcile(
+    *,
+    scope: models.QuerySet[Message],
+    wanted_by_key: dict[str, WantedMessage],
+    topic: str | Mapping[str, str],
+    is_narrowed: bool,
+    now: datetime,
+) -> ReconcileResult:
     result = ReconcileResult()
     with transaction.atomic():
-        scope = Message.objects.filter(topic=topic)
-        if kinds is not None:
-            scope = scope.filter(kind__in=list(kinds))
-        if about is not None:
-            abouts = [about]
-        if abouts is not None:
-            objects = list(abouts)
-            if len({type(obj) for obj in objects}) > 1:
-                raise ValueError("abouts must all be of one model")
-            scope = (
-                scope.filter(
-                    content_type=ContentType.objects.get_for_model(objects[0]),
-                    object_id__in=[obj.pk for obj in objects],
-                )
-                if objects
-                else scope.none()
-            )
         # No row locks: the caller holds the lock on the object the topic is about (a session
         # row), so reconciles of one topic run one at a time; every write below is conditional
         # on the row still being pending, so a dispatcher's claim wins cleanly.
@@ -431,7 +487,7 @@ def outbox_reconcile(
         new_keys = [key for key in wanted_by_key if key not in known_keys]
         if new_keys:
             # Keys outside the scope (another object's) may exist already: leave those alone.
-            taken = _existing_keys(new_keys) if abouts is not None or kinds is not None else set()
+            taken = _existing_keys(new_keys) if is_narrowed else set()
             new_messages = [wanted_by_key[key] for key in new_keys if key not in taken]
             _messages_insert(topic=topic, messages=new_messages, now=now)
             result.created += len(new_messages)

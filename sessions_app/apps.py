@@ -9,7 +9,10 @@ class SessionsAppConfig(AppConfig):
 
     def ready(self) -> None:
         from programs.planning import register_planning_source
+        from programs.services import hosts_changed_hook_register
         from sessions_app import emails, reminders  # noqa: F401 - register the message kinds
         from sessions_app.planning import sessions_planning_source
 
         register_planning_source("sessions", sessions_planning_source)
+        # A host added to or removed from a program gets or loses its sessions' host reminders.
+        hosts_changed_hook_register(reminders.program_host_reminders_plan)

@@ -11,6 +11,7 @@ expires at the start, so the dispatcher skips rather than sends one late.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,7 +27,12 @@ from programs.models import ProgramHost
 from reminders.emails import build_email
 from reminders.models import Message
 from reminders.registry import NotWanted, register
-from reminders.services import ReconcileResult, WantedMessage, outbox_reconcile
+from reminders.services import (
+    ReconcileResult,
+    WantedMessage,
+    outbox_reconcile,
+    outbox_reconcile_topics,
+)
 from sessions_app.formatting import session_when
 from sessions_app.ics import organizer_name, session_public_url
 from sessions_app.models import Registration, Session, SessionState
@@ -118,14 +124,18 @@ def _registrant_wanted(
     ]
 
 
+def _host_recipients(users: Iterable[AbstractBaseUser]) -> list[AbstractBaseUser]:
+    by_pk = {user.pk: user for user in users}
+    return [user for user in by_pk.values() if user.email and user.is_active]
+
+
 def session_host_recipients(*, session: Session) -> list[AbstractBaseUser]:
     """The program's hosts and the session's co-hosts, once each, who have an address."""
-    users = {
-        role.user.pk: role.user
+    program_hosts = [
+        role.user
         for role in ProgramHost.objects.filter(program_id=session.program_id).select_related("user")
-    }
-    users.update({user.pk: user for user in session.co_hosts.all()})
-    return [user for user in users.values() if user.email and user.is_active]
+    ]
+    return _host_recipients([*program_hosts, *session.co_hosts.all()])
 
 
 def _host_wanted(
@@ -173,6 +183,42 @@ def session_reminders_plan(*, session: Session, now: datetime) -> ReconcileResul
             ),
         ]
     return outbox_reconcile(topic=_topic(session), wanted=wanted, now=now, kinds=REMINDER_KINDS)
+
+
+def program_host_reminders_plan(*, program_id: int, now: datetime) -> ReconcileResult:
+    """Reconcile the host reminders of the program's upcoming sessions: its hosts changed.
+
+    Registered with `programs.services.hosts_changed_hook_register` (programs does not import
+    sessions_app), so a host added to a program gets the reminders of its upcoming sessions at
+    once and a host removed loses them (unless a co-host of the session). The sessions are
+    locked in id order, as a whole-session reconcile locks its one session; then one reconcile
+    spans their topics, so the queries do not grow with the number of sessions.
+    """
+    sessions = list(
+        Session.objects.select_for_update(of=("self",))
+        .filter(program_id=program_id, state=SessionState.SCHEDULED, starts_at__gt=now)
+        .prefetch_related("co_hosts")
+        .order_by("id")
+    )
+    if not sessions:
+        return ReconcileResult()
+    program_hosts = [
+        role.user
+        for role in ProgramHost.objects.filter(program_id=program_id).select_related("user")
+    ]
+    return outbox_reconcile_topics(
+        wanted_by_topic={
+            _topic(session): _host_wanted(
+                session=session,
+                hosts=_host_recipients([*program_hosts, *session.co_hosts.all()]),
+                moments=session_reminder_moments(session=session),
+                now=now,
+            )
+            for session in sessions
+        },
+        now=now,
+        kinds=HOST_KINDS.values(),
+    )
 
 
 def registrations_reminders_wanted(

@@ -15,7 +15,12 @@ from django.utils import timezone
 
 from reminders.dispatcher import outbox_claim, outbox_dispatch, retry_delay
 from reminders.models import Message, MessageEvent, MessageStatus
-from reminders.services import WantedMessage, outbox_enqueue, outbox_reconcile
+from reminders.services import (
+    WantedMessage,
+    outbox_enqueue,
+    outbox_reconcile,
+    outbox_reconcile_topics,
+)
 from tests.factories import MessageFactory
 from tests.support.concurrency import run_at_once
 
@@ -172,6 +177,31 @@ def test_reconcile_creates_moves_and_cancels_pending_messages() -> None:
     again = outbox_reconcile(topic="t:1", wanted=[_wanted("c", now)], now=now)
     assert again.created == 0
     assert Message.objects.filter(dedupe_key="c").count() == 1
+
+
+def test_reconciling_several_topics_at_once_keeps_each_message_under_its_topic() -> None:
+    now = timezone.now()
+    later = now + timedelta(hours=1)
+    outbox_reconcile(topic="t:1", wanted=[_wanted("a", later), _wanted("b", later)], now=now)
+    outbox_reconcile(topic="t:3", wanted=[_wanted("untouched", later)], now=now)
+
+    result = outbox_reconcile_topics(
+        wanted_by_topic={
+            "t:1": [_wanted("a", later + timedelta(hours=1))],
+            "t:2": [_wanted("c", later), _wanted("d", later)],
+        },
+        now=now,
+    )
+
+    assert (result.created, result.moved, result.cancelled) == (2, 1, 1)
+    rows = {row.dedupe_key: (row.topic, row.status) for row in Message.objects.all()}
+    assert rows == {
+        "a": ("t:1", MessageStatus.PENDING),
+        "b": ("t:1", MessageStatus.CANCELLED),
+        "c": ("t:2", MessageStatus.PENDING),
+        "d": ("t:2", MessageStatus.PENDING),
+        "untouched": ("t:3", MessageStatus.PENDING),
+    }
 
 
 def test_two_dispatchers_at_once_send_each_of_500_messages_exactly_once(

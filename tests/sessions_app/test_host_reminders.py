@@ -1,0 +1,216 @@
+"""Host reminders follow the program's hosts: added hosts get them at once, removed ones lose them."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from datetime import UTC, datetime, timedelta
+from email.utils import parseaddr
+
+import pytest
+import time_machine
+from django.core import mail
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from programs import services as program_services
+from programs.models import HostRole, Program, ProgramHost
+from reminders.dispatcher import outbox_dispatch
+from reminders.models import Message, MessageStatus
+from sessions_app.models import Session
+from sessions_app.services import session_create
+from tests.factories import UserFactory, hosted_program
+
+pytestmark = pytest.mark.django_db
+
+BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
+STARTS_AT = datetime(2026, 6, 10, 9, 0, tzinfo=BERLIN).astimezone(UTC)
+NOW = STARTS_AT - timedelta(days=5)
+DAY_BEFORE = STARTS_AT - timedelta(days=1)
+HOUR_BEFORE = STARTS_AT - timedelta(hours=1)
+
+
+@pytest.fixture(autouse=True)
+def _five_days_before():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def _session(program: Program, owner, *, starts_at: datetime = STARTS_AT) -> Session:
+    return session_create(
+        program=program,
+        created_by=owner,
+        title="Morning focus",
+        starts_at=starts_at,
+        time_zone="Europe/Berlin",
+        now=NOW,
+    )
+
+
+def _host_reminders_to(email: str, *, status: str = MessageStatus.PENDING) -> list[Message]:
+    return list(
+        Message.objects.filter(
+            kind__startswith="host_reminder", recipient_email=email, status=status
+        ).order_by("due_at")
+    )
+
+
+def _host_reminders_sent(*, at: datetime) -> list[tuple[str, str]]:
+    """Dispatch at `at`; (address, subject) of the host reminders that went out then."""
+    before = len(mail.outbox)
+    with time_machine.travel(at, tick=False):
+        outbox_dispatch()
+    return sorted(
+        (parseaddr(sent.to[0])[1], sent.subject)
+        for sent in mail.outbox[before:]
+        if sent.subject.startswith("You host")
+    )
+
+
+def _invite_and_accept(host_client: Client, program: Program, email: str) -> None:
+    """Invite an address with no account; its owner then signs up and accepts in one click."""
+    host_client.post(
+        reverse("programs:host_invite", kwargs={"program_id": program.pk}),
+        {"email": email, "role": HostRole.HOST},
+    )
+    outbox_dispatch()
+    link = re.search(r"https://convene\.example(/\S+)", mail.outbox[-1].body).group(1)
+    invited = UserFactory(email=email)
+    client = Client()
+    client.force_login(invited)
+    page_url = client.get(link)["Location"]
+    accepted = client.post(page_url, follow=True)
+    assert "You now host" in accepted.text
+
+
+def test_a_host_who_accepts_an_invitation_gets_the_reminders_of_upcoming_sessions(
+    host, host_client: Client
+) -> None:
+    program = hosted_program(user=host)
+    session = _session(program, host)
+    assert _host_reminders_to("later@example.org") == []
+
+    _invite_and_accept(host_client, program, "later@example.org")
+
+    planned = _host_reminders_to("later@example.org")
+    assert [(m.kind, m.due_at, m.object_id) for m in planned] == [
+        ("host_reminder_day", DAY_BEFORE, session.pk),
+        ("host_reminder_hour", HOUR_BEFORE, session.pk),
+    ]
+    assert _host_reminders_sent(at=DAY_BEFORE) == [
+        (host.email, "You host Morning focus tomorrow"),
+        ("later@example.org", "You host Morning focus tomorrow"),
+    ]
+    assert _host_reminders_sent(at=HOUR_BEFORE) == [
+        (host.email, "You host Morning focus in an hour"),
+        ("later@example.org", "You host Morning focus in an hour"),
+    ]
+
+
+def test_an_existing_account_added_as_host_gets_the_reminders_at_once(
+    host, host_client: Client
+) -> None:
+    program = hosted_program(user=host)
+    _session(program, host)
+    UserFactory(email="colleague@example.org")
+
+    host_client.post(
+        reverse("programs:host_invite", kwargs={"program_id": program.pk}),
+        {"email": "colleague@example.org", "role": HostRole.HOST},
+    )
+
+    assert len(_host_reminders_to("colleague@example.org")) == 2
+    assert ("colleague@example.org", "You host Morning focus tomorrow") in _host_reminders_sent(
+        at=DAY_BEFORE
+    )
+
+
+def test_past_cancelled_and_other_programs_sessions_get_no_reminders_for_a_new_host(
+    host,
+) -> None:
+    program = hosted_program(user=host)
+    _session(program, host)
+    cancelled = _session(program, host, starts_at=STARTS_AT + timedelta(days=1))
+    Session.objects.filter(pk=cancelled.pk).update(state="cancelled")
+    other_owner = UserFactory()
+    _session(hosted_program(user=other_owner), other_owner)
+    colleague = UserFactory(email="colleague@example.org")
+
+    program_services.host_invite(
+        program=program, email=colleague.email, role=HostRole.HOST, invited_by=host, now=NOW
+    )
+
+    assert {m.object_id for m in _host_reminders_to("colleague@example.org")} == {
+        Session.objects.get(program=program, state="scheduled").pk
+    }
+
+
+def test_removing_a_host_cancels_their_reminders_and_keeps_the_others(
+    host, host_client: Client
+) -> None:
+    program = hosted_program(user=host)
+    leaving = UserFactory(email="leaving@example.org")
+    role = ProgramHost.objects.create(program=program, user=leaving, role=HostRole.HOST)
+    _session(program, host)
+    _session(program, host, starts_at=STARTS_AT + timedelta(days=7))
+    assert len(_host_reminders_to("leaving@example.org")) == 4
+
+    response = host_client.post(
+        reverse("programs:host_remove", kwargs={"program_id": program.pk, "host_role_id": role.pk}),
+        follow=True,
+    )
+
+    assert "no longer hosts this program" in response.text
+    assert _host_reminders_to("leaving@example.org") == []
+    assert len(_host_reminders_to("leaving@example.org", status=MessageStatus.CANCELLED)) == 4
+    assert len(_host_reminders_to(host.email)) == 4
+    assert _host_reminders_sent(at=DAY_BEFORE) == [(host.email, "You host Morning focus tomorrow")]
+
+
+def test_a_removed_program_host_who_co_hosts_a_session_keeps_its_reminders(host) -> None:
+    program = hosted_program(user=host)
+    co_hosted = _session(program, host)
+    _session(program, host, starts_at=STARTS_AT + timedelta(days=7))
+    leaving = UserFactory(email="leaving@example.org")
+    role = ProgramHost.objects.create(program=program, user=leaving, role=HostRole.HOST)
+    co_hosted.co_hosts.add(leaving)
+
+    program_services.host_remove(program=program, host_role=role, now=NOW)
+
+    assert {m.object_id for m in _host_reminders_to("leaving@example.org")} == {co_hosted.pk}
+
+
+def _queries_to_add_a_host(*, sessions: int) -> int:
+    owner = UserFactory()
+    program = hosted_program(user=owner)
+    for day in range(sessions):
+        _session(program, owner, starts_at=STARTS_AT + timedelta(days=day))
+    colleague = UserFactory()
+    with CaptureQueriesContext(connection) as queries:
+        program_services.host_invite(
+            program=program, email=colleague.email, role=HostRole.HOST, invited_by=owner, now=NOW
+        )
+    assert len(_host_reminders_to(colleague.email)) == 2 * sessions
+    return len(queries)
+
+
+def test_adding_a_host_costs_the_same_queries_for_3_or_30_upcoming_sessions() -> None:
+    assert _queries_to_add_a_host(sessions=3) == _queries_to_add_a_host(sessions=30)
+
+
+def test_removing_a_host_costs_the_same_queries_for_3_or_30_upcoming_sessions() -> None:
+    counts = []
+    for sessions in (3, 30):
+        owner = UserFactory()
+        program = hosted_program(user=owner)
+        leaving = UserFactory()
+        role = ProgramHost.objects.create(program=program, user=leaving, role=HostRole.HOST)
+        for day in range(sessions):
+            _session(program, owner, starts_at=STARTS_AT + timedelta(days=day))
+        with CaptureQueriesContext(connection) as queries:
+            program_services.host_remove(program=program, host_role=role, now=NOW)
+        assert _host_reminders_to(leaving.email) == []
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
