@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from sessions_app.models import (
     Attendance,
@@ -11,6 +13,7 @@ from sessions_app.models import (
     RegistrationQuestion,
     Session,
 )
+from sessions_app.recordings import recording_delete
 
 
 class RegistrationQuestionInline(admin.TabularInline):
@@ -92,3 +95,11 @@ class RecordingAdmin(admin.ModelAdmin):
     list_select_related = ("session", "uploaded_by")
     raw_id_fields = ("session", "uploaded_by")
     readonly_fields = ("size_bytes", "created_at")
+
+    # The admin's own delete would leave the file in storage.
+    def delete_model(self, request: HttpRequest, obj: Recording) -> None:
+        recording_delete(recording=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Recording]) -> None:
+        for recording in queryset:
+            recording_delete(recording=recording)

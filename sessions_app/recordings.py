@@ -64,6 +64,7 @@ def recording_add(
 
 
 def recording_delete(*, recording: Recording) -> None:
+    """Delete the row, then its file once the deletion is committed (a rollback keeps both)."""
     with transaction.atomic():
         recording.delete()
         transaction.on_commit(lambda: recording.file.delete(save=False))

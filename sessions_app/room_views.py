@@ -297,12 +297,23 @@ def recording_upload(request: HttpRequest, session_id: int) -> HttpResponse:
     return redirect(_dashboard(session, "recordings"))
 
 
-@require_GET
-def recording_download(request: HttpRequest, session_id: int, recording_id: int) -> FileResponse:
+def _hosted_recording(request: HttpRequest, session_id: int, recording_id: int) -> Recording:
+    """A recording of a session the user hosts; 404 for any other (or another session's)."""
     session = _hosted(request, session_id)
-    recording = Recording.objects.filter(session=session, pk=recording_id).first()
+    recording = (
+        Recording.objects.select_related("uploaded_by")
+        .filter(session=session, pk=recording_id)
+        .first()
+    )
     if recording is None:
         raise Http404("No such recording.")
+    recording.session = session
+    return recording
+
+
+@require_GET
+def recording_download(request: HttpRequest, session_id: int, recording_id: int) -> FileResponse:
+    recording = _hosted_recording(request, session_id, recording_id)
     response = FileResponse(
         recording.file.open("rb"),
         as_attachment=True,
@@ -311,3 +322,16 @@ def recording_download(request: HttpRequest, session_id: int, recording_id: int)
     )
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def recording_delete(request: HttpRequest, session_id: int, recording_id: int) -> HttpResponse:
+    """Delete a recording: a confirmation page on GET, the deletion (file included) on POST."""
+    recording = _hosted_recording(request, session_id, recording_id)
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    if request.method == "POST":
+        recordings.recording_delete(recording=recording)
+        messages.success(request, f"Recording “{recording.original_name}” deleted.")
+        return redirect(_dashboard(recording.session, "recordings"))
+    context = {"session": recording.session, "recording": recording}
+    return render(request, "sessions_app/room/recording_delete_confirm.html", context)

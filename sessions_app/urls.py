@@ -69,6 +69,11 @@ urlpatterns = [
         room_views.recording_download,
         name="recording_download",
     ),
+    path(
+        "sessions/<int:session_id>/recordings/<int:recording_id>/delete/",
+        room_views.recording_delete,
+        name="recording_delete",
+    ),
     # Live room: attendees, guests and visitors of open sessions
     path("s/<str:code>/enter/", room_views.room_prejoin, name="room_prejoin"),
     path("s/<str:code>/room/", room_views.room, name="room"),

@@ -131,3 +131,107 @@ def test_an_upload_without_a_file_says_so(host_client: Client, session) -> None:
         reverse("sessions_app:recording_upload", kwargs={"session_id": session.pk}), follow=True
     )
     assert "Choose an .mp4 file to attach." in response.text
+
+
+def _attached(host_client: Client, session, name: str = "talk.mp4") -> Recording:
+    _upload(host_client, session, SimpleUploadedFile(name, MP4, content_type="video/mp4"))
+    return Recording.objects.get(original_name=name)
+
+
+def _delete_url(recording: Recording) -> str:
+    return reverse(
+        "sessions_app:recording_delete",
+        kwargs={"session_id": recording.session_id, "recording_id": recording.pk},
+    )
+
+
+def test_a_host_deletes_a_recording_after_confirming(
+    host_client: Client, session, _media, django_capture_on_commit_callbacks
+) -> None:
+    recording = _attached(host_client, session)
+    kept = _attached(host_client, session, "other.mp4")
+    stored = _media / recording.file.name
+    dashboard_url = reverse("sessions_app:dashboard", kwargs={"session_id": session.pk})
+    assert _delete_url(recording) in host_client.get(dashboard_url).text
+
+    confirm = host_client.get(_delete_url(recording))
+    assert confirm.status_code == 200
+    assert "Delete the recording “talk.mp4”?" in confirm.text
+    assert 'method="post"' in confirm.text and "csrfmiddlewaretoken" in confirm.text
+    # Opening the confirmation deletes nothing.
+    assert Recording.objects.filter(pk=recording.pk).exists()
+    assert stored.is_file()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        done = host_client.post(_delete_url(recording), follow=True)
+
+    assert done.redirect_chain[-1][0] == f"{dashboard_url}#recordings"
+    assert "Recording “talk.mp4” deleted." in done.text
+    assert not Recording.objects.filter(pk=recording.pk).exists()
+    assert not stored.exists()
+    assert "talk.mp4" not in host_client.get(dashboard_url).text
+    assert (_media / kept.file.name).is_file()
+    assert list(Recording.objects.all()) == [kept]
+
+
+def test_only_the_sessions_hosts_can_delete_a_recording(
+    host_client: Client, session, _media, django_capture_on_commit_callbacks
+) -> None:
+    recording = _attached(host_client, session)
+    other_user = UserFactory()
+    elsewhere = hosted_session(user=other_user)  # hosts another program
+    other_host = Client()
+    other_host.force_login(other_user)
+    attendee = attendee_client(RegistrationFactory(session=session))
+    # The other host's own session in the URL does not reach this recording either.
+    through_own_session = reverse(
+        "sessions_app:recording_delete",
+        kwargs={"session_id": elsewhere.pk, "recording_id": recording.pk},
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for client in (Client(), other_host, attendee):
+            assert client.get(_delete_url(recording)).status_code == 404
+            assert client.post(_delete_url(recording)).status_code == 404
+        assert other_host.post(through_own_session).status_code == 404
+
+    assert Recording.objects.filter(pk=recording.pk).exists()
+    assert (_media / recording.file.name).is_file()
+
+
+def test_deleting_a_recording_needs_the_csrf_token(host, session, _media) -> None:
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(host)
+    uploader = Client()
+    uploader.force_login(host)
+    recording = _attached(uploader, session)
+
+    assert browser.post(_delete_url(recording)).status_code == 403
+    assert Recording.objects.filter(pk=recording.pk).exists()
+
+
+@pytest.mark.parametrize("way", ["delete page", "delete selected action"])
+def test_deleting_recordings_in_the_admin_removes_their_files(
+    admin_client: Client,
+    host_client: Client,
+    session,
+    _media,
+    django_capture_on_commit_callbacks,
+    way: str,
+) -> None:
+    recording = _attached(host_client, session)
+    stored = _media / recording.file.name
+
+    with django_capture_on_commit_callbacks(execute=True):
+        if way == "delete page":
+            url = reverse("admin:sessions_app_recording_delete", args=[recording.pk])
+            response = admin_client.post(url, {"post": "yes"})
+        else:
+            response = admin_client.post(
+                reverse("admin:sessions_app_recording_changelist"),
+                {"action": "delete_selected", "_selected_action": [recording.pk], "post": "yes"},
+            )
+
+    assert response.status_code == 302
+    assert not Recording.objects.exists()
+    assert not stored.exists()
