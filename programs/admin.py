@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import transaction
 from django.db.models import QuerySet
+from django.forms import BaseModelForm
 from django.http import HttpRequest
+from django.utils import timezone
 
 from programs.models import (
     HostInvitation,
@@ -14,6 +17,7 @@ from programs.models import (
     ProgramHost,
     Round,
 )
+from programs.services import hosts_changed
 
 
 class ProgramHostInline(admin.TabularInline):
@@ -35,6 +39,13 @@ class ProgramAdmin(admin.ModelAdmin):
     search_fields = ("name", "description", "host_roles__user__email")
     inlines = [ProgramHostInline, ModuleInline]
 
+    def save_related(
+        self, request: HttpRequest, form: BaseModelForm, formsets, change: bool
+    ) -> None:
+        super().save_related(request, form, formsets, change)
+        if any(formset.model is ProgramHost and formset.has_changed() for formset in formsets):
+            hosts_changed(program_id=form.instance.pk, now=timezone.now())
+
 
 @admin.register(ProgramHost)
 class ProgramHostAdmin(admin.ModelAdmin):
@@ -43,6 +54,25 @@ class ProgramHostAdmin(admin.ModelAdmin):
     search_fields = ("user__email", "user__username", "program__name")
     list_select_related = ("user", "program")
     autocomplete_fields = ("user", "program")
+
+    # Rows edited here bypass programs.services: plan or cancel host reminders the same way.
+    def save_model(self, request: HttpRequest, obj: ProgramHost, form, change: bool) -> None:
+        earlier = form.initial.get("program") if change else None
+        super().save_model(request, obj, form, change)
+        for program_id in {obj.program_id, earlier} - {None}:
+            hosts_changed(program_id=program_id, now=timezone.now())
+
+    def delete_model(self, request: HttpRequest, obj: ProgramHost) -> None:
+        with transaction.atomic():
+            super().delete_model(request, obj)
+            hosts_changed(program_id=obj.program_id, now=timezone.now())
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ProgramHost]) -> None:
+        with transaction.atomic():
+            program_ids = set(queryset.values_list("program_id", flat=True))
+            super().delete_queryset(request, queryset)
+            for program_id in sorted(program_ids):
+                hosts_changed(program_id=program_id, now=timezone.now())
 
 
 @admin.register(Module)

@@ -27,7 +27,9 @@ def hosts_changed_hook_register(hook: Callable[..., object]) -> None:
         _hosts_changed_hooks.append(hook)
 
 
-def _hosts_changed(*, program_id: int, now: datetime) -> None:
+def hosts_changed(*, program_id: int, now: datetime) -> None:
+    """Tell the apps further along that a program's hosts changed (the services here do; the
+    admin, which edits ProgramHost rows directly, calls it too)."""
     for hook in _hosts_changed_hooks:
         hook(program_id=program_id, now=now)
 
@@ -139,7 +141,7 @@ def host_invite(
         if existing is not None:
             return "already", existing
         host_role = ProgramHost.objects.create(program=program, user=user, role=role)
-        _hosts_changed(program_id=program.pk, now=now)
+        hosts_changed(program_id=program.pk, now=now)
         outbox_enqueue(
             topic=f"program:{program.pk}",
             message=WantedMessage(
@@ -215,7 +217,7 @@ def invitation_accept(
         program_id=locked.program_id, user=user, defaults={"role": locked.role}
     )
     if created:
-        _hosts_changed(program_id=locked.program_id, now=now)
+        hosts_changed(program_id=locked.program_id, now=now)
     locked.accepted_at = now
     locked.accepted_by = user
     locked.save(update_fields=["accepted_at", "accepted_by"])
@@ -245,7 +247,7 @@ def host_remove(*, program: Program, host_role: ProgramHost, now: datetime) -> N
         if owners.count() <= 1:
             raise ValueError("A program needs at least one owner.")
     host_role.delete()
-    _hosts_changed(program_id=program.pk, now=now)
+    hosts_changed(program_id=program.pk, now=now)
 
 
 @transaction.atomic

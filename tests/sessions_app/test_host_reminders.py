@@ -214,3 +214,55 @@ def test_removing_a_host_costs_the_same_queries_for_3_or_30_upcoming_sessions() 
         assert _host_reminders_to(leaving.email) == []
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_hosts_added_and_removed_in_the_admin_get_and_lose_reminders_too(
+    host, admin_client
+) -> None:
+    program = hosted_program(user=host)
+    _session(program, host)
+    colleague = UserFactory(email="colleague@example.org")
+
+    admin_client.post(
+        reverse("admin:programs_programhost_add"),
+        {"program": program.pk, "user": colleague.pk, "role": HostRole.HOST},
+    )
+    assert len(_host_reminders_to("colleague@example.org")) == 2
+
+    role = ProgramHost.objects.get(program=program, user=colleague)
+    admin_client.post(reverse("admin:programs_programhost_delete", args=[role.pk]), {"post": "yes"})
+    assert not ProgramHost.objects.filter(pk=role.pk).exists()
+    assert _host_reminders_to("colleague@example.org") == []
+    assert _host_reminders_sent(at=DAY_BEFORE) == [(host.email, "You host Morning focus tomorrow")]
+
+
+def test_a_host_added_on_the_admins_program_page_gets_the_reminders(host, admin_client) -> None:
+    program = hosted_program(user=host)
+    _session(program, host)
+    colleague = UserFactory(email="colleague@example.org")
+    owner_role = ProgramHost.objects.get(program=program, user=host)
+    data = {
+        "name": program.name,
+        "description": program.description,
+        "time_zone": program.time_zone,
+        "group_size": program.group_size,
+        "brand_name": program.brand_name,
+        "brand_colour": program.brand_colour,
+        "start_host_name": program.start_host_name,
+        "is_opt_in_enabled": "on" if program.is_opt_in_enabled else "",
+        "host_roles-TOTAL_FORMS": 2,
+        "host_roles-INITIAL_FORMS": 1,
+        "host_roles-0-id": owner_role.pk,
+        "host_roles-0-program": program.pk,
+        "host_roles-0-user": host.pk,
+        "host_roles-0-role": HostRole.OWNER,
+        "host_roles-1-program": program.pk,
+        "host_roles-1-user": colleague.pk,
+        "host_roles-1-role": HostRole.HOST,
+        "modules-TOTAL_FORMS": 0,
+        "modules-INITIAL_FORMS": 0,
+    }
+    response = admin_client.post(reverse("admin:programs_program_change", args=[program.pk]), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert ProgramHost.objects.filter(program=program, user=colleague).exists()
+    assert len(_host_reminders_to("colleague@example.org")) == 2
