@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -13,6 +14,7 @@ from django.utils.text import get_valid_filename
 from sessions_app.models import Recording, Session
 
 MP4_CONTENT_TYPES = {"video/mp4", "application/mp4"}
+RECORDINGS_DIR = "recordings"  # sessions_app.models.recording_upload_to stores under it
 
 
 class RecordingRefused(Exception):
@@ -68,3 +70,28 @@ def recording_delete(*, recording: Recording) -> None:
     with transaction.atomic():
         recording.delete()
         transaction.on_commit(lambda: recording.file.delete(save=False))
+
+
+def recordings_sweep(*, now: datetime, grace: timedelta = timedelta(hours=1)) -> int:
+    """Delete stored recording files that no row names any more; return how many.
+
+    Deleting a recording through `recording_delete` removes its file at once, but a session
+    or program deleted in the admin takes its recording rows with it (a cascade) and leaves
+    the files: recordings are personal data, so a periodic sweep removes them. Files younger
+    than `grace` are left alone (an upload whose row is not committed yet).
+    """
+    storage = Recording._meta.get_field("file").storage
+    try:
+        folders, _ = storage.listdir(RECORDINGS_DIR)
+    except FileNotFoundError:
+        return 0
+    removed = 0
+    for folder in folders:
+        _, files = storage.listdir(f"{RECORDINGS_DIR}/{folder}")
+        names = {f"{RECORDINGS_DIR}/{folder}/{name}" for name in files}
+        known = set(Recording.objects.filter(file__in=names).values_list("file", flat=True))
+        for name in sorted(names - known):
+            if storage.get_modified_time(name) <= now - grace:
+                storage.delete(name)
+                removed += 1
+    return removed

@@ -171,6 +171,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=ROUNDS_ADVANCE_INTERVAL_SECONDS),
         "options": {"expires": ROUNDS_ADVANCE_INTERVAL_SECONDS * 2},
     },
+    # Recording files left behind when a session or program is deleted in the admin.
+    "recordings-sweep": {
+        "task": "sessions_app.tasks.sweep_recordings",
+        "schedule": timedelta(hours=1),
+        "options": {"expires": 3600},
+    },
 }
 
 # The outbox: how long a claimed row stays leased to one dispatcher before another may take it.

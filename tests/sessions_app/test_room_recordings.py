@@ -235,3 +235,40 @@ def test_deleting_recordings_in_the_admin_removes_their_files(
     assert response.status_code == 302
     assert not Recording.objects.exists()
     assert not stored.exists()
+
+
+def test_files_of_recordings_deleted_with_their_session_are_swept(
+    admin_client: Client, host, host_client: Client, session, _media
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sessions_app.tasks import sweep_recordings
+
+    gone = _attached(host_client, session, "gone.mp4")
+    other = hosted_session(user=host, title="Kept talk", starts_at=STARTS_AT)
+    kept = _attached(host_client, other, "kept.mp4")
+    gone_file, kept_file = _media / gone.file.name, _media / kept.file.name
+
+    response = admin_client.post(
+        reverse("admin:sessions_app_session_delete", args=[session.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert not Recording.objects.filter(pk=gone.pk).exists()
+    assert gone_file.exists()  # the cascade took the row, not the file
+
+    # Within the grace period (an upload whose row is not committed yet) nothing goes.
+    assert sweep_recordings() == 0
+    assert gone_file.exists()
+
+    with time_machine.travel(timezone.now() + timedelta(hours=2)):
+        assert sweep_recordings() == 1
+    assert not gone_file.exists()
+    assert kept_file.read_bytes() == MP4
+    assert Recording.objects.filter(pk=kept.pk).exists()
+
+
+def test_the_sweep_is_on_the_beat_schedule(settings) -> None:
+    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "sessions_app.tasks.sweep_recordings" in tasks
