@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from django.core.mail import EmailMessage
 from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
+from django.utils.dateformat import format as date_format
 
 from programs.links import public_url
 from programs.models import Match, Member, Round, RoundState
@@ -51,13 +52,14 @@ def member_status_url(*, member: Member, action: str) -> str:
 
 def _member_context(*, round_: Round, member: Member) -> dict[str, object]:
     zone_name = member.time_zone or round_.time_zone
-    zone = ZoneInfo(zone_name)
+    # Formatted here: the template's `date` filter would convert back to the active zone
+    # (the dispatcher's UTC) and print that wall time beside the member's zone name.
+    match_at_local = round_.match_at.astimezone(ZoneInfo(zone_name))
     return {
         "program": round_.program,
         "round": round_,
         "member": member,
-        "match_at_local": round_.match_at.astimezone(zone),
-        "zone_name": zone_name,
+        "match_when": f"{date_format(match_at_local, 'l j F Y, H:i')} ({zone_name})",
         "pause_url": member_status_url(member=member, action="pause"),
         "leave_url": member_status_url(member=member, action="leave"),
     }

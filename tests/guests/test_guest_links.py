@@ -136,6 +136,26 @@ def test_a_guest_enters_with_a_name_waits_and_is_placed_in(host_client: Client, 
     assert "Grace Guest" in _dashboard(host_client, session)
 
 
+def test_the_regenerate_page_warns_that_guests_inside_are_moved_out(
+    host_client: Client, session
+) -> None:
+    guest = Client()
+    guest.get(_guest_path(_dashboard(host_client, session)))
+    regenerate = reverse("guests:regenerate", kwargs={"session_id": session.pk})
+    with time_machine.travel(STARTS_AT, tick=False):
+        host_client.post(reverse("sessions_app:host_start", kwargs={"session_id": session.pk}))
+        guest.post(reverse("guests:enter", kwargs={"code": session.code}), {"name": "Grace"})
+        confirm = host_client.get(regenerate)
+        host_client.post(regenerate)
+        room = guest.get(room_url(session))
+
+    # What the page promises is what happens to the guest in the room.
+    assert "moved out of the waiting room and the room at once" in confirm.text
+    assert "stay in" not in confirm.text
+    assert room.status_code == 403
+    assert "The link you came in with no longer works" in room.text
+
+
 def test_a_removed_guest_cannot_come_back_with_the_same_entry(host_client: Client, session) -> None:
     path = _guest_path(_dashboard(host_client, session))
     guest = Client()

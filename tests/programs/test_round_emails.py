@@ -120,3 +120,29 @@ def test_messages_planned_about_the_round_before_still_go_out() -> None:
     assert sent == 3
     assert all("matched you with" in email.body for email in mail.outbox)
     assert not Message.objects.exclude(status=MessageStatus.SENT).exists()
+
+
+@pytest.mark.parametrize(
+    ("member_zone", "expected"),
+    [
+        ("Asia/Kolkata", "Wednesday 4 March 2026, 13:30 (Asia/Kolkata)"),
+        ("America/New_York", "Wednesday 4 March 2026, 03:00 (America/New_York)"),
+        # A member without a zone reads the round's.
+        ("", "Wednesday 4 March 2026, 09:00 (Europe/Berlin)"),
+    ],
+)
+def test_the_opt_in_email_gives_the_match_moment_in_the_members_zone(
+    member_zone: str, expected: str
+) -> None:
+    program = ProgramFactory()
+    MemberFactory(program=program, email="ravi@example.org", time_zone=member_zone)
+    round_schedule(
+        program=program, opt_in_at=START, match_at=MATCH_AT, time_zone="Europe/Berlin", now=START
+    )
+    with time_machine.travel(START, tick=False):
+        outbox_dispatch(now=START)
+
+    (email,) = mail.outbox
+    html = email.alternatives[0][0]
+    assert f"is matching members on {expected}." in email.body
+    assert expected.rsplit(" (", 1)[0] in html
