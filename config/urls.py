@@ -3,12 +3,18 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.templatetags.static import static as static_url
 from django.urls import include, path
 
 from programs import views as program_views
 from programs.forms import LoginForm, OutboxPasswordResetForm
 from programs.views import PasswordResetWithRequestView
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on pages that name no icon (files, error pages)."""
+    return HttpResponsePermanentRedirect(static_url("favicon.svg"))
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -18,6 +24,8 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on pages that name no icon (files, error pages).
+    path("favicon.ico", favicon),
     path("", program_views.home, name="home"),
     path("admin/", admin.site.urls),
     path("anymail/", include("anymail.urls")),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -266,9 +268,21 @@ def _account_exists(request: HttpRequest) -> HttpResponse:
     return redirect(f"{reverse('login')}?next={request.path}")
 
 
+def _time_zone_return(target: str) -> str:
+    """Where to go after choosing a zone. The footer's "Change time zone" link on the zone page
+    itself wraps that page in itself: unwrap it back to the page the visitor started from."""
+    zone_page = reverse("programs:set_time_zone")
+    for _ in range(5):
+        parts = urlsplit(target)
+        if parts.path != zone_page:
+            return target
+        target = parse_qs(parts.query).get("next", ["/"])[0]
+    return "/"
+
+
 def set_time_zone(request: HttpRequest) -> HttpResponse:
     """The zone switcher: every page shows times in the zone chosen here, for this browser."""
-    target = request.POST.get("next") or request.GET.get("next") or "/"
+    target = _time_zone_return(request.POST.get("next") or request.GET.get("next") or "/")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = "/"
     current = request.session.get(SESSION_KEY, "UTC")

@@ -67,3 +67,14 @@ def test_every_model_is_in_the_admin_with_columns_filters_and_search(model: type
     assert len(model_admin.list_display) >= 3
     assert model_admin.list_filter
     assert model_admin.search_fields
+
+
+def test_pages_name_an_icon_and_favicon_ico_leads_to_it(client, db) -> None:
+    page = client.get("/accounts/login/")
+    assert 'rel="icon"' in page.text
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("/favicon.svg")
+    from django.contrib.staticfiles import finders
+
+    assert "<svg" in Path(finders.find("favicon.svg")).read_text()

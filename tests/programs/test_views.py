@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -245,4 +248,22 @@ def test_time_zone_switcher_rejects_unknown_zones_and_foreign_redirects(
     response = host_client.post(
         reverse("programs:set_time_zone"), {"time_zone": "UTC", "next": "https://evil.example/"}
     )
+    assert response["Location"] == "/"
+
+
+def test_changing_the_zone_from_the_zone_page_returns_to_where_the_visitor_started(
+    host_client: Client,
+) -> None:
+    zone_page = reverse("programs:set_time_zone")
+    first = host_client.get(zone_page, {"next": "/programs/"})
+    # The footer of the zone page links to the zone page again, wrapping the current address.
+    footer_link = re.search(r'href="([^"]*)">Change time zone', first.text).group(1)
+    second = host_client.get(html.unescape(footer_link))
+    next_value = re.search(r'name="next" value="([^"]*)"', second.text).group(1)
+    response = host_client.post(
+        zone_page, {"time_zone": "Asia/Tokyo", "next": html.unescape(next_value)}
+    )
+    assert response["Location"] == "/programs/"
+    nested = f"{zone_page}?next={zone_page}%3Fnext%3Dhttps%3A//evil.example/"
+    response = host_client.post(zone_page, {"time_zone": "UTC", "next": nested})
     assert response["Location"] == "/"
