@@ -37,6 +37,16 @@ def _session(**fields):
     return hosted_session(**fields)
 
 
+def _level_question(session):
+    return RegistrationQuestionFactory(
+        session=session,
+        label="Level",
+        kind=QuestionKind.SINGLE_CHOICE,
+        choices="Beginner\nAdvanced",
+        is_required=True,
+    )
+
+
 def _register(client: Client, session, **data) -> object:
     payload = {"email": "ada@example.org", "name": "Ada Lovelace", **data}
     return client.post(reverse("sessions_app:register", kwargs={"code": session.code}), payload)
@@ -237,13 +247,7 @@ def test_required_questions_must_be_answered_and_answers_keep_the_question_text(
     goal = RegistrationQuestionFactory(
         session=session, label="Your goal?", kind=QuestionKind.LONG_TEXT, is_required=True
     )
-    level = RegistrationQuestionFactory(
-        session=session,
-        label="Level",
-        kind=QuestionKind.SINGLE_CHOICE,
-        choices="Beginner\nAdvanced",
-        is_required=True,
-    )
+    level = _level_question(session)
     topics = RegistrationQuestionFactory(
         session=session, label="Topics", kind=QuestionKind.CHECKBOX, choices="Sleep\nFocus"
     )
@@ -408,3 +412,36 @@ def test_the_database_refuses_the_same_address_twice_in_any_case() -> None:
     with pytest.raises(IntegrityError), transaction.atomic():
         RegistrationFactory(session=session, email="ADA@Example.ORG")
     RegistrationFactory(session=_session(), email="ADA@Example.ORG")  # another session: fine
+
+
+def _label(page_text: str, field_id: str) -> str:
+    """The text of the label (or legend) that names the field with this id."""
+    match = re.search(
+        rf'<label for="{field_id}">(.*?)</label>'
+        rf'|<legend>((?:(?!</legend>).)*)</legend>\s*<div id="{field_id}"',
+        page_text,
+        re.S,
+    )
+    assert match, field_id
+    return re.sub(r"<[^>]+>", "", match.group(1) or match.group(2)).strip()
+
+
+def test_the_registration_form_marks_required_fields_in_words(client: Client) -> None:
+    session = _session()
+    goal = RegistrationQuestionFactory(session=session, label="Your goal?", is_required=True)
+    level = _level_question(session)
+    note = RegistrationQuestionFactory(session=session, label="Anything else", is_required=False)
+    topics = RegistrationQuestionFactory(
+        session=session, label="Topics", kind=QuestionKind.CHECKBOX, choices="Sleep\nFocus"
+    )
+    page = client.get(reverse("sessions_app:register", kwargs={"code": session.code})).text
+
+    assert _label(page, "id_email") == "E-mail address (required):"
+    assert _label(page, "id_name") == "Your name (required):"
+    assert _label(page, f"id_question_{goal.pk}") == "Your goal? (required)"
+    assert _label(page, f"id_question_{level.pk}") == "Level (required):"
+    assert _label(page, f"id_question_{note.pk}") == "Anything else:"
+    assert _label(page, f"id_question_{topics.pk}") == "Topics:"
+    # The browser still knows which inputs are required.
+    assert re.search(r'<input type="email" name="email"[^>]* required', page)
+    assert not re.search(rf'name="question_{note.pk}"[^>]* required', page)
