@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 
-from django.db.models import Count, QuerySet
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Count, Q, QuerySet
 
-from reminders.models import DeliveryStatus, Message
+from reminders.models import DeliveryStatus, Message, MessageStatus
 
 PROBLEM_DELIVERY = (DeliveryStatus.BOUNCED, DeliveryStatus.REJECTED, DeliveryStatus.COMPLAINED)
 
@@ -38,4 +41,23 @@ def topic_problem_addresses(*, topic: str) -> dict[str, str]:
 def recipient_history(*, topic: str, email: str) -> QuerySet[Message]:
     return Message.objects.filter(topic=topic, recipient_email__iexact=email).order_by(
         "due_at", "id"
+    )
+
+
+def about_unsent_or_sent_since(
+    *, topic: str, kind: str, about: models.Model, since: datetime
+) -> set[str]:
+    """Statuses of the `kind` messages about one object still to be sent, or sent since `since`.
+
+    One query on the (content type, object id) index.
+    """
+    return set(
+        Message.objects.filter(
+            Q(status__in=[MessageStatus.PENDING, MessageStatus.SENDING])
+            | Q(status=MessageStatus.SENT, sent_at__gte=since),
+            topic=topic,
+            kind=kind,
+            content_type=ContentType.objects.get_for_model(about),
+            object_id=about.pk,
+        ).values_list("status", flat=True)
     )

@@ -76,18 +76,16 @@ def _poll_url(attendance: Attendance, phase: str) -> str:
 
 
 def _room_context(
-    request: HttpRequest, *, session: Session, attendance: Attendance, is_host: bool
+    request: HttpRequest, *, session: Session, display_name: str, is_host: bool
 ) -> dict[str, object]:
     devices = request.session.get(room_access.room_key(session)) or {}
     return {
         "session": session,
         "when": session_when(session),
-        "attendance": attendance,
         "is_host": is_host,
-        "poll_url": _poll_url(attendance, "room"),
         "iframe_src": rooms.room_iframe_src(
             session=session,
-            display_name=attendance.name,
+            display_name=display_name,
             is_host=is_host,
             camera_on=devices.get("camera", True),
             microphone_on=devices.get("microphone", True),
@@ -122,7 +120,10 @@ def room(request: HttpRequest, code: str) -> HttpResponse:
         return room_access.out_response(request, session=session, reason="left")
     if session.state == SessionState.LIVE:
         attendance = rooms.attendance_enter(attendance=attendance, now=timezone.now())
-        context = _room_context(request, session=session, attendance=attendance, is_host=False)
+        context = _room_context(
+            request, session=session, display_name=attendance.name, is_host=False
+        )
+        context["poll_url"] = _poll_url(attendance, "room")
         return room_access.same_origin(render(request, "sessions_app/room/room.html", context))
     if rooms.room_entry(session=session, now=timezone.now()) == rooms.Entry.OVER:
         return room_access.out_response(request, session=session, reason="ended")
@@ -146,6 +147,14 @@ def room_leave(request: HttpRequest, code: str) -> HttpResponse:
     return redirect("sessions_app:room", code=session.code)
 
 
+def _moved(target: str) -> HttpResponse:
+    """Tells an htmx poll to load `target` instead of the page it is on."""
+    response = HttpResponse("moved", content_type="text/plain")
+    response["HX-Redirect"] = target
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 @require_GET
 def room_state(
     request: HttpRequest, session_id: int, attendance_id: int, signature: str, phase: str
@@ -159,15 +168,11 @@ def room_state(
     state = rooms.room_poll(session_id=session_id, attendance_id=attendance_id, now=now)
     if state is None:
         raise Http404("No such participant.")
-    if rooms.room_phase(poll=state, now=now) == phase:
-        response = HttpResponse(status=204)
-    else:
-        response = HttpResponse("moved", content_type="text/plain")
+    if rooms.room_phase(poll=state, now=now) != phase:
         if state.role == AttendanceRole.HOST:
-            target = reverse("sessions_app:host_room", kwargs={"session_id": session_id})
-        else:
-            target = reverse("sessions_app:room", kwargs={"code": state.code})
-        response["HX-Redirect"] = target
+            return _moved(reverse("sessions_app:host_room", kwargs={"session_id": session_id}))
+        return _moved(reverse("sessions_app:room", kwargs={"code": state.code}))
+    response = HttpResponse(status=204)
     response["Cache-Control"] = "no-store"
     return response
 
@@ -183,25 +188,61 @@ def _dashboard(session: Session, anchor: str = "live-room") -> str:
     return f"{reverse('sessions_app:dashboard', kwargs={'session_id': session.pk})}#{anchor}"
 
 
+def _host_phase(session: Session) -> str:
+    return "room" if session.state == SessionState.LIVE else "waiting"
+
+
 @never_cache
 def host_room(request: HttpRequest, session_id: int) -> HttpResponse:
-    """The host's room: the provider while live, and who is in and who is waiting."""
+    """The host's room: the provider while live, and who is in and who is waiting.
+
+    Opening it records nothing (a prefetched link must not mark the host present): the
+    page's first heartbeat, a POST, does (`host_heartbeat`).
+    """
     session = _hosted(request, session_id)
     now = timezone.now()
     entry = rooms.room_entry(session=session, now=now, is_host=True)
     if entry != rooms.Entry.OPEN:
         messages.info(request, "The room is closed: this session is over or cancelled.")
         return redirect(_dashboard(session))
-    attendance = rooms.attendance_arrive(
-        session=session, participant=rooms.participant_for_host(request.user), name="", now=now
-    )
-    request.session[room_access.room_key(session)] = {"attendance": attendance.pk}
-    context = _room_context(request, session=session, attendance=attendance, is_host=True)
-    context["poll_url"] = _poll_url(
-        attendance, "room" if session.state == SessionState.LIVE else "waiting"
+    host = rooms.participant_for_host(request.user)
+    context = _room_context(request, session=session, display_name=host.name, is_host=True)
+    context["heartbeat_url"] = reverse(
+        "sessions_app:host_heartbeat",
+        kwargs={"session_id": session.pk, "phase": _host_phase(session)},
     )
     context["people"] = selectors.room_people(session=session, now=now)
     return room_access.same_origin(render(request, "sessions_app/room/host_room.html", context))
+
+
+@require_POST
+def host_heartbeat(request: HttpRequest, session_id: int, phase: str) -> HttpResponse:
+    """The host room's poll: records the host as present, then 204 or HX-Redirect.
+
+    The first beat arrives the host and asks the people list to refresh, so the host shows
+    as present within one poll interval of opening the page.
+    """
+    session = _hosted(request, session_id)
+    if phase not in PHASES:
+        raise Http404("No such phase.")
+    now = timezone.now()
+    host_room_url = reverse("sessions_app:host_room", kwargs={"session_id": session.pk})
+    if rooms.room_entry(session=session, now=now, is_host=True) != rooms.Entry.OPEN:
+        return _moved(host_room_url)
+    key = room_access.room_key(session)
+    remembered = request.session.get(key) or {}
+    attendance_id = rooms.host_heartbeat(
+        session=session, user=request.user, attendance_id=remembered.get("attendance"), now=now
+    )
+    if attendance_id != remembered.get("attendance"):
+        request.session[key] = {**remembered, "attendance": attendance_id}
+    if _host_phase(session) != phase:
+        return _moved(host_room_url)
+    response = HttpResponse(status=204)
+    if attendance_id != remembered.get("attendance"):
+        response["HX-Trigger"] = "room-people"
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_POST

@@ -161,6 +161,29 @@ def attendance_arrive(
     return attendance
 
 
+def host_heartbeat(
+    *, session: Session, user: AbstractBaseUser, attendance_id: int | None, now: datetime
+) -> int:
+    """The host's open room page says the host is here; answers the host's attendance id.
+
+    Opening the page (a GET) records nothing; its first heartbeat (a POST) arrives the host,
+    later ones refresh `last_seen_at` the way the attendees' poll does (mostly one cache
+    read). A host who left, or whose remembered attendance is not theirs, arrives again.
+    """
+    if attendance_id is not None:
+        poll = room_poll(session_id=session.pk, attendance_id=attendance_id, now=now)
+        if (
+            poll is not None
+            and poll.role == AttendanceRole.HOST
+            and poll.status in (AttendanceStatus.WAITING, AttendanceStatus.IN_ROOM)
+        ):
+            return attendance_id
+    attendance = attendance_arrive(
+        session=session, participant=participant_for_host(user), name="", now=now
+    )
+    return attendance.pk
+
+
 def attendance_enter(*, attendance: Attendance, now: datetime) -> Attendance:
     """A waiting participant is placed into the live room."""
     updated = Attendance.objects.filter(

@@ -7,9 +7,11 @@ the current state when the dispatcher sends it.
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
@@ -18,6 +20,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from programs.models import Module, Program
+from reminders.models import MessageStatus
+from reminders.selectors import about_unsent_or_sent_since
 from reminders.services import WantedMessage, outbox_enqueue, outbox_reconcile
 from sessions_app import codes, rooms
 from sessions_app.models import (
@@ -301,10 +305,19 @@ def _confirmation_enqueue(
     )
 
 
+class ConfirmationSent(enum.StrEnum):
+    """What became of the confirmation (with the personal link) when someone registered."""
+
+    QUEUED = "queued"  # a new one is on the way
+    ON_ITS_WAY = "on-its-way"  # an earlier one is still waiting in the outbox
+    RECENTLY_SENT = "recently-sent"  # an earlier one left less than RESEND_WINDOW_SECONDS ago
+
+
 @dataclass(frozen=True)
 class RegistrationOutcome:
     registration: Registration
     created: bool
+    confirmation: ConfirmationSent = ConfirmationSent.QUEUED
 
 
 def _registration_closed(session: Session) -> RegistrationClosed:
@@ -371,22 +384,50 @@ def registration_create(
 
     The session row is locked (`SELECT … FOR UPDATE`) so that concurrent registrations count
     the places one after another and capacity holds. An address already registered (in any
-    case) is not registered twice: its confirmation is sent again (at most once per
-    `RESEND_WINDOW_SECONDS`). Raises `SessionFull` or `RegistrationClosed`.
+    case) is not registered twice (its name and answers stay as they were): its confirmation
+    is sent again, unless one is still pending or was sent in the last
+    `RESEND_WINDOW_SECONDS`; the outcome says which. Raises `SessionFull` or
+    `RegistrationClosed`.
     """
     locked = Session.objects.select_for_update().select_related("program").get(pk=session.pk)
     outcome = _registration_add(session=locked, email=email, name=name, now=now, answers=answers)
-    if not outcome.created:
-        if not locked.is_open_for_registration(now=now):
-            raise _registration_closed(locked)
-        window = int(now.timestamp() // RESEND_WINDOW_SECONDS)
-        _confirmation_enqueue(
-            session=locked,
-            registration=outcome.registration,
-            now=now,
-            dedupe_suffix=f"again:{window}",
-        )
-    return outcome
+    if outcome.created:
+        return outcome
+    if not locked.is_open_for_registration(now=now):
+        raise _registration_closed(locked)
+    return dataclasses.replace(
+        outcome,
+        confirmation=_confirmation_repeat(
+            session=locked, registration=outcome.registration, now=now
+        ),
+    )
+
+
+def _confirmation_repeat(
+    *, session: Session, registration: Registration, now: datetime
+) -> ConfirmationSent:
+    """Someone registered again: queue the confirmation unless one is pending or just sent.
+
+    Checked against the outbox under the session's row lock, so two repeats in a row (or
+    a repeat while the first confirmation still waits for the dispatcher) add nothing.
+    """
+    statuses = about_unsent_or_sent_since(
+        topic=session_topic(session),
+        kind=CONFIRMATION,
+        about=registration,
+        since=now - timedelta(seconds=RESEND_WINDOW_SECONDS),
+    )
+    if statuses & {MessageStatus.PENDING, MessageStatus.SENDING}:
+        return ConfirmationSent.ON_ITS_WAY
+    if statuses:
+        return ConfirmationSent.RECENTLY_SENT
+    _confirmation_enqueue(
+        session=session,
+        registration=registration,
+        now=now,
+        dedupe_suffix=f"again:{now.timestamp():.6f}",
+    )
+    return ConfirmationSent.QUEUED
 
 
 @dataclass

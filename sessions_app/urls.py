@@ -49,6 +49,11 @@ urlpatterns = [
     ),
     # Live room: host controls (host-checked, 404 to everyone else)
     path("sessions/<int:session_id>/room/", room_views.host_room, name="host_room"),
+    path(
+        "sessions/<int:session_id>/room/heartbeat/<str:phase>/",
+        room_views.host_heartbeat,
+        name="host_heartbeat",
+    ),
     path("sessions/<int:session_id>/room/start/", room_views.host_start, name="host_start"),
     path("sessions/<int:session_id>/room/people/", room_views.host_people, name="host_people"),
     path(

@@ -321,6 +321,9 @@ def test_sign_out_needs_a_post(host_client: Client) -> None:
 
 @override_settings(SIGNUP_OPEN=True)
 def test_self_sign_up_when_open(client: Client) -> None:
+    form = client.get(reverse("programs:signup")).text
+    for label in ("Your name", "E-mail address", "Password"):
+        assert f'{label} <span class="required-marker">(required)</span>:' in form
     response = client.post(
         reverse("programs:signup"),
         {

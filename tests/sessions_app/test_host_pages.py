@@ -63,6 +63,15 @@ def _form(**overrides: object) -> dict[str, object]:
     return data
 
 
+def test_the_session_form_marks_required_fields_in_words(host, host_client: Client) -> None:
+    program = hosted_program(user=host)
+    page = host_client.get(
+        reverse("sessions_app:session_create", kwargs={"program_id": program.pk})
+    ).text
+    assert re.search(r'<label for="id_title">Title <span[^>]*>\(required\)</span>:</label>', page)
+    assert re.search(r'<label for="id_description">Description:</label>', page)
+
+
 def test_scheduling_a_session_reads_the_time_in_the_chosen_zone(host, host_client: Client) -> None:
     program = hosted_program(user=host)
     module = ModuleFactory(program=program)

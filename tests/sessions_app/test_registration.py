@@ -37,6 +37,16 @@ def _session(**fields):
     return hosted_session(**fields)
 
 
+def _level_question(session):
+    return RegistrationQuestionFactory(
+        session=session,
+        label="Level",
+        kind=QuestionKind.SINGLE_CHOICE,
+        choices="Beginner\nAdvanced",
+        is_required=True,
+    )
+
+
 def _register(client: Client, session, **data) -> object:
     payload = {"email": "ada@example.org", "name": "Ada Lovelace", **data}
     return client.post(reverse("sessions_app:register", kwargs={"code": session.code}), payload)
@@ -112,23 +122,78 @@ def test_the_invite_part_sits_in_multipart_alternative_with_the_same_file_attach
     assert calendar_part.get_param("method") == "REQUEST"
 
 
+def _confirmations() -> int:
+    return Message.objects.filter(kind=CONFIRMATION).count()
+
+
+def _registered_text(client: Client, response) -> str:
+    assert response.status_code == 302
+    return " ".join(client.get(response["Location"]).text.split())
+
+
 def test_registering_again_in_another_case_sends_the_confirmation_again_only(
     client: Client,
 ) -> None:
     session = _session()
     _register(client, session, email="Ada@Example.org")
     outbox_dispatch()
-    response = _register(client, session, email="ADA@example.ORG", name="Someone Else")
-    assert response.status_code == 302
+    with time_machine.travel(NOW + timedelta(minutes=6), tick=False):
+        response = _register(client, session, email="ADA@example.ORG", name="Someone Else")
+        text = _registered_text(client, response)
+        outbox_dispatch()
+        # Again at once: no third e-mail within the resend window, so nobody floods an inbox.
+        _register(client, session, email="ada@example.org")
+        outbox_dispatch()
+    assert "We are sending your confirmation, with your personal join link" in text
     assert Registration.objects.count() == 1
     assert Registration.objects.get().name == "Ada Lovelace"
-    outbox_dispatch()
     assert len(mail.outbox) == 2
     assert mail.outbox[1].to == ["Ada Lovelace <Ada@Example.org>"]
-    # Again at once: no third e-mail within the resend window, so nobody floods an inbox.
-    _register(client, session, email="ada@example.org")
+    assert _confirmations() == 2
+
+
+def test_registering_again_while_the_confirmation_is_pending_adds_no_second_one(
+    client: Client,
+) -> None:
+    session = _session()
+    goal = RegistrationQuestionFactory(session=session, label="Your goal?")
+    first = _register(client, session, **{f"question_{goal.pk}": "Sleep better"})
+    assert "Check your e-mail" in _registered_text(client, first)
+    with time_machine.travel(NOW + timedelta(seconds=10), tick=False):
+        again = _register(client, session, name="Ada King", **{f"question_{goal.pk}": "Run faster"})
+        text = _registered_text(client, again)
+    assert "You were already registered" in text
+    assert "This e-mail address was already registered for this session." in text
+    assert "We kept the details you gave the first time" in text
+    assert "the name and answers you just entered were not saved" in text
+    assert (
+        "Your confirmation, with your personal join link and the calendar invite, is on its way"
+        in text
+    )
+    assert _confirmations() == 1
+    registration = Registration.objects.get()
+    assert registration.name == "Ada Lovelace"
+    assert [answer.value for answer in registration.answers.all()] == ["Sleep better"]
     outbox_dispatch()
-    assert len(mail.outbox) == 2
+    assert len(mail.outbox) == 1
+
+
+def test_registering_again_minutes_after_the_confirmation_left_sends_nothing_new(
+    client: Client,
+) -> None:
+    session = _session()
+    _register(client, session)
+    outbox_dispatch()
+    with time_machine.travel(NOW + timedelta(minutes=4), tick=False):
+        text = _registered_text(client, _register(client, session))
+        outbox_dispatch()
+    assert "You were already registered" in text
+    assert "was sent to this address a few minutes ago, so we did not send it again" in text
+    assert _confirmations() == 1
+    assert len(mail.outbox) == 1
+    # The note is for the page right after the repeat, not for later visits.
+    later = client.get(reverse("sessions_app:registered", kwargs={"code": session.code}))
+    assert "already registered" not in later.text
 
 
 def test_a_full_session_says_so_and_registers_nobody(client: Client) -> None:
@@ -182,13 +247,7 @@ def test_required_questions_must_be_answered_and_answers_keep_the_question_text(
     goal = RegistrationQuestionFactory(
         session=session, label="Your goal?", kind=QuestionKind.LONG_TEXT, is_required=True
     )
-    level = RegistrationQuestionFactory(
-        session=session,
-        label="Level",
-        kind=QuestionKind.SINGLE_CHOICE,
-        choices="Beginner\nAdvanced",
-        is_required=True,
-    )
+    level = _level_question(session)
     topics = RegistrationQuestionFactory(
         session=session, label="Topics", kind=QuestionKind.CHECKBOX, choices="Sleep\nFocus"
     )
@@ -353,3 +412,36 @@ def test_the_database_refuses_the_same_address_twice_in_any_case() -> None:
     with pytest.raises(IntegrityError), transaction.atomic():
         RegistrationFactory(session=session, email="ADA@Example.ORG")
     RegistrationFactory(session=_session(), email="ADA@Example.ORG")  # another session: fine
+
+
+def _label(page_text: str, field_id: str) -> str:
+    """The text of the label (or legend) that names the field with this id."""
+    match = re.search(
+        rf'<label for="{field_id}">(.*?)</label>'
+        rf'|<legend>((?:(?!</legend>).)*)</legend>\s*<div id="{field_id}"',
+        page_text,
+        re.S,
+    )
+    assert match, field_id
+    return re.sub(r"<[^>]+>", "", match.group(1) or match.group(2)).strip()
+
+
+def test_the_registration_form_marks_required_fields_in_words(client: Client) -> None:
+    session = _session()
+    goal = RegistrationQuestionFactory(session=session, label="Your goal?", is_required=True)
+    level = _level_question(session)
+    note = RegistrationQuestionFactory(session=session, label="Anything else", is_required=False)
+    topics = RegistrationQuestionFactory(
+        session=session, label="Topics", kind=QuestionKind.CHECKBOX, choices="Sleep\nFocus"
+    )
+    page = client.get(reverse("sessions_app:register", kwargs={"code": session.code})).text
+
+    assert _label(page, "id_email") == "E-mail address (required):"
+    assert _label(page, "id_name") == "Your name (required):"
+    assert _label(page, f"id_question_{goal.pk}") == "Your goal? (required)"
+    assert _label(page, f"id_question_{level.pk}") == "Level (required):"
+    assert _label(page, f"id_question_{note.pk}") == "Anything else:"
+    assert _label(page, f"id_question_{topics.pk}") == "Topics:"
+    # The browser still knows which inputs are required.
+    assert re.search(r'<input type="email" name="email"[^>]* required', page)
+    assert not re.search(rf'name="question_{note.pk}"[^>]* required', page)

@@ -18,6 +18,9 @@ from tests.factories import RegistrationFactory, hosted_session
 from tests.sessions_app.room_support import (
     attendee_client,
     enter,
+    heartbeat_url,
+    host_room_url,
+    open_host_room,
     poll_url,
     prejoin_url,
     room_url,
@@ -251,10 +254,7 @@ def test_a_host_leaving_does_not_end_the_session(registration, host_client: Clie
     session = registration.session
     with time_machine.travel(STARTS_AT, tick=False):
         _start(host_client, session)
-        host_page = host_client.get(
-            reverse("sessions_app:host_room", kwargs={"session_id": session.pk})
-        )
-        assert "End meeting for all" in host_page.text
+        assert "End meeting for all" in open_host_room(host_client, session)
         client = enter(attendee_client(registration), session)
         url = poll_url(client.get(room_url(session)).text)
         left = host_client.post(
@@ -321,12 +321,61 @@ def test_the_host_sees_who_is_in_the_room_and_who_is_waiting(host, host_client: 
         enter(attendee_client(gone), session, name="Gina Gone")
     with time_machine.travel(STARTS_AT, tick=False):
         Attendance.objects.filter(name="Wendy Waiting").update(last_seen_at=STARTS_AT)
-        page = host_client.get(reverse("sessions_app:host_room", kwargs={"session_id": session.pk}))
+        open_host_room(host_client, session)
+        page = host_client.get(
+            reverse("sessions_app:host_people", kwargs={"session_id": session.pk})
+        )
     text = " ".join(page.text.split())
     assert "In the room (1)" in text  # the host
     assert "Waiting (1)" in text
     assert "Wendy Waiting" in text
     assert "Gina Gone" not in text  # not seen by the poll for over a minute
+
+
+def test_opening_the_host_room_writes_nothing_until_its_first_heartbeat(
+    host, host_client: Client
+) -> None:
+    host.first_name, host.last_name = "Hanna", "Host"
+    host.save()
+    session = hosted_session(user=host, starts_at=STARTS_AT)
+    with time_machine.travel(STARTS_AT - timedelta(minutes=5), tick=False):
+        with CaptureQueriesContext(connection) as queries:
+            page = host_client.get(host_room_url(session))
+        assert page.status_code == 200
+        writes = [
+            query["sql"]
+            for query in queries
+            if query["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+        ]
+        assert writes == []
+        assert not Attendance.objects.exists()
+        assert "Nobody yet." in page.text
+        people_url = reverse("sessions_app:host_people", kwargs={"session_id": session.pk})
+        # The heartbeat is a POST that needs the CSRF token the page carries.
+        csrf_client = Client(enforce_csrf_checks=True)
+        csrf_client.force_login(host)
+        assert csrf_client.post(heartbeat_url(page.text)).status_code == 403
+        assert not Attendance.objects.exists()
+        beat = host_client.post(heartbeat_url(page.text))
+        assert beat.status_code == 204
+        assert beat["HX-Trigger"] == "room-people"  # the people list refreshes at once
+        people = " ".join(host_client.get(people_url).text.split())
+    assert "In the room (1)" in people
+    assert "Hanna Host" in people
+    attendance = Attendance.objects.get()
+    assert (attendance.role, attendance.status) == ("host", AttendanceStatus.IN_ROOM)
+    assert attendance.last_seen_at == STARTS_AT - timedelta(minutes=5)
+
+
+def test_the_host_heartbeat_follows_the_sessions_state(host, host_client: Client) -> None:
+    session = hosted_session(user=host, starts_at=STARTS_AT)
+    with time_machine.travel(STARTS_AT, tick=False):
+        beat = heartbeat_url(open_host_room(host_client, session))
+        assert "HX-Trigger" not in host_client.post(beat)  # already present
+        _start(host_client, session)
+        moved = host_client.post(beat)  # the page still shows "not started"
+    assert moved["HX-Redirect"] == host_room_url(session)
+    assert Attendance.objects.count() == 1
 
 
 @time_machine.travel(STARTS_AT, tick=False)
@@ -350,15 +399,23 @@ def test_the_state_endpoint_costs_at_most_one_query_and_refuses_forged_ids(regis
     assert anonymous.get(url.replace("/waiting/", "/bogus/")).status_code == 404
 
 
-def test_the_poll_refreshes_last_seen_at_most_every_few_seconds(registration) -> None:
+@pytest.mark.parametrize("who", ["attendee", "host"])
+def test_the_poll_refreshes_last_seen_at_most_every_few_seconds(
+    who: str, registration, host_client: Client
+) -> None:
+    session = registration.session
     with time_machine.travel(STARTS_AT, tick=False):
-        client = enter(attendee_client(registration), registration.session)
-        url = poll_url(client.get(room_url(registration.session)).text)
+        if who == "host":  # the host's page polls with a POST heartbeat
+            client, method = host_client, "post"
+            url = heartbeat_url(open_host_room(client, session))
+        else:
+            client, method = enter(attendee_client(registration), session), "get"
+            url = poll_url(client.get(room_url(session)).text)
     with time_machine.travel(STARTS_AT + timedelta(seconds=5), tick=False):
-        client.get(url)
+        getattr(client, method)(url)
     assert Attendance.objects.get().last_seen_at == STARTS_AT
     with time_machine.travel(STARTS_AT + timedelta(seconds=30), tick=False):
-        client.get(url)
+        getattr(client, method)(url)
     assert Attendance.objects.get().last_seen_at == STARTS_AT + timedelta(seconds=30)
 
 
@@ -392,9 +449,7 @@ def test_the_webinar_theme_asks_only_for_the_name_and_shows_a_stage(host, host_c
         form = client.get(prejoin_url(session))
         enter(client, session)
         page = client.get(room_url(session))
-        host_page = host_client.get(
-            reverse("sessions_app:host_room", kwargs={"session_id": session.pk})
-        )
+        host_page = host_client.get(host_room_url(session))
     assert "camera" not in form.text.lower().replace("your camera and microphone stay off", "")
     assert "config.disableInitialGUM=true" in page.text
     assert 'allow="autoplay; fullscreen"' in page.text

@@ -25,6 +25,7 @@ def _host_urls(session, attendance: Attendance, recording: Recording) -> list[tu
     by_id = {"session_id": session.pk}
     return [
         ("get", reverse("sessions_app:host_room", kwargs=by_id)),
+        ("post", reverse("sessions_app:host_heartbeat", kwargs={**by_id, "phase": "waiting"})),
         ("post", reverse("sessions_app:host_start", kwargs=by_id)),
         ("get", reverse("sessions_app:host_people", kwargs=by_id)),
         (
