@@ -83,7 +83,7 @@ def session_register(request: HttpRequest, code: str) -> HttpResponse:
             return too_many_response(request, limited.retry_after_seconds)
         if form.is_valid():
             try:
-                outcome = services.registration_create(
+                services.registration_create(
                     session=session,
                     email=form.cleaned_data["email"],
                     name=form.cleaned_data["name"],
@@ -98,9 +98,8 @@ def session_register(request: HttpRequest, code: str) -> HttpResponse:
                 context["closed_reason"] = str(closed)
                 status = 409
             else:
-                if not outcome.created:
-                    # The page after the redirect tells them they were registered already.
-                    request.session[_repeat_key(session)] = outcome.confirmation.value
+                # The same page whether the address was new or registered already: the
+                # form must not tell a stranger who is registered.
                 return redirect("sessions_app:registered", code=session.code)
         else:
             status = 400
@@ -112,17 +111,11 @@ def session_register(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "sessions_app/register.html", context, status=status)
 
 
-def _repeat_key(session: Session) -> str:
-    return f"registered-again:{session.pk}"
-
-
 def session_registered(request: HttpRequest, code: str) -> HttpResponse:
     found = session_guarded(request, code)
     if isinstance(found, HttpResponse):
         return found
-    context = _public_context(found)
-    context["again"] = request.session.pop(_repeat_key(found), "")
-    return render(request, "sessions_app/registered.html", context)
+    return render(request, "sessions_app/registered.html", _public_context(found))
 
 
 @require_GET
