@@ -77,3 +77,20 @@ def test_a_sign_up_that_loses_a_race_for_the_address_asks_to_sign_in(
     assert response.status_code == 200
     assert "exists already: please sign in" in response.text
     assert response.redirect_chain[-1][0].startswith(reverse("login"))
+
+
+def test_the_admin_sign_in_shares_the_password_guessing_limit(client: Client) -> None:
+    # The admin has its own login page; guesses there count, and a block there holds too.
+    UserFactory(email="ada@example.org", is_staff=True, is_superuser=True)
+    for _ in range(LOGIN_ATTEMPTS_PER_ACCOUNT):
+        response = client.post(
+            reverse("admin:login"), {"username": "ada@example.org", "password": "guess"}
+        )
+        assert "Please enter the correct" in response.text
+    blocked = client.post(
+        reverse("admin:login"), {"username": "ada@example.org", "password": TEST_PASSWORD}
+    )
+    assert "Too many sign-in attempts. Wait" in blocked.text
+    assert "_auth_user_id" not in client.session
+    site = client.post(reverse("login"), {"username": "ada@example.org", "password": TEST_PASSWORD})
+    assert "Too many sign-in attempts. Wait" in site.text
