@@ -150,7 +150,7 @@ def test_rescheduling_from_the_page_moves_the_match(host, host_client) -> None:
         time_zone="UTC",
     )
     url = reverse("programs:round_edit", kwargs={"program_id": program.pk, "round_id": round_.pk})
-    assert "Edit this round’s schedule" in host_client.get(url).content.decode()
+    assert "Edit this round’s schedule" in host_client.get(url).content.decode()  # noqa: RUF001 (the page uses a typographic apostrophe)
     response = host_client.post(
         url, {"opt_in_at": "2026-06-02T10:00", "match_at": "2026-06-10T18:00"}
     )
