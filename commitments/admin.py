@@ -52,7 +52,8 @@ class AnswerAdmin(admin.ModelAdmin):
     list_display = ["question_text", "value", "commitment", "question_kind"]
     list_filter = ["question_kind", "commitment__module__program"]
     search_fields = ["question_text", "value", "commitment__participant_email"]
-    list_select_related = ["commitment"]
+    # A commitment's name names its module.
+    list_select_related = ["commitment__module"]
     raw_id_fields = ["commitment", "question"]
 
 
@@ -61,6 +62,6 @@ class CheckInAdmin(admin.ModelAdmin):
     list_display = ["commitment", "day", "is_done", "rating", "updated_at"]
     list_filter = ["is_done", "day", "commitment__module__program"]
     search_fields = ["commitment__participant_name", "commitment__participant_email", "note"]
-    list_select_related = ["commitment"]
+    list_select_related = ["commitment__module"]
     raw_id_fields = ["commitment"]
     date_hierarchy = "day"

@@ -7,6 +7,7 @@ from django.forms import BaseModelForm
 from django.http import HttpRequest
 from django.utils import timezone
 
+from programs.forms import AdminLoginForm
 from programs.models import (
     HostInvitation,
     Match,
@@ -18,6 +19,9 @@ from programs.models import (
     Round,
 )
 from programs.services import hosts_changed
+
+# The admin's sign-in page counts password guesses with the site's own sign-in.
+admin.site.login_form = AdminLoginForm
 
 
 class ProgramHostInline(admin.TabularInline):

@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.http import HttpRequest
@@ -20,6 +21,7 @@ LOGIN_ATTEMPTS_PER_CLIENT = 30
 LOGIN_ATTEMPTS_PER_ACCOUNT = 10
 LOGIN_ATTEMPTS_PER_ACCOUNT_ANYWHERE = 50
 LOGIN_WINDOW_SECONDS = 600
+RATE_LIMITED_MESSAGE = "Too many sign-in attempts. Wait %(minutes)s minutes and try again."
 BRAND_COLOUR = re.compile(r"#[0-9a-f]{6}")
 HOST_NAME = re.compile(r"(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 
@@ -55,16 +57,14 @@ class TimeZoneForm(forms.Form):
     next = forms.CharField(required=False, widget=forms.HiddenInput)
 
 
-class LoginForm(AuthenticationForm):
-    username = forms.CharField(
-        label="E-mail address",
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
-    )
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "rate_limited": "Too many sign-in attempts. Wait %(minutes)s minutes and try again.",
-    }
+class SignInLimitMixin:
+    """Password guessing limits for a sign-in form (`AuthenticationForm` and its subclasses).
+
+    Shared by the site's sign-in and the admin's, so the admin page is not a second way in.
+    """
+
+    request: HttpRequest | None
+    data: dict[str, object]
 
     def _limits(self) -> list[tuple[str, str, int]]:
         """(scope, key, failures allowed per window): per client, per client and account, and
@@ -96,7 +96,7 @@ class LoginForm(AuthenticationForm):
             )
             if not result.allowed:
                 raise forms.ValidationError(
-                    self.error_messages["rate_limited"],
+                    RATE_LIMITED_MESSAGE,
                     code="rate_limited",
                     params={"minutes": max(1, -(-result.retry_after_seconds // 60))},
                 )
@@ -108,6 +108,18 @@ class LoginForm(AuthenticationForm):
                     scope=scope, key=key, limit=limit, window_seconds=LOGIN_WINDOW_SECONDS
                 )
             raise
+
+
+class LoginForm(SignInLimitMixin, AuthenticationForm):
+    username = forms.CharField(
+        label="E-mail address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+
+
+class AdminLoginForm(SignInLimitMixin, AdminAuthenticationForm):
+    """The admin's sign-in page, under the same limits."""
 
 
 class OutboxPasswordResetForm(PasswordResetForm):

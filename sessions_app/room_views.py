@@ -353,10 +353,15 @@ def _hosted_recording(request: HttpRequest, session_id: int, recording_id: int) 
 
 
 @require_GET
-def recording_download(request: HttpRequest, session_id: int, recording_id: int) -> FileResponse:
+def recording_download(request: HttpRequest, session_id: int, recording_id: int) -> HttpResponse:
     recording = _hosted_recording(request, session_id, recording_id)
+    try:
+        stored = recording.file.open("rb")
+    except FileNotFoundError:
+        context = {"session": recording.session, "recording": recording}
+        return render(request, "sessions_app/room/recording_missing.html", context, status=404)
     response = FileResponse(
-        recording.file.open("rb"),
+        stored,
         as_attachment=True,
         filename=recording.original_name,
         content_type="video/mp4",

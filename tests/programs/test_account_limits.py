@@ -12,20 +12,23 @@ from tests.factories import TEST_PASSWORD, UserFactory
 pytestmark = pytest.mark.django_db
 
 
+def _guess_until_blocked(client: Client, *, url: str, refusal: str, username: str) -> None:
+    """Spend the per-account guesses, then check the right password is refused too."""
+    for _ in range(LOGIN_ATTEMPTS_PER_ACCOUNT):
+        response = client.post(url, {"username": "ada@example.org", "password": "guess"})
+        assert refusal in response.text
+    blocked = client.post(url, {"username": username, "password": TEST_PASSWORD})
+    assert "Too many sign-in attempts. Wait" in blocked.text
+    assert "_auth_user_id" not in client.session
+
+
 def test_password_guessing_on_one_account_is_stopped_even_with_the_right_password(
     client: Client,
 ) -> None:
     UserFactory(email="ada@example.org")
-    for _ in range(LOGIN_ATTEMPTS_PER_ACCOUNT):
-        response = client.post(
-            reverse("login"), {"username": "ada@example.org", "password": "guess"}
-        )
-        assert "Please enter a correct" in response.text
-    blocked = client.post(
-        reverse("login"), {"username": "ADA@example.org", "password": TEST_PASSWORD}
+    _guess_until_blocked(
+        client, url=reverse("login"), refusal="Please enter a correct", username="ADA@example.org"
     )
-    assert "Too many sign-in attempts. Wait" in blocked.text
-    assert "_auth_user_id" not in client.session
     # Another account from elsewhere is not affected.
     UserFactory(email="bob@example.org")
     other = Client(REMOTE_ADDR="203.0.113.9").post(
@@ -77,3 +80,16 @@ def test_a_sign_up_that_loses_a_race_for_the_address_asks_to_sign_in(
     assert response.status_code == 200
     assert "exists already: please sign in" in response.text
     assert response.redirect_chain[-1][0].startswith(reverse("login"))
+
+
+def test_the_admin_sign_in_shares_the_password_guessing_limit(client: Client) -> None:
+    # The admin has its own login page; guesses there count, and a block there holds too.
+    UserFactory(email="ada@example.org", is_staff=True, is_superuser=True)
+    _guess_until_blocked(
+        client,
+        url=reverse("admin:login"),
+        refusal="Please enter the correct",
+        username="ada@example.org",
+    )
+    site = client.post(reverse("login"), {"username": "ada@example.org", "password": TEST_PASSWORD})
+    assert "Too many sign-in attempts. Wait" in site.text

@@ -272,3 +272,19 @@ def test_files_of_recordings_deleted_with_their_session_are_swept(
 def test_the_sweep_is_on_the_beat_schedule(settings) -> None:
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert "sessions_app.tasks.sweep_recordings" in tasks
+
+
+def test_a_recording_whose_file_is_gone_answers_a_clear_404(
+    host_client: Client, session, _media
+) -> None:
+    _upload(host_client, session, SimpleUploadedFile("Talk.mp4", MP4, content_type="video/mp4"))
+    recording = Recording.objects.get()
+    (_media / recording.file.name).unlink()  # lost from storage (a restore, a manual clean-up)
+    download = host_client.get(
+        reverse(
+            "sessions_app:recording_download",
+            kwargs={"session_id": session.pk, "recording_id": recording.pk},
+        )
+    )
+    assert download.status_code == 404
+    assert "The file of “Talk.mp4” is no longer stored" in download.text
