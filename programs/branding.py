@@ -6,11 +6,13 @@ here (see docs/ARCHITECTURE.md).
 
 from __future__ import annotations
 
+import os
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest
 from django.http.request import split_domain_port
+from django.urls import reverse
 
 from programs.models import Program
 
@@ -28,6 +30,16 @@ def brand_program_for_request(request: HttpRequest) -> Program | None:
     return getattr(request, _ATTRIBUTE)
 
 
+def brand_logo_url(program: Program) -> str:
+    """Served by `brand_views.brand_logo`, not as /media/ (recordings live under it too)."""
+    if not program.brand_logo:
+        return ""
+    return reverse(
+        "programs:brand_logo",
+        kwargs={"program_id": program.pk, "name": os.path.basename(program.brand_logo.name)},
+    )
+
+
 def brand_context(request: HttpRequest) -> dict[str, object]:
     program = brand_program_for_request(request)
     if program is None:
@@ -36,7 +48,7 @@ def brand_context(request: HttpRequest) -> dict[str, object]:
         "brand": {
             "name": program.brand_name or program.name,
             "colour": program.brand_colour,
-            "logo_url": program.brand_logo.url if program.brand_logo else "",
+            "logo_url": brand_logo_url(program),
         }
     }
 

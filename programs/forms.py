@@ -199,6 +199,11 @@ def contrast_with_white(hex_colour: str) -> float:
     return 1.05 / (_relative_luminance(hex_colour) + 0.05)
 
 
+# Pillow's format name → the extension the stored logo gets; the logo view's content types.
+LOGO_FORMATS = {"PNG": ".png", "JPEG": ".jpg"}
+LOGO_CONTENT_TYPES = {".png": "image/png", ".jpg": "image/jpeg"}
+
+
 class ProgramBrandForm(forms.ModelForm):
     """Private label: the brand participants see, and the program's own start host name."""
 
@@ -233,8 +238,16 @@ class ProgramBrandForm(forms.ModelForm):
 
     def clean_brand_logo(self) -> object:
         logo = self.cleaned_data.get("brand_logo")
-        if logo and getattr(logo, "size", 0) > self.MAX_LOGO_BYTES:
+        if not logo or not hasattr(logo, "content_type"):  # no upload: the stored logo stays
+            return logo
+        if logo.size > self.MAX_LOGO_BYTES:
             raise forms.ValidationError("The logo is larger than 512 KB.")
+        # ImageField has opened it with Pillow: trust what it found, not the name.
+        found = getattr(getattr(logo, "image", None), "format", None)
+        extension = LOGO_FORMATS.get(found or "")
+        if extension is None:
+            raise forms.ValidationError("The logo must be a PNG or JPEG image.")
+        logo.name = f"logo{extension}"
         return logo
 
     def clean_start_host_name(self) -> str:

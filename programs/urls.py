@@ -12,6 +12,7 @@ urlpatterns = [
     path("programs/<int:program_id>/", views.program_overview, name="overview"),
     path("programs/<int:program_id>/edit/", views.program_edit, name="edit"),
     path("programs/<int:program_id>/brand/", brand_views.program_brand, name="brand"),
+    path("brand/<int:program_id>/logo/<str:name>", brand_views.brand_logo, name="brand_logo"),
     path("programs/<int:program_id>/modules/new/", views.module_create, name="module_create"),
     path(
         "programs/<int:program_id>/modules/<int:module_id>/edit/",
