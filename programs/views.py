@@ -243,7 +243,12 @@ def invitation_page(request: HttpRequest, invitation_id: int) -> HttpResponse:
         login(request, user, backend="programs.backends.EmailBackend")
         messages.success(request, f"Welcome! You now host “{found.program.name}”.")
         return redirect("programs:overview", program_id=found.program_id)
-    return render(request, "programs/invitation.html", {"invitation": found, "form": form})
+    return render(
+        request,
+        "programs/invitation.html",
+        {"invitation": found, "form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 def sign_up(request: HttpRequest) -> HttpResponse:

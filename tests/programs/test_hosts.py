@@ -76,7 +76,7 @@ def test_inviting_a_new_address_sends_a_link_that_creates_the_account(
     bad = visitor.post(
         page_url, {"name": "New Host", "password": "short", "csrfmiddlewaretoken": csrf}, **browser
     )
-    assert bad.status_code == 200
+    assert bad.status_code == 400
     assert "too short" in bad.text
     assert not ProgramHost.objects.filter(user__email="new@example.org").exists()
 
