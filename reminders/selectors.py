@@ -61,3 +61,11 @@ def about_unsent_or_sent_since(
             object_id=about.pk,
         ).values_list("status", flat=True)
     )
+
+
+def unsent_payloads(*, topic: str, kind: str) -> dict[int, dict[str, object]]:
+    """{object_id: payload} of the `kind` messages of a topic not sent yet (one query)."""
+    rows = Message.objects.filter(
+        topic=topic, kind=kind, status__in=[MessageStatus.PENDING, MessageStatus.SENDING]
+    ).values_list("object_id", "payload")
+    return {object_id: payload for object_id, payload in rows if object_id is not None}

@@ -7,13 +7,16 @@ cancellation carries METHOD:CANCEL. A message planned for an earlier schedule is
 
 from __future__ import annotations
 
+import zoneinfo
+from datetime import datetime
+
 from django.core.mail import EmailMessage
 from django.utils import timezone
 
 from reminders.emails import CalendarInvite, build_email
 from reminders.models import Message
 from reminders.registry import NotWanted, register
-from sessions_app.formatting import session_when
+from sessions_app.formatting import session_when, when_text
 from sessions_app.ics import invite_ics, organizer_name, session_public_url
 from sessions_app.models import Registration, Session
 from sessions_app.reminders import registrations_for_rendering
@@ -29,9 +32,15 @@ def _registration(message: Message) -> Registration:
 
 
 def _email(
-    *, template: str, registration: Registration, session: Session, method: str
+    *,
+    template: str,
+    registration: Registration,
+    session: Session,
+    method: str,
+    extra: dict[str, object] | None = None,
 ) -> EmailMessage:
     context = {
+        **(extra or {}),
         "session": session,
         "registration": registration,
         "program": session.program,
@@ -71,7 +80,33 @@ def render_session_update(message: Message) -> EmailMessage:
         raise NotWanted("the session was cancelled", cancelled=True)
     if message.schedule_sequence != session.sequence:
         raise NotWanted("the session was rescheduled again", cancelled=True)
-    return _email(template=UPDATE, registration=registration, session=session, method="REQUEST")
+    return _email(
+        template=UPDATE,
+        registration=registration,
+        session=session,
+        method="REQUEST",
+        extra=_what_changed(session, message.payload.get("previous")),
+    )
+
+
+def _what_changed(session: Session, previous: object) -> dict[str, object]:
+    """The schedule the registrant last heard of, and whether the start or only the end moved.
+
+    Updates planned before the payload carried it have no `previous`: they say "a new time".
+    """
+    if not isinstance(previous, dict):
+        return {"previous_when": "", "change": "time"}
+    try:
+        starts_at = datetime.fromisoformat(str(previous["starts_at"]))
+        duration = int(previous["duration_minutes"])
+        zone = str(previous["time_zone"])
+        zoneinfo.ZoneInfo(zone)
+    except (KeyError, TypeError, ValueError, zoneinfo.ZoneInfoNotFoundError):
+        return {"previous_when": "", "change": "time"}
+    return {
+        "previous_when": when_text(starts_at, duration, zone),
+        "change": "time" if starts_at != session.starts_at else "length",
+    }
 
 
 @register(CANCELLATION, about_queryset=registrations_for_rendering)

@@ -16,11 +16,11 @@ TIME = "H:i"
 
 def session_when(session: Session) -> str:
     """Reads like "Monday 23 November 2026, 18:00 to 19:00 (Europe/Berlin)"."""
-    return _session_when(session.starts_at, session.duration_minutes, session.time_zone)
+    return when_text(session.starts_at, session.duration_minutes, session.time_zone)
 
 
 @lru_cache(maxsize=1024)
-def _session_when(starts_at: datetime, duration_minutes: int, time_zone: str) -> str:
+def when_text(starts_at: datetime, duration_minutes: int, time_zone: str) -> str:
     # Cached by value: the dispatcher renders thousands of e-mails about the same session.
     zone = zoneinfo.ZoneInfo(time_zone)
     starts = starts_at.astimezone(zone)

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from programs.models import Module, Program
 from reminders.models import MessageStatus
-from reminders.selectors import about_unsent_or_sent_since
+from reminders.selectors import about_unsent_or_sent_since, unsent_payloads
 from reminders.services import WantedMessage, outbox_enqueue, outbox_reconcile
 from sessions_app import codes, rooms
 from sessions_app.models import (
@@ -143,8 +143,16 @@ def session_create(
     return session
 
 
-def _update_messages(*, session: Session, now: datetime) -> list[WantedMessage]:
-    """One update per registrant; rows, not model instances, for sessions of thousands."""
+def _update_messages(
+    *, session: Session, previous: dict[str, object], now: datetime
+) -> list[WantedMessage]:
+    """One update per registrant; rows, not model instances, for sessions of thousands.
+
+    Each says what the schedule was (`previous`: the one before this change) — or, for someone
+    whose update about an earlier change is still unsent (it is cancelled by this reconcile),
+    the schedule that update would have replaced: what they last heard.
+    """
+    unsent = unsent_payloads(topic=session_topic(session), kind=UPDATE)
     return [
         WantedMessage(
             kind=UPDATE,
@@ -156,11 +164,20 @@ def _update_messages(*, session: Session, now: datetime) -> list[WantedMessage]:
             about_pk=pk,
             schedule_sequence=session.sequence,
             expires_at=session.ends_at,
+            payload={"previous": unsent.get(pk, {}).get("previous") or previous},
         )
         for pk, email, name in session.registrations.order_by("id").values_list(
             "id", "email", "name"
         )
     ]
+
+
+def _schedule_of(session: Session) -> dict[str, object]:
+    return {
+        "starts_at": session.starts_at.isoformat(),
+        "duration_minutes": session.duration_minutes,
+        "time_zone": session.time_zone,
+    }
 
 
 @transaction.atomic
@@ -214,6 +231,7 @@ def session_update(
         "remind_hour_before": remind_hour_before,
         "remind_half_hour_before": remind_half_hour_before,
     }
+    previous = _schedule_of(locked)
     for name, value in changes.items():
         setattr(locked, name, value)
     if rescheduled:
@@ -231,7 +249,7 @@ def session_update(
     if rescheduled:
         outbox_reconcile(
             topic=session_topic(locked),
-            wanted=_update_messages(session=locked, now=now),
+            wanted=_update_messages(session=locked, previous=previous, now=now),
             now=now,
             kinds=[UPDATE],
         )

@@ -194,6 +194,10 @@ def test_rescheduling_sends_every_registrant_the_update_with_a_higher_sequence(
     for sent in mail.outbox:
         assert "New time" in sent.subject
         assert "Thursday 26 November 2026, 08:15 to 09:15 (Europe/Berlin)" in html_body(sent)
+        assert (
+            "Was: Wednesday 25 November 2026, 18:30 to 19:30 (Europe/Berlin)\n"
+            "Now: Thursday 26 November 2026, 08:15 to 09:15 (Europe/Berlin)"
+        ) in sent.body
         invite = invite_of(sent)
         assert invite.method == invite.part_method == "REQUEST"
         assert int(invite.event["SEQUENCE"]) == 1
@@ -250,6 +254,32 @@ def test_rescheduling_twice_before_sending_sends_only_the_latest_update(host) ->
     ]
     assert outbox_dispatch().sent == 2
     assert {int(invite_of(sent).event["SEQUENCE"]) for sent in mail.outbox} == {2}
+    # Nobody heard of the first move: "was" is the schedule they were told at registration.
+    for sent in mail.outbox:
+        assert "Was: Wednesday 25 November 2026, 18:30 to 19:30 (Europe/Berlin)" in sent.body
+        assert "Now: Wednesday 25 November 2026, 20:30 to 21:30 (Europe/Berlin)" in sent.body
+
+
+def test_a_longer_session_is_announced_as_a_new_end_time(host) -> None:
+    session = _registered_session(host, count=1)
+    services.session_update(
+        session=session,
+        now=NOW,
+        title=session.title,
+        description="",
+        module=None,
+        starts_at=session.starts_at,
+        time_zone=session.time_zone,
+        duration_minutes=90,
+        theme=session.theme,
+        is_registration_required=True,
+        capacity=None,
+    )
+    assert outbox_dispatch().sent == 1
+    sent = mail.outbox[0]
+    assert sent.subject.startswith("New end time: ")
+    assert "now ends at a different time" in sent.body
+    assert "Now: Wednesday 25 November 2026, 18:30 to 20:00 (Europe/Berlin)" in sent.body
 
 
 def test_capacity_cannot_drop_below_the_registrations(host, host_client: Client) -> None:
