@@ -227,22 +227,26 @@ def test_editing_only_the_title_sends_nothing_and_keeps_the_sequence(
     assert outbox_dispatch().sent == 0
 
 
+def _reschedule(session: Session, *, starts_at: datetime, duration_minutes: int) -> None:
+    services.session_update(
+        session=session,
+        now=NOW,
+        title=session.title,
+        description="",
+        module=None,
+        starts_at=starts_at,
+        time_zone=session.time_zone,
+        duration_minutes=duration_minutes,
+        theme=session.theme,
+        is_registration_required=True,
+        capacity=None,
+    )
+
+
 def test_rescheduling_twice_before_sending_sends_only_the_latest_update(host) -> None:
     session = _registered_session(host, count=2)
     for hours in (1, 2):
-        services.session_update(
-            session=session,
-            now=NOW,
-            title=session.title,
-            description="",
-            module=None,
-            starts_at=STARTS_AT + timedelta(hours=hours),
-            time_zone=session.time_zone,
-            duration_minutes=60,
-            theme=session.theme,
-            is_registration_required=True,
-            capacity=None,
-        )
+        _reschedule(session, starts_at=STARTS_AT + timedelta(hours=hours), duration_minutes=60)
     statuses = sorted(
         Message.objects.filter(kind=UPDATE).values_list("schedule_sequence", "status")
     )
@@ -262,19 +266,7 @@ def test_rescheduling_twice_before_sending_sends_only_the_latest_update(host) ->
 
 def test_a_longer_session_is_announced_as_a_new_end_time(host) -> None:
     session = _registered_session(host, count=1)
-    services.session_update(
-        session=session,
-        now=NOW,
-        title=session.title,
-        description="",
-        module=None,
-        starts_at=session.starts_at,
-        time_zone=session.time_zone,
-        duration_minutes=90,
-        theme=session.theme,
-        is_registration_required=True,
-        capacity=None,
-    )
+    _reschedule(session, starts_at=session.starts_at, duration_minutes=90)
     assert outbox_dispatch().sent == 1
     sent = mail.outbox[0]
     assert sent.subject.startswith("New end time: ")
