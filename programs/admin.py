@@ -25,9 +25,34 @@ admin.site.login_form = AdminLoginForm
 
 
 class ProgramHostInline(admin.TabularInline):
+    """The program's hosts: role and removal. The person is shown, not a search box: a
+    selected autocomplete option costs a query per row."""
+
     model = ProgramHost
     extra = 0
+    fields = ("user", "role")
+    readonly_fields = ("user",)
+    verbose_name_plural = "hosts"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ProgramHost]:
+        return super().get_queryset(request).select_related("user", "program")
+
+    def has_add_permission(self, request: HttpRequest, obj: Program | None = None) -> bool:
+        return False
+
+
+class NewProgramHostInline(admin.TabularInline):
+    """Rows to add hosts, with the person picked by search."""
+
+    model = ProgramHost
+    extra = 1
+    fields = ("user", "role")
     autocomplete_fields = ("user",)
+    verbose_name = "new host"
+    verbose_name_plural = "add hosts"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ProgramHost]:
+        return super().get_queryset(request).none()
 
 
 class ModuleInline(admin.TabularInline):
@@ -41,7 +66,7 @@ class ProgramAdmin(admin.ModelAdmin):
     list_display = ("name", "time_zone", "group_size", "is_opt_in_enabled", "created_at")
     list_filter = ("time_zone", "group_size", "is_opt_in_enabled", "created_at")
     search_fields = ("name", "description", "host_roles__user__email")
-    inlines = [ProgramHostInline, ModuleInline]
+    inlines = [ProgramHostInline, NewProgramHostInline, ModuleInline]
 
     def save_related(
         self, request: HttpRequest, form: BaseModelForm, formsets, change: bool
