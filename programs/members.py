@@ -161,6 +161,14 @@ def member_csv_parse(*, program: Program, content: bytes) -> ParsedUpload:
             "The first row must name the columns: name, email, and optionally time_zone and category."
         )
         return upload
+    repeated = sorted({column for column in columns if column and columns.count(column) > 1})
+    if repeated:
+        upload.errors.append(
+            "The first row names the same column more than once ("
+            + ", ".join(repeated)
+            + "): keep one of each, so it is clear which to use."
+        )
+        return upload
     existing = {
         email.lower()
         for email in Member.objects.filter(program=program).values_list("email", flat=True)

@@ -129,6 +129,10 @@ def test_an_upload_is_saved_after_the_preview_and_a_reupload_updates(host, host_
         (b"\n", "The first row must name the columns"),
         (b"first,second\n1,2\n", "The first row must name the columns"),
         (b"name,email\n", "The file has a header but no members."),
+        (
+            b"name,email,E-mail\nAda,ada@example.org,ada@work.example\n",
+            "The first row names the same column more than once (email)",
+        ),
         ("name,email\nZoë,zoe@example.org\n".encode("latin-1"), "is not UTF-8 text"),
         (
             b"name,email\nAda,ada@example.org\n" + b"Bob,bob@example.org," + b"x" * 140_000,
