@@ -258,3 +258,20 @@ def test_paused_members_get_no_opt_in_email() -> None:
     with time_machine.travel(START, tick=False):
         outbox_dispatch(now=START)
     assert [email.to[0] for email in mail.outbox] == [formataddr((active.name, active.email))]
+
+
+def test_once_the_matching_moment_has_passed_the_page_says_matching_is_under_way(
+    open_round,
+) -> None:
+    round_, people = open_round
+    client = Client()
+    with time_machine.travel(START + timedelta(hours=1), tick=False):
+        _open_link(client, round_=round_, member=people[0], answer="yes")
+        _confirm(client, round_, "yes")
+        before = client.get(f"/rounds/{round_.pk}/answer/").content.decode()
+    assert "you will be matched on Wednesday 6 May 2026" in before
+    # The worker has not matched yet (the round is still open): no promise of a past time.
+    with time_machine.travel(round_.match_at + timedelta(seconds=5), tick=False):
+        after = client.get(f"/rounds/{round_.pk}/answer/").content.decode()
+    assert "matching is under way, and the e-mail with your match follows shortly" in after
+    assert "you will be matched on" not in after
