@@ -149,6 +149,14 @@ def test_a_branded_host_name_shows_the_programs_brand(client: Client) -> None:
     assert "--brand:" not in plain
 
 
+def test_a_branded_host_names_its_brand_in_the_page_title(client: Client) -> None:
+    ProgramFactory(brand_name="Habit Lab", start_host_name="start.habitlab.example")
+    branded = client.get("/start/", HTTP_HOST="start.habitlab.example").content.decode()
+    assert "<title>Join with a Session ID · Habit Lab</title>" in branded
+    plain = client.get("/start/", HTTP_HOST="convene.example").content.decode()
+    assert "<title>Join with a Session ID · Convene</title>" in plain
+
+
 def test_a_branded_host_name_finds_only_its_own_programs_sessions(client: Client) -> None:
     ProgramFactory(brand_name="Habit Lab", start_host_name="start.habitlab.example")
     module = ModuleFactory(is_activated=True)
