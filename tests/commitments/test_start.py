@@ -190,6 +190,15 @@ def test_the_landing_page_offers_the_session_itself_only_while_it_can_still_be_a
     assert "Want to attend the session itself?" not in page
 
 
+def test_the_landing_page_says_when_the_session_was_cancelled(client, open_session) -> None:
+    assert "was cancelled" not in client.get(f"/start/{open_session.code}/").text
+    open_session.state = "cancelled"
+    open_session.save(update_fields=["state"])
+    page = client.get(f"/start/{open_session.code}/").text
+    assert "This session was cancelled" in page
+    assert "Want to attend the session itself?" not in page
+
+
 def test_misses_on_session_pages_and_on_start_share_one_guessing_limit(client, settings) -> None:
     from tests.factories import ModuleFactory, SessionFactory
 
