@@ -27,8 +27,13 @@ def open_session():
         lambda code: code.lower(),
         lambda code: f"{code[:4]}-{code[4:]}".lower(),
         lambda code: f"  {code[:2]} {code[2:5]} - {code[5:]} ",
+        # Phones and word processors turn "-" into a typographic dash; CJK keyboards type
+        # full-width letters and digits.
+        lambda code: f"{code[:4]}\u2013{code[4:]}",
+        lambda code: f"{code[:4]}\u2014{code[4:]}",
+        lambda code: "".join(chr(ord(c) + 0xFEE0) for c in code.lower()),
     ],
-    ids=["stored", "lower-case", "dashed", "spaces-and-dashes"],
+    ids=["stored", "lower-case", "dashed", "spaces-and-dashes", "en-dash", "em-dash", "full-width"],
 )
 def test_typing_the_session_id_in_any_form_lands_on_the_session(
     client: Client, open_session, typed
