@@ -10,7 +10,6 @@ from commitments.models import Answer, CheckIn, Commitment, Question
 from programs.models import Module, Program
 from programs.tokens import token_object
 from sessions_app import selectors as sessions_selectors
-from sessions_app.codes import session_code_normalise
 from sessions_app.models import Session
 
 COMMITMENT_TOKEN_PURPOSE = "commitment"
@@ -18,13 +17,7 @@ COMMITMENT_TOKEN_PURPOSE = "commitment"
 
 def session_for_code(*, typed: str, program: Program | None = None) -> Session | None:
     """The session a typed Session ID names; on a branded host, only that program's sessions."""
-    code = session_code_normalise(typed)
-    if code is None:
-        return None
-    sessions = Session.objects.select_related("module", "program")
-    if program is not None:
-        sessions = sessions.filter(program=program)
-    return sessions.filter(code=code).first()
+    return sessions_selectors.session_by_code(typed=typed, program=program)
 
 
 def get_hosted_session_or_404(

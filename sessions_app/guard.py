@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from programs.branding import brand_program_for_request
 from programs.ratelimit import client_address, rate_limit_hit
 from sessions_app import selectors
 from sessions_app.models import Session
@@ -78,7 +79,8 @@ def session_guarded(request: HttpRequest, typed: str) -> Session | HttpResponse:
     wait = guess_blocked_seconds(request)
     if wait:
         return too_many_response(request, wait)
-    session = selectors.session_by_code(typed=typed)
+    # On a program's own start host name only its sessions exist, as on its /start/ pages.
+    session = selectors.session_by_code(typed=typed, program=brand_program_for_request(request))
     if session is not None:
         return session
     wait = guess_record_miss(request)

@@ -111,11 +111,15 @@ def program_past_sessions(*, program: Program, now: datetime, limit: int) -> lis
     )
 
 
-def session_by_code(*, typed: str) -> Session | None:
+def session_by_code(*, typed: str, program: Program | None = None) -> Session | None:
+    """The session a typed Session ID names; with `program`, only among that program's."""
     code = session_code_normalise(typed)
     if code is None:
         return None
-    return Session.objects.select_related("program", "module").filter(code=code).first()
+    sessions = Session.objects.select_related("program", "module")
+    if program is not None:
+        sessions = sessions.filter(program=program)
+    return sessions.filter(code=code).first()
 
 
 def session_questions(*, session: Session) -> list[RegistrationQuestion]:

@@ -27,8 +27,13 @@ def open_session():
         lambda code: code.lower(),
         lambda code: f"{code[:4]}-{code[4:]}".lower(),
         lambda code: f"  {code[:2]} {code[2:5]} - {code[5:]} ",
+        # Phones and word processors turn "-" into a typographic dash; CJK keyboards type
+        # full-width letters and digits.
+        lambda code: f"{code[:4]}\u2013{code[4:]}",
+        lambda code: f"{code[:4]}\u2014{code[4:]}",
+        lambda code: "".join(chr(ord(c) + 0xFEE0) for c in code.lower()),
     ],
-    ids=["stored", "lower-case", "dashed", "spaces-and-dashes"],
+    ids=["stored", "lower-case", "dashed", "spaces-and-dashes", "en-dash", "em-dash", "full-width"],
 )
 def test_typing_the_session_id_in_any_form_lands_on_the_session(
     client: Client, open_session, typed
@@ -149,6 +154,14 @@ def test_a_branded_host_name_shows_the_programs_brand(client: Client) -> None:
     assert "--brand:" not in plain
 
 
+def test_a_branded_host_names_its_brand_in_the_page_title(client: Client) -> None:
+    ProgramFactory(brand_name="Habit Lab", start_host_name="start.habitlab.example")
+    branded = client.get("/start/", HTTP_HOST="start.habitlab.example").content.decode()
+    assert "<title>Join with a Session ID · Habit Lab</title>" in branded
+    plain = client.get("/start/", HTTP_HOST="convene.example").content.decode()
+    assert "<title>Join with a Session ID · Convene</title>" in plain
+
+
 def test_a_branded_host_name_finds_only_its_own_programs_sessions(client: Client) -> None:
     ProgramFactory(brand_name="Habit Lab", start_host_name="start.habitlab.example")
     module = ModuleFactory(is_activated=True)
@@ -179,6 +192,15 @@ def test_the_landing_page_offers_the_session_itself_only_while_it_can_still_be_a
     assert "Want to attend the session itself?" in client.get(f"/start/{upcoming.code}/").text
     page = client.get(f"/start/{past.code}/").text
     assert "Create your commitment" in page
+    assert "Want to attend the session itself?" not in page
+
+
+def test_the_landing_page_says_when_the_session_was_cancelled(client, open_session) -> None:
+    assert "was cancelled" not in client.get(f"/start/{open_session.code}/").text
+    open_session.state = "cancelled"
+    open_session.save(update_fields=["state"])
+    page = client.get(f"/start/{open_session.code}/").text
+    assert "This session was cancelled" in page
     assert "Want to attend the session itself?" not in page
 
 

@@ -67,6 +67,22 @@ def test_an_unknown_session_id_gets_a_clear_404(client: Client) -> None:
     assert client.get(reverse("sessions_app:lookup")).status_code == 200
 
 
+def test_a_branded_host_name_shows_only_its_own_programs_sessions(client: Client) -> None:
+    branded = hosted_program(brand_name="Habit Lab", start_host_name="start.habitlab.example")
+    own = SessionFactory(program=branded, starts_at=STARTS_AT, title="Own session")
+    other = hosted_session(starts_at=STARTS_AT, title="Another program's session")
+    host = {"HTTP_HOST": "start.habitlab.example"}
+
+    assert client.get(f"/s/{own.code}/", **host).status_code == 200
+    for path in (f"/s/{other.code}/", f"/s/{other.code}/register/"):
+        response = client.get(path, **host)
+        assert response.status_code == 404
+        assert "Another program's session" not in response.text
+    lookup = client.get(reverse("sessions_app:lookup"), {"code": other.code}, **host)
+    assert lookup.status_code == 404
+    assert client.get(f"/s/{other.code}/").status_code == 200
+
+
 @override_settings(SESSION_LOOKUP_MISSES=3, SESSION_LOOKUP_WINDOW_SECONDS=600)
 def test_guessing_session_ids_is_rate_limited_with_a_clear_429(client: Client) -> None:
     session = hosted_session(starts_at=STARTS_AT)
