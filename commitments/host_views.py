@@ -23,7 +23,7 @@ from commitments.models import Commitment, Question
 from commitments.progress import local_today
 from commitments.qr import CONTENT_TYPES, qr_etag, qr_image
 from commitments.templatetags.commitments_tags import session_direct_url
-from programs.csv_safety import csv_cell
+from programs.csv_safety import CSV_CONTENT_TYPE, UTF8_BOM, csv_cell
 from programs.models import Module
 from programs.selectors import get_hosted_module_or_404
 
@@ -126,7 +126,7 @@ def question_archive(
 def _csv_response(
     *, filename: str, commitments: list[Commitment], questions: list[Question]
 ) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response = HttpResponse(UTF8_BOM, content_type=CSV_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     writer = csv.writer(response)
     writer.writerow(

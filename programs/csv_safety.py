@@ -7,6 +7,10 @@ when a host opens the export. Every CSV export writes its user-typed cells throu
 from __future__ import annotations
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Written first in every CSV export: without it Excel reads UTF-8 as the local code page and
+# garbles every name with an accent. Other spreadsheets and csv readers skip it.
+UTF8_BOM = "\ufeff"
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 
 
 def csv_cell(value: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 from collections.abc import Iterator
 
 from django.contrib import messages
@@ -16,7 +17,7 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_POST
 
-from programs.csv_safety import csv_cell
+from programs.csv_safety import CSV_CONTENT_TYPE, UTF8_BOM, csv_cell
 from programs.selectors import get_hosted_program_or_404, programs_hosted_by
 from sessions_app import selectors, services
 from sessions_app.forms import ParticipantsAddForm, QuestionForm, SessionForm
@@ -298,8 +299,9 @@ def _csv_rows(session: Session) -> Iterator[list[str]]:
 def registrations_csv(request: HttpRequest, session_id: int) -> StreamingHttpResponse:
     session = selectors.get_hosted_session_or_404(user=request.user, session_id=session_id)
     writer = csv.writer(_Echo())
+    lines = (writer.writerow(row) for row in _csv_rows(session))
     response = StreamingHttpResponse(
-        (writer.writerow(row) for row in _csv_rows(session)), content_type="text/csv"
+        itertools.chain([UTF8_BOM], lines), content_type=CSV_CONTENT_TYPE
     )
     response["Content-Disposition"] = (
         f'attachment; filename="registrations-{session.display_code}.csv"'

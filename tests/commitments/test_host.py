@@ -156,7 +156,8 @@ def test_the_session_list_shows_check_in_progress_and_exports_csv(
 
     response = host_client.get(f"{url}?format=csv")
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert response.content.startswith(b"\xef\xbb\xbf")  # so Excel reads it as UTF-8
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert len(rows) == 1
     assert rows[0]["name"] == "Grace Hopper"
     assert rows[0]["session_id"] == session.display_code
@@ -178,7 +179,7 @@ def test_the_csv_export_writes_formula_like_cells_as_plain_text(
     )
     AnswerFactory(commitment=commitment, question=question, value="-2+3")
     url = f"/programs/{session.program_id}/sessions/{session.pk}/commitments/?format=csv"
-    rows = list(csv.DictReader(io.StringIO(host_client.get(url).content.decode())))
+    rows = list(csv.DictReader(io.StringIO(host_client.get(url).content.decode("utf-8-sig"))))
     assert rows[0]["name"] == '\'=HYPERLINK("https://evil.example","Click")'
     assert rows[0]["reflection"] == "'+1 for walking"
     assert rows[0]["'@What will you do?"] == "'-2+3"
