@@ -246,7 +246,7 @@ class Attendance(models.Model):
     `user:<id>` (host), `registration:<id>` (attendee), `guest:<guest entry id>` (guest) or
     `open:<random>` (a named visitor of an open session). A removed participant keeps the row
     in state `removed`, which is what refuses them coming back with the same key.
-    `last_seen_at` is refreshed by the waiting/room poll, so "in the room" means "seen lately".
+    `last_seen_at` is refreshed by the pages' POST heartbeats, so "in the room" means "seen lately".
     """
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="attendances")

@@ -1,4 +1,4 @@
-"""Live room pages: pre-join, waiting, the room, the state poll, and the host's controls.
+"""Live room pages: pre-join, waiting, the room, the heartbeats, and the host's controls.
 
 Who a browser is in a room is worked out in `sessions_app.room_access` (shared with the guest
 entry page), afresh on every room page. Sessions named by code are looked up through the
@@ -118,8 +118,9 @@ def room(request: HttpRequest, code: str) -> HttpResponse:
         return room_access.out_response(request, session=session, reason="ended")
     if attendance.status == AttendanceStatus.LEFT:
         return room_access.out_response(request, session=session, reason="left")
+    # Rendering only: the page's heartbeat (a POST to `room_state`) records the attendee as
+    # waiting or in the room, so a prefetched or scanned link shows nobody to the host.
     if session.state == SessionState.LIVE:
-        attendance = rooms.attendance_enter(attendance=attendance, now=timezone.now())
         context = _room_context(
             request, session=session, display_name=attendance.name, is_host=False
         )
@@ -155,17 +156,23 @@ def _moved(target: str) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_POST
 def room_state(
     request: HttpRequest, session_id: int, attendance_id: int, signature: str, phase: str
 ) -> HttpResponse:
-    """The poll of waiting and in-room pages: 204 while nothing changed, else HX-Redirect."""
+    """The heartbeat of waiting and in-room pages: 204 while nothing changed, else HX-Redirect.
+
+    A POST (CSRF header from `base.html`) because it records presence: last seen, and in the
+    room once the room page beats (`rooms.attendee_heartbeat`).
+    """
     if phase not in PHASES or not rooms.attendance_signature_matches(
         session_id, attendance_id, signature
     ):
         raise Http404("No such participant.")
     now = timezone.now()
-    state = rooms.room_poll(session_id=session_id, attendance_id=attendance_id, now=now)
+    state = rooms.attendee_heartbeat(
+        session_id=session_id, attendance_id=attendance_id, phase=phase, now=now
+    )
     if state is None:
         raise Http404("No such participant.")
     if rooms.room_phase(poll=state, now=now) != phase:

@@ -4,6 +4,10 @@ Entry opens `ENTRY_OPENS_MINUTES` before the start. Before a host starts the ses
 everyone but hosts waits ("Waiting for host"); the waiting page polls the state endpoint
 (`room_poll`), which moves them in once the state is live.
 
+Presence is written by POSTs only (pre-join, and each page's heartbeat: `host_heartbeat`,
+`attendee_heartbeat`); opening a room page records nothing, so a link scanner or a prefetch
+never shows anyone to the host.
+
 The poll is the hot path (every waiting attendee, every second). It reads the session's state
 and the attendance's status from the cache in one round trip, falling back to one indexed
 query. Every change made here forgets the cached values at once (and again on commit), and
@@ -16,7 +20,7 @@ from __future__ import annotations
 import enum
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
@@ -24,6 +28,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import DateTimeField, Value
+from django.db.models.functions import Coalesce
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from sessions_app.models import (
@@ -184,16 +190,36 @@ def host_heartbeat(
     return attendance.pk
 
 
-def attendance_enter(*, attendance: Attendance, now: datetime) -> Attendance:
-    """A waiting participant is placed into the live room."""
-    updated = Attendance.objects.filter(
-        pk=attendance.pk, status__in=[AttendanceStatus.WAITING, AttendanceStatus.IN_ROOM]
-    ).update(status=AttendanceStatus.IN_ROOM, last_seen_at=now, left_at=None)
-    if updated and attendance.joined_at is None:
-        Attendance.objects.filter(pk=attendance.pk, joined_at__isnull=True).update(joined_at=now)
-    room_cache_forget(attendance_id=attendance.pk)
-    attendance.refresh_from_db()
-    return attendance
+def attendee_heartbeat(
+    *, session_id: int, attendance_id: int, phase: str, now: datetime
+) -> PollState | None:
+    """An attendee's or guest's open waiting or room page says they are here.
+
+    Opening the page (a GET) records nothing; each beat (a POST) refreshes `last_seen_at`
+    through `room_poll` (mostly one cache read), and the room page's beat moves a waiting
+    attendee in, once. Answers the state the page follows, None for an unknown attendance.
+    """
+    poll = room_poll(session_id=session_id, attendance_id=attendance_id, now=now)
+    if (
+        poll is not None
+        and phase == "room"
+        and poll.session_state == SessionState.LIVE
+        and poll.status == AttendanceStatus.WAITING
+    ):
+        attendance_enter(attendance_id=attendance_id, now=now)
+        poll = replace(poll, status=AttendanceStatus.IN_ROOM)
+    return poll
+
+
+def attendance_enter(*, attendance_id: int, now: datetime) -> None:
+    """A waiting participant is placed into the live room (joined at their first entry)."""
+    Attendance.objects.filter(pk=attendance_id, status=AttendanceStatus.WAITING).update(
+        status=AttendanceStatus.IN_ROOM,
+        joined_at=Coalesce("joined_at", Value(now, output_field=DateTimeField())),
+        last_seen_at=now,
+        left_at=None,
+    )
+    room_cache_forget(attendance_id=attendance_id)
 
 
 def attendance_leave(*, attendance: Attendance, now: datetime) -> None:
@@ -344,7 +370,9 @@ class PollState:
 
 
 def room_poll(*, session_id: int, attendance_id: int, now: datetime) -> PollState | None:
-    """The state a waiting or in-room page polls; refreshes `last_seen_at` now and then.
+    """The state a room page's heartbeat follows; refreshes `last_seen_at` now and then.
+
+    A write, so called from POSTs only (`host_heartbeat`, `attendee_heartbeat`).
 
     Usually one cache round trip; on a miss one indexed query; a write every
     SEEN_REFRESH_SECONDS per participant.

@@ -56,5 +56,9 @@ def test_a_waiting_attendee_is_placed_in_the_room_when_the_host_starts(
     expect(page.get_by_role("heading", name="Waiting for host")).to_have_count(0)
     assert frame.get_attribute("src").startswith("http://127.0.0.1:9/convene-")
     expect(host_page.get_by_role("button", name="Leave the room")).to_be_visible()
+    # Both pages' POST heartbeats (CSRF header from base.html) record who is in the room.
+    people = host_page.get_by_role("complementary", name="Participants")
+    expect(people).to_contain_text("In the room (2)", timeout=8000)
+    expect(people).to_contain_text("Ada Attendee")
     host_context.close()
     attendee.close()

@@ -53,7 +53,7 @@ def test_a_guest_of_a_replaced_link_cannot_come_back_into_the_room(
         assert host_client.post(regenerate).status_code == 302
         assert guest.get(_enter_url(session)).status_code == 410
         # The guest's page is moved on at its next poll and the room refuses it.
-        assert guest.get(poll)["HX-Redirect"] == room_url(session)
+        assert guest.post(poll)["HX-Redirect"] == room_url(session)
         refused = guest.get(room_url(session))
         assert refused.status_code == 403
         assert "The link you came in with no longer works" in refused.text

@@ -124,7 +124,7 @@ def test_a_guest_enters_with_a_name_waits_and_is_placed_in(host_client: Client, 
         assert "Waiting for host" in waiting.text
         url = poll_url(waiting.text)
         host_client.post(reverse("sessions_app:host_start", kwargs={"session_id": session.pk}))
-        assert guest.get(url)["HX-Redirect"] == room_url(session)
+        assert guest.post(url)["HX-Redirect"] == room_url(session)
         room = guest.get(room_url(session))
         assert "<iframe" in room.text
         assert "End meeting for all" not in room.text

@@ -32,8 +32,8 @@ def _htmx_url(page_text: str, *, attribute: str, starts_with: str) -> str:
 
 
 def poll_url(page_text: str) -> str:
-    """The state endpoint a waiting or room page polls."""
-    return _htmx_url(page_text, attribute="hx-get", starts_with="/room/state/")
+    """The heartbeat (a POST) a waiting or room page sends; it answers the page's state."""
+    return _htmx_url(page_text, attribute="hx-post", starts_with="/room/state/")
 
 
 def enter(client: Client, session: Session, *, name: str = "Ada", **extra: str) -> Client:

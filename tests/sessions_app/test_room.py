@@ -97,7 +97,7 @@ def test_joining_on_time_prefills_the_name_and_waits_for_the_host(registration) 
     enter(client, registration.session, name="Ada L.", camera_on="on")
     waiting = client.get(room_url(registration.session))
     assert "Waiting for host" in waiting.text
-    assert 'hx-trigger="every 1s"' in waiting.text
+    assert 'hx-trigger="load, every 1s"' in waiting.text
     assert "<iframe" not in waiting.text
     attendance = Attendance.objects.get()
     assert (attendance.name, attendance.role, attendance.status) == (
@@ -115,19 +115,20 @@ def test_waiting_attendees_are_placed_in_once_a_host_starts(
     with time_machine.travel(STARTS_AT - timedelta(minutes=5), tick=False):
         client = enter(attendee_client(registration), session)
         url = poll_url(client.get(room_url(session)).text)
-        assert client.get(url).status_code == 204
+        assert client.post(url).status_code == 204
         _start(host_client, session)
-        moved = client.get(url)
+        moved = client.post(url)
         assert moved.status_code == 200
         assert moved["HX-Redirect"] == room_url(session)
         in_room = client.get(room_url(session))
+        # The room page's first beat puts them in; then it has nothing to say until the
+        # state changes again.
+        assert client.post(poll_url(in_room.text)).status_code == 204
     assert "<iframe" in in_room.text
     assert "Waiting for host" not in in_room.text
     attendance = Attendance.objects.get(registration=registration)
     assert attendance.status == AttendanceStatus.IN_ROOM
     assert attendance.joined_at == STARTS_AT - timedelta(minutes=5)
-    # In the room, the poll has nothing to say until the state changes again.
-    assert client.get(poll_url(in_room.text)).status_code == 204
 
 
 def test_cancelling_moves_waiting_people_out_at_their_next_poll(
@@ -137,13 +138,13 @@ def test_cancelling_moves_waiting_people_out_at_their_next_poll(
     with time_machine.travel(STARTS_AT - timedelta(minutes=5), tick=False):
         client = enter(attendee_client(registration), session)
         url = poll_url(client.get(room_url(session)).text)
-        assert client.get(url).status_code == 204  # the poll has cached "scheduled"
+        assert client.post(url).status_code == 204  # the poll has cached "scheduled"
         with django_capture_on_commit_callbacks(execute=True):
             cancelled = host_client.post(
                 reverse("sessions_app:session_cancel", kwargs={"session_id": session.pk})
             )
         assert cancelled.status_code == 302
-        moved = client.get(url)
+        moved = client.post(url)
         assert moved.status_code == 200
         assert moved["HX-Redirect"] == room_url(session)
         assert "This session was cancelled" in client.get(room_url(session)).text
@@ -186,9 +187,9 @@ def test_waiting_past_the_end_without_a_start_moves_the_attendee_out(registratio
     with time_machine.travel(STARTS_AT, tick=False):
         client = enter(attendee_client(registration), session)
         url = poll_url(client.get(room_url(session)).text)
-        assert client.get(url).status_code == 204
+        assert client.post(url).status_code == 204
     with time_machine.travel(session.ends_at + timedelta(seconds=1), tick=False):
-        assert client.get(url)["HX-Redirect"] == room_url(session)
+        assert client.post(url)["HX-Redirect"] == room_url(session)
         assert "The session has ended" in client.get(room_url(session)).text
 
 
@@ -240,7 +241,7 @@ def test_end_for_all_asks_first_and_moves_everyone_to_the_closing_page(
         session.refresh_from_db()
         assert session.state == SessionState.LIVE
         assert host_client.post(end_url).status_code == 302
-        moved = client.get(url)
+        moved = client.post(url)
         after = client.get(room_url(session))
     session.refresh_from_db()
     assert (session.state, session.ended_at) == (SessionState.ENDED, STARTS_AT)
@@ -261,7 +262,7 @@ def test_a_host_leaving_does_not_end_the_session(registration, host_client: Clie
             reverse("sessions_app:host_leave", kwargs={"session_id": session.pk})
         )
         assert left.status_code == 302
-        assert client.get(url).status_code == 204
+        assert client.post(url).status_code == 204
     session.refresh_from_db()
     assert session.state == SessionState.LIVE
     host_attendance = Attendance.objects.get(role="host")
@@ -299,7 +300,7 @@ def test_a_removed_participant_is_moved_out_and_cannot_rejoin(
                 kwargs={"session_id": session.pk, "attendance_id": attendance.pk},
             )
         )
-        assert client.get(url)["HX-Redirect"] == room_url(session)
+        assert client.post(url)["HX-Redirect"] == room_url(session)
         out = client.get(room_url(session))
         again = client.post(prejoin_url(session), {"name": "Ada again"})
         # A fresh browser with the same personal link is the same registration: still out.
@@ -385,37 +386,37 @@ def test_the_state_endpoint_costs_at_most_one_query_and_refuses_forged_ids(regis
     url = poll_url(client.get(room_url(session)).text)
     anonymous = Client()  # the endpoint needs no cookie at all
     with CaptureQueriesContext(connection) as first:
-        response = anonymous.get(url)
+        response = anonymous.post(url)
     assert response.status_code == 204
     assert len(first) <= 1
     with CaptureQueriesContext(connection) as second:
-        assert anonymous.get(url).status_code == 204
+        assert anonymous.post(url).status_code == 204
     assert len(second) == 0  # served from the cache
     attendance = Attendance.objects.get()
     prefix = f"/room/state/{session.pk}/{attendance.pk}/"
     assert url.startswith(prefix)
     forged = url.replace(prefix, f"/room/state/{session.pk}/{attendance.pk + 1}/")
-    assert anonymous.get(forged).status_code == 404
-    assert anonymous.get(url.replace("/waiting/", "/bogus/")).status_code == 404
+    assert anonymous.post(forged).status_code == 404
+    assert anonymous.post(url.replace("/waiting/", "/bogus/")).status_code == 404
 
 
 @pytest.mark.parametrize("who", ["attendee", "host"])
-def test_the_poll_refreshes_last_seen_at_most_every_few_seconds(
+def test_the_heartbeat_refreshes_last_seen_at_most_every_few_seconds(
     who: str, registration, host_client: Client
 ) -> None:
     session = registration.session
     with time_machine.travel(STARTS_AT, tick=False):
-        if who == "host":  # the host's page polls with a POST heartbeat
-            client, method = host_client, "post"
+        if who == "host":
+            client = host_client
             url = heartbeat_url(open_host_room(client, session))
         else:
-            client, method = enter(attendee_client(registration), session), "get"
+            client = enter(attendee_client(registration), session)
             url = poll_url(client.get(room_url(session)).text)
     with time_machine.travel(STARTS_AT + timedelta(seconds=5), tick=False):
-        getattr(client, method)(url)
+        client.post(url)
     assert Attendance.objects.get().last_seen_at == STARTS_AT
     with time_machine.travel(STARTS_AT + timedelta(seconds=30), tick=False):
-        getattr(client, method)(url)
+        client.post(url)
     assert Attendance.objects.get().last_seen_at == STARTS_AT + timedelta(seconds=30)
 
 

@@ -55,7 +55,7 @@ def test_a_replaced_personal_link_no_longer_opens_the_room_but_the_new_one_does(
         waiting = old.get(room_url(session))
         assert "Waiting for host" in waiting.text
         poll = poll_url(waiting.text)
-        assert old.get(poll).status_code == 204
+        assert old.post(poll).status_code == 204
 
         new_link = host_client.post(
             _by_session("registration_resend", session, registration_id=registration.pk),
@@ -64,7 +64,7 @@ def test_a_replaced_personal_link_no_longer_opens_the_room_but_the_new_one_does(
         assert new_link.status_code == 302
         assert old.get(_my_page(session)).status_code == 403
         # The waiting page's next poll moves the old browser on, and the room refuses it.
-        assert old.get(poll)["HX-Redirect"] == room_url(session)
+        assert old.post(poll)["HX-Redirect"] == room_url(session)
         refused = old.get(room_url(session))
         assert refused.status_code == 403
         assert "The link you came in with no longer works" in refused.text
@@ -90,7 +90,7 @@ def test_a_removed_registration_no_longer_opens_the_room(
             _by_session("registration_remove", session, registration_id=registration.pk)
         )
         assert removed.status_code == 302
-        assert client.get(poll)["HX-Redirect"] == room_url(session)
+        assert client.post(poll)["HX-Redirect"] == room_url(session)
         assert client.get(room_url(session)).status_code == 403
     with time_machine.travel(STARTS_AT, tick=False):
         _start(host_client, session)
