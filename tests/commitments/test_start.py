@@ -160,6 +160,9 @@ def test_a_branded_host_names_its_brand_in_the_page_title(client: Client) -> Non
     assert "<title>Join with a Session ID · Habit Lab</title>" in branded
     plain = client.get("/start/", HTTP_HOST="convene.example").content.decode()
     assert "<title>Join with a Session ID · Convene</title>" in plain
+    # The brand in the header leads participants to the Session ID page, not to host sign-in.
+    assert '<a class="brand" href="/start/">' in branded
+    assert '<a class="brand" href="/">' in plain
 
 
 def test_a_branded_host_name_finds_only_its_own_programs_sessions(client: Client) -> None:
