@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from email.utils import formataddr
+from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -19,6 +19,32 @@ class CalendarInvite:
     filename: str = "invite.ics"
 
 
+# The accent of the e-mail header and buttons when no brand colour is given (white text on it
+# has a contrast of 6.7:1).
+DEFAULT_ACCENT = "#1d4ed8"
+
+
+@dataclass(frozen=True)
+class EmailBrand:
+    """A private label for an e-mail: its From display name, header, title and accent colour.
+
+    The sending address stays DEFAULT_FROM_EMAIL's: only the name in front of it changes, so
+    SPF, DKIM and the provider's verified sender are unaffected. The colour must be readable
+    as white text on it and as text on white (the caller checks).
+    """
+
+    name: str
+    colour: str = ""
+
+
+def _from_email(brand: EmailBrand | None) -> str:
+    if brand is None:
+        return settings.DEFAULT_FROM_EMAIL
+    _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    # formataddr quotes commas and quotes; a line break would make Django refuse the header.
+    return formataddr((" ".join(brand.name.split()), address))
+
+
 def build_email(
     *,
     template: str,
@@ -28,14 +54,23 @@ def build_email(
     invite: CalendarInvite | None = None,
     reply_to: list[str] | None = None,
     headers: dict[str, str] | None = None,
+    brand: EmailBrand | None = None,
 ) -> EmailMultiAlternatives:
     """Render `emails/<template>_subject.txt`, `_body.txt` and `_body.html` into one message.
 
     With an invite, the calendar goes in twice, as mail clients expect: as a
     `text/calendar; method=…` alternative (Outlook and Gmail show an invite from it) and as an
     attached `.ics` file (everyone else can import it).
+
+    With a brand (participant e-mails of a branded program), the From name, the HTML header,
+    title and footer and the accent colour are the brand's; without one they say Convene.
     """
-    context = {"PUBLIC_BASE_URL": settings.PUBLIC_BASE_URL, **context}
+    context = {
+        "PUBLIC_BASE_URL": settings.PUBLIC_BASE_URL,
+        "email_brand": brand,
+        "accent": (brand and brand.colour) or DEFAULT_ACCENT,
+        **context,
+    }
     subject = render_to_string(f"emails/{template}_subject.txt", context)
     subject = " ".join(subject.split())
     text_body = render_to_string(f"emails/{template}_body.txt", context)
@@ -43,7 +78,7 @@ def build_email(
     email = EmailMultiAlternatives(
         subject=subject,
         body=text_body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        from_email=_from_email(brand),
         to=[formataddr((to_name, to_email)) if to_name else to_email],
         reply_to=reply_to,
         headers=headers or {},
