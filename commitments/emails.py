@@ -10,6 +10,7 @@ from django.urls import reverse
 from commitments.models import Commitment
 from commitments.selectors import COMMITMENT_TOKEN_PURPOSE
 from commitments.services import CREATED_KIND, REMINDER_KIND
+from programs.branding import program_email_brand
 from programs.links import public_url
 from programs.tokens import token_make
 from reminders.emails import build_email
@@ -62,6 +63,7 @@ def render_commitment_created(message: Message) -> EmailMessage:
         context=_context(commitment),
         to_email=commitment.participant_email,
         to_name=commitment.participant_name,
+        brand=program_email_brand(commitment.session.program),
     )
 
 
@@ -84,4 +86,5 @@ def render_checkin_reminder(message: Message) -> EmailMessage:
         },
         to_email=commitment.participant_email,
         to_name=commitment.participant_name,
+        brand=program_email_brand(commitment.session.program),
     )

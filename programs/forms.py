@@ -11,6 +11,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.http import HttpRequest
 from django.utils import timezone
 
+from programs.branding import BRAND_COLOUR, MIN_CONTRAST, contrast_with_white
 from programs.models import HostRole, Module, Program
 from programs.ratelimit import client_address, rate_limit_hit, rate_limit_peek
 from programs.services import password_reset_request
@@ -22,7 +23,6 @@ LOGIN_ATTEMPTS_PER_ACCOUNT = 10
 LOGIN_ATTEMPTS_PER_ACCOUNT_ANYWHERE = 50
 LOGIN_WINDOW_SECONDS = 600
 RATE_LIMITED_MESSAGE = "Too many sign-in attempts. Wait %(minutes)s minutes and try again."
-BRAND_COLOUR = re.compile(r"#[0-9a-f]{6}")
 HOST_NAME = re.compile(r"(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 
 
@@ -189,16 +189,6 @@ class SignUpForm(forms.Form):
         return cleaned
 
 
-def _relative_luminance(hex_colour: str) -> float:
-    channels = [int(hex_colour[index : index + 2], 16) / 255 for index in (1, 3, 5)]
-    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
-def contrast_with_white(hex_colour: str) -> float:
-    return 1.05 / (_relative_luminance(hex_colour) + 0.05)
-
-
 # Pillow's format name → the extension the stored logo gets; the logo view's content types.
 LOGO_FORMATS = {"PNG": ".png", "JPEG": ".jpg"}
 LOGO_CONTENT_TYPES = {".png": "image/png", ".jpg": "image/jpeg"}
@@ -218,7 +208,7 @@ class ProgramBrandForm(forms.ModelForm):
             "start_host_name": "Start host name",
         }
         help_texts = {
-            "brand_name": "Shown instead of “Convene” on the start, session and commitment pages.",
+            "brand_name": "Shown instead of “Convene” on the start, session and commitment pages and in the e-mails participants get.",
             "brand_colour": "A colour like #1d4ed8. It is used for buttons with white text, so it must be dark enough to read.",
             "brand_logo": "PNG or JPEG, at most 512 KB; shown 32 pixels high.",
         }
@@ -229,7 +219,7 @@ class ProgramBrandForm(forms.ModelForm):
         if colour and not BRAND_COLOUR.fullmatch(colour):
             # Checked here because the model's validator runs only after this method.
             raise forms.ValidationError("Use a colour like #1d4ed8.")
-        if colour and contrast_with_white(colour) < 4.5:
+        if colour and contrast_with_white(colour) < MIN_CONTRAST:
             raise forms.ValidationError(
                 f"White text on {colour} has a contrast of {contrast_with_white(colour):.1f}:1; "
                 "choose a darker colour (at least 4.5:1)."

@@ -17,6 +17,7 @@ from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 from django.utils.dateformat import format as date_format
 
+from programs.branding import program_email_brand
 from programs.links import public_url
 from programs.models import Match, Member, Round, RoundState
 from programs.rounds import MATCH_KIND, OPT_IN_KIND
@@ -107,7 +108,11 @@ def render_opt_in(message: Message) -> EmailMessage:
     context["yes_url"] = opt_in_answer_url(round_=round_, member=member, answer="yes")
     context["no_url"] = opt_in_answer_url(round_=round_, member=member, answer="no")
     return build_email(
-        template="opt_in", context=context, to_email=member.email, to_name=member.name
+        template="opt_in",
+        context=context,
+        to_email=member.email,
+        to_name=member.name,
+        brand=program_email_brand(member.program),
     )
 
 
@@ -142,4 +147,5 @@ def render_match(message: Message) -> EmailMessage:
         to_email=member.email,
         to_name=member.name,
         reply_to=[partner.email for partner in partners] or None,
+        brand=program_email_brand(round_.program),
     )

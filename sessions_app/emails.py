@@ -13,6 +13,7 @@ from datetime import datetime
 from django.core.mail import EmailMessage
 from django.utils import timezone
 
+from programs.branding import program_email_brand
 from reminders.emails import CalendarInvite, build_email
 from reminders.models import Message
 from reminders.registry import NotWanted, register
@@ -56,6 +57,7 @@ def _email(
         to_email=registration.email,
         to_name=registration.name,
         invite=CalendarInvite(ics=ics, method=method, filename=f"session-{session.code}.ics"),
+        brand=program_email_brand(session.program),
     )
 
 

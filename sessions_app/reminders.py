@@ -22,6 +22,7 @@ from django.core.mail import EmailMessage
 from django.urls import reverse
 from django.utils import timezone
 
+from programs.branding import program_email_brand
 from programs.links import public_url
 from programs.models import ProgramHost
 from reminders.emails import build_email
@@ -289,6 +290,7 @@ def _render_registrant_reminder(message: Message) -> EmailMessage:
         },
         to_email=registration.email,
         to_name=registration.name,
+        brand=program_email_brand(session.program),
     )
 
 

@@ -10,14 +10,13 @@ import pytest
 import time_machine
 from django.apps import apps
 from django.core import mail
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from programs.models import Member, Program
 from programs.rounds import MATCH_KIND, OPT_IN_KIND, opt_in_answer, round_match, round_schedule
 from reminders.dispatcher import outbox_dispatch
 from reminders.models import Message, MessageStatus
 from tests.factories import MemberFactory, ProgramFactory
+from tests.support.dispatching import dispatch_counting
 
 pytestmark = pytest.mark.django_db
 
@@ -29,8 +28,8 @@ migration = importlib.import_module(
 )
 
 
-def _open_round(size: int) -> tuple[Program, list[Member], int]:
-    program = ProgramFactory()
+def _open_round(size: int, **program_fields: str) -> tuple[Program, list[Member], int]:
+    program = ProgramFactory(**program_fields)
     people = [
         MemberFactory(program=program, name=f"P{i:02}", email=f"p{i}@example.org")
         for i in range(size)
@@ -41,40 +40,26 @@ def _open_round(size: int) -> tuple[Program, list[Member], int]:
     return program, people, round_.pk
 
 
-def _is_recording_a_send(sql: str) -> bool:
-    sql = sql.replace('"', "")
-    return sql.startswith("UPDATE reminders_message SET status") and "sent_at" in sql
-
-
-def _dispatch_counting(moment: datetime) -> tuple[int, int]:
-    """Messages sent, and queries issued beyond the dispatcher's own one per send.
-
-    Each send is committed on its own (see reminders.dispatcher), so that UPDATE is per
-    message by design; everything else must not be.
-    """
-    with time_machine.travel(moment, tick=False), CaptureQueriesContext(connection) as queries:
-        sent = outbox_dispatch(now=moment).sent
-    recording = [q for q in queries.captured_queries if _is_recording_a_send(q["sql"])]
-    assert len(recording) == sent
-    return sent, len(queries) - len(recording)
-
-
-def _queries_to_send(size: int) -> tuple[int, int]:
+def _queries_to_send(size: int, **program_fields: str) -> tuple[int, int]:
     """Queries to dispatch the opt-in e-mails, then the match e-mails, of a round of `size`."""
-    _, people, round_id = _open_round(size)
-    sent, opt_in_queries = _dispatch_counting(START)
+    _, people, round_id = _open_round(size, **program_fields)
+    sent, opt_in_queries = dispatch_counting(START)
     assert sent == size
     round_ = people[0].program.rounds.get(pk=round_id)
     for person in people:
         opt_in_answer(round_=round_, member=person, answer="yes", now=START)
     round_match(round_id=round_id, now=MATCH_AT)
-    sent, match_queries = _dispatch_counting(MATCH_AT)
+    sent, match_queries = dispatch_counting(MATCH_AT)
     assert sent == size
     return opt_in_queries, match_queries
 
 
-def test_sending_opt_in_and_match_emails_costs_no_query_per_message() -> None:
-    few, many = _queries_to_send(4), _queries_to_send(40)
+@pytest.mark.parametrize(
+    "program_fields", [{}, {"brand_name": "Habit Lab", "brand_colour": "#7c2d12"}]
+)
+def test_sending_opt_in_and_match_emails_costs_no_query_per_message(program_fields) -> None:
+    few = _queries_to_send(4, **program_fields)
+    many = _queries_to_send(40, **program_fields)
     assert few == many
 
 
@@ -103,7 +88,7 @@ def test_messages_planned_about_the_round_before_still_go_out() -> None:
     old = Message.objects.filter(kind=OPT_IN_KIND).first()
     assert old.about.pk == round_id and old.payload == {"member_id": old.payload["member_id"]}
     migration.forwards(apps, None)
-    sent, _ = _dispatch_counting(START)
+    sent, _ = dispatch_counting(START)
     assert sent == 3
     assert {email.to[0] for email in mail.outbox} == {formataddr((p.name, p.email)) for p in people}
     assert all("/answer/" in email.body for email in mail.outbox)
@@ -116,7 +101,7 @@ def test_messages_planned_about_the_round_before_still_go_out() -> None:
     assert Message.objects.filter(kind=MATCH_KIND, content_type__model="round").count() == 3
     migration.forwards(apps, None)
     mail.outbox.clear()
-    sent, _ = _dispatch_counting(MATCH_AT)
+    sent, _ = dispatch_counting(MATCH_AT)
     assert sent == 3
     assert all("matched you with" in email.body for email in mail.outbox)
     assert not Message.objects.exclude(status=MessageStatus.SENT).exists()
