@@ -16,11 +16,10 @@ from commitments.services import (
     checkin_record,
     commitment_set_reminder,
 )
-from commitments.views import COMMITMENT_ACCESS
-from programs.link_access import SESSION_KEY as LINK_ACCESS_SESSION_KEY
 from reminders.dispatcher import outbox_dispatch
 from reminders.models import Message, MessageStatus
 from tests.factories import CheckInFactory, CommitmentFactory
+from tests.support.commitments import client_for_commitment
 
 pytestmark = pytest.mark.django_db
 
@@ -32,17 +31,6 @@ def _commitment(*, starts_on: date, days: int = 7, zone: str = "America/New_York
         ends_on=starts_on + timedelta(days=days - 1),
         time_zone=zone,
     )
-
-
-def _client_for(commitment: Commitment) -> Client:
-    client = Client()
-    session = client.session
-    # What following the e-mailed link leaves in the browser's session (programs.link_access).
-    session[LINK_ACCESS_SESSION_KEY] = {
-        f"{COMMITMENT_ACCESS}:{commitment.pk}": commitment.token_version
-    }
-    session.save()
-    return client
 
 
 @pytest.mark.parametrize(
@@ -113,7 +101,7 @@ def test_the_page_shows_days_left_the_row_of_days_and_the_streak() -> None:
     commitment = _commitment(starts_on=date(2026, 5, 1), days=10, zone="Europe/Berlin")
     for day, done in [(1, True), (2, False), (3, True), (4, True)]:
         CheckInFactory(commitment=commitment, day=date(2026, 5, day), is_done=done)
-    client = _client_for(commitment)
+    client = client_for_commitment(commitment)
     with time_machine.travel(datetime(2026, 5, 5, 9, tzinfo=UTC), tick=False):
         page = client.get(f"/commitments/{commitment.pk}/").content.decode()
     assert '<strong data-testid="streak">2</strong> days streak' in page
@@ -129,7 +117,7 @@ def test_the_page_shows_days_left_the_row_of_days_and_the_streak() -> None:
 def test_checking_in_through_the_page_updates_the_streak() -> None:
     commitment = _commitment(starts_on=date(2026, 5, 1), zone="Europe/Berlin")
     CheckInFactory(commitment=commitment, day=date(2026, 5, 1), is_done=True)
-    client = _client_for(commitment)
+    client = client_for_commitment(commitment)
     with time_machine.travel(datetime(2026, 5, 2, 9, tzinfo=UTC), tick=False):
         response = client.post(
             f"/commitments/{commitment.pk}/check-in/",
@@ -145,7 +133,7 @@ def test_checking_in_through_the_page_updates_the_streak() -> None:
 
 def test_a_bad_rating_is_explained_and_nothing_is_saved() -> None:
     commitment = _commitment(starts_on=date(2026, 5, 1))
-    client = _client_for(commitment)
+    client = client_for_commitment(commitment)
     with time_machine.travel(datetime(2026, 5, 2, 15, tzinfo=UTC), tick=False):
         response = client.post(
             f"/commitments/{commitment.pk}/check-in/", {"is_done": "yes", "rating": "11"}
@@ -157,7 +145,7 @@ def test_a_bad_rating_is_explained_and_nothing_is_saved() -> None:
 
 def test_the_reflection_opens_on_the_last_day() -> None:
     commitment = _commitment(starts_on=date(2026, 5, 1), days=3, zone="Europe/Berlin")
-    client = _client_for(commitment)
+    client = client_for_commitment(commitment)
     with time_machine.travel(datetime(2026, 5, 2, 9, tzinfo=UTC), tick=False):
         client.post(f"/commitments/{commitment.pk}/reflection/", {"reflection": "Too early"})
     commitment.refresh_from_db()
@@ -232,7 +220,7 @@ def test_changing_or_clearing_the_reminder_time_moves_or_cancels_the_planned_one
 
 def test_setting_the_reminder_on_the_page() -> None:
     commitment = _commitment(starts_on=date(2026, 6, 1), days=3, zone="Europe/Berlin")
-    client = _client_for(commitment)
+    client = client_for_commitment(commitment)
     with time_machine.travel(datetime(2026, 6, 1, 5, tzinfo=UTC), tick=False):
         page = client.post(
             f"/commitments/{commitment.pk}/reminder/", {"reminder_time": "21:15"}, follow=True
