@@ -22,6 +22,7 @@ class Day:
     state: str
     is_today: bool
     rating: int | None
+    checkin: CheckIn | None  # with its answers (done, rating, note), for the history
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,11 @@ class Progress:
     @property
     def total(self) -> int:
         return len(self.days)
+
+    @property
+    def history(self) -> list[Day]:
+        """The days checked in, the latest first."""
+        return [day for day in reversed(self.days) if day.checkin is not None]
 
 
 def commitment_progress(
@@ -66,6 +72,7 @@ def commitment_progress(
                 state=state,
                 is_today=day == today,
                 rating=checkin.rating if checkin else None,
+                checkin=checkin,
             )
         )
     return Progress(

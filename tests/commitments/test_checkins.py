@@ -7,7 +7,9 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 import time_machine
 from django.core import mail
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from commitments.models import CheckIn, Commitment
 from commitments.services import (
@@ -239,3 +241,58 @@ def test_a_browser_without_the_personal_link_cannot_check_in() -> None:
     assert response.status_code == 404
     assert "personal link" in response.content.decode()
     assert not CheckIn.objects.exists()
+
+
+def test_the_history_shows_each_past_days_answers_escaped() -> None:
+    commitment = _commitment(starts_on=date(2026, 5, 1), zone="Europe/Berlin")
+    CheckInFactory(
+        commitment=commitment,
+        day=date(2026, 5, 1),
+        is_done=True,
+        rating=8,
+        note="Walked <b>far</b>\nand slept well",
+    )
+    CheckInFactory(commitment=commitment, day=date(2026, 5, 2), is_done=False, note="Rain")
+    client = client_for_commitment(commitment)
+    with time_machine.travel(datetime(2026, 5, 3, 9, tzinfo=UTC), tick=False):
+        page = client.get(f"/commitments/{commitment.pk}/").content.decode()
+    history = page[page.index('id="history"') :]
+    # The latest day first, each with its answers.
+    assert history.index("Day 2") < history.index("Day 1")
+    assert "✗ Not that day" in history and "Rain" in history
+    assert "✓ Yes, done" in history
+    assert "<dd>8 of 10</dd>" in history
+    assert "Walked &lt;b&gt;far&lt;/b&gt;<br>and slept well" in history
+    assert "<b>far</b>" not in page
+
+
+def _page_queries(commitment: Commitment, *, checkin_count: int) -> int:
+    CheckIn.objects.bulk_create(
+        [
+            CheckIn(
+                commitment=commitment,
+                day=commitment.starts_on + timedelta(days=offset),
+                is_done=offset % 3 != 0,
+                rating=offset % 10 + 1,
+                note=f"Note of day {offset + 1}",
+                created_at=datetime(2026, 5, 1, tzinfo=UTC),
+                updated_at=datetime(2026, 5, 1, tzinfo=UTC),
+            )
+            for offset in range(checkin_count)
+        ]
+    )
+    client = client_for_commitment(commitment)
+    with (
+        time_machine.travel(datetime(2026, 5, 25, 9, tzinfo=UTC), tick=False),
+        CaptureQueriesContext(connection) as queries,
+    ):
+        page = client.get(f"/commitments/{commitment.pk}/").content.decode()
+    assert page.count("<dt>Note</dt>") == checkin_count
+    assert f"Note of day {checkin_count}" in page
+    return len(queries)
+
+
+def test_the_history_costs_the_same_queries_for_2_or_20_check_ins() -> None:
+    few = _page_queries(_commitment(starts_on=date(2026, 5, 1), days=30), checkin_count=2)
+    many = _page_queries(_commitment(starts_on=date(2026, 5, 1), days=30), checkin_count=20)
+    assert few == many
