@@ -32,8 +32,9 @@ class CommitmentAdmin(admin.ModelAdmin):
         "ends_on",
         "time_zone",
         "reminder_time",
+        "ended_early_at",
     ]
-    list_filter = ["module__program", "starts_on", "ends_on"]
+    list_filter = ["module__program", "starts_on", "ends_on", "ended_early_at"]
     search_fields = [
         "participant_name",
         "participant_email",

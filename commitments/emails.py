@@ -73,6 +73,8 @@ def render_checkin_reminder(message: Message) -> EmailMessage:
     day = date.fromisoformat(str(message.payload.get("day")))
     if commitment.reminder_time is None:
         raise NotWanted("the participant turned the reminder off", cancelled=True)
+    if commitment.has_ended_early:
+        raise NotWanted("the participant ended the commitment", cancelled=True)
     if not commitment.includes(day):
         raise NotWanted("the day is outside the commitment", cancelled=True)
     if any(check_in.day == day for check_in in commitment.checkins.all()):

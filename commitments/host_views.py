@@ -6,7 +6,7 @@ Every page fetches through a host-checked helper; another program's pages answer
 from __future__ import annotations
 
 import csv
-from datetime import UTC
+from datetime import UTC, datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -129,6 +129,7 @@ def _csv_response(
     response = HttpResponse(UTF8_BOM, content_type=CSV_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     writer = csv.writer(response)
+    now = timezone.now()
     writer.writerow(
         [
             "name",
@@ -143,6 +144,8 @@ def _csv_response(
             "days_done",
             "check_ins",
             "last_check_in",
+            "status",
+            "ended_early_at_utc",
             "reflection",
             *(csv_cell(question.text) for question in questions),
         ]
@@ -163,6 +166,10 @@ def _csv_response(
                 commitment.done_count,
                 commitment.checkin_count,
                 commitment.last_checkin_on.isoformat() if commitment.last_checkin_on else "",
+                _status(commitment, now=now),
+                commitment.ended_early_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+                if commitment.ended_early_at
+                else "",
                 csv_cell(commitment.reflection),
                 *(csv_cell(answers.get(question.pk, "")) for question in questions),
             ]
@@ -170,18 +177,27 @@ def _csv_response(
     return response
 
 
+def _status(commitment: Commitment, *, now: datetime) -> str:
+    """`active`, `finished` (its last day has passed) or `ended_early` (by the participant)."""
+    if commitment.has_ended_early:
+        return "ended_early"
+    if local_today(time_zone=commitment.time_zone, now=now) > commitment.ends_on:
+        return "finished"
+    return "active"
+
+
 def _commitment_rows(commitments: list[Commitment]) -> list[dict[str, object]]:
     now = timezone.now()
     rows = []
     for commitment in commitments:
-        today = local_today(time_zone=commitment.time_zone, now=now)
+        today = commitment.ended_early_on or local_today(time_zone=commitment.time_zone, now=now)
         elapsed = min(max((today - commitment.starts_on).days + 1, 0), commitment.duration_days)
         rows.append(
             {
                 "commitment": commitment,
                 "elapsed": elapsed,
                 "percent": round(100 * commitment.done_count / commitment.duration_days),
-                "has_ended": today > commitment.ends_on,
+                "status": _status(commitment, now=now),
             }
         )
     return rows

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import zoneinfo
 from datetime import date
 
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -56,6 +57,8 @@ class Commitment(models.Model):
     `starts_on` is the day it was created in the participant's `time_zone`, and
     `duration_days` is the module's commitment days frozen at creation, so a commitment made
     weeks after the session still gets its full duration. `ends_on` is the last day included.
+    `ended_early_at` is set when the participant stops before `ends_on`: no check-ins and no
+    reminders after it; the days before it stay as they were.
     """
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="commitments")
@@ -73,6 +76,9 @@ class Commitment(models.Model):
     )
     reflection = models.TextField(blank=True)
     reflected_at = models.DateTimeField(null=True, blank=True)
+    ended_early_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the participant ended the commitment early."
+    )
     token_version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField()
 
@@ -93,6 +99,17 @@ class Commitment(models.Model):
 
     def includes(self, day: date) -> bool:
         return self.starts_on <= day <= self.ends_on
+
+    @property
+    def has_ended_early(self) -> bool:
+        return self.ended_early_at is not None
+
+    @property
+    def ended_early_on(self) -> date | None:
+        """The participant's local day on which they ended it early."""
+        if self.ended_early_at is None:
+            return None
+        return self.ended_early_at.astimezone(zoneinfo.ZoneInfo(self.time_zone)).date()
 
 
 class Answer(models.Model):

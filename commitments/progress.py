@@ -17,9 +17,12 @@ def local_today(*, time_zone: str, now: datetime) -> date:
 class Day:
     day: date
     number: int
-    state: str  # "done", "missed" (checked in: not done), "open" (no check-in), "future"
+    # "done", "missed" (checked in: not done), "open" (no check-in), "future", or "ended"
+    # (after the day the participant ended the commitment early).
+    state: str
     is_today: bool
     rating: int | None
+    checkin: CheckIn | None  # with its answers (done, rating, note), for the history
 
 
 @dataclass(frozen=True)
@@ -30,24 +33,33 @@ class Progress:
     days_left: int  # today included while the commitment runs
     streak: int
     has_started: bool
-    has_ended: bool  # the last day has passed
+    has_ended: bool  # the last day has passed, or the participant ended it early
     is_last_day: bool
+    ended_early_on: date | None
 
     @property
     def total(self) -> int:
         return len(self.days)
+
+    @property
+    def history(self) -> list[Day]:
+        """The days checked in, the latest first."""
+        return [day for day in reversed(self.days) if day.checkin is not None]
 
 
 def commitment_progress(
     *, commitment: Commitment, checkins: list[CheckIn], now: datetime
 ) -> Progress:
     today = local_today(time_zone=commitment.time_zone, now=now)
+    ended_early_on = commitment.ended_early_on
     by_day = {checkin.day: checkin for checkin in checkins}
     days: list[Day] = []
     for offset in range(commitment.duration_days):
         day = commitment.starts_on + timedelta(days=offset)
         checkin = by_day.get(day)
-        if day > today:
+        if ended_early_on is not None and day > ended_early_on:
+            state = "ended"
+        elif day > today:
             state = "future"
         elif checkin is None:
             state = "open"
@@ -60,6 +72,7 @@ def commitment_progress(
                 state=state,
                 is_today=day == today,
                 rating=checkin.rating if checkin else None,
+                checkin=checkin,
             )
         )
     return Progress(
@@ -67,12 +80,13 @@ def commitment_progress(
         days=days,
         done_count=sum(1 for day in days if day.state == "done"),
         days_left=max(0, (commitment.ends_on - max(today, commitment.starts_on)).days + 1)
-        if today <= commitment.ends_on
+        if today <= commitment.ends_on and ended_early_on is None
         else 0,
         streak=streak_length(done_days={c.day for c in checkins if c.is_done}, today=today),
         has_started=today >= commitment.starts_on,
-        has_ended=today > commitment.ends_on,
+        has_ended=today > commitment.ends_on or ended_early_on is not None,
         is_last_day=today == commitment.ends_on,
+        ended_early_on=ended_early_on,
     )
 
 

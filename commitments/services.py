@@ -27,7 +27,11 @@ class CommitmentsClosed(Exception):
 
 
 class CheckInClosed(Exception):
-    """The day is outside the commitment's days."""
+    """The day is outside the commitment's days, or the participant ended it early."""
+
+
+class CommitmentEnded(Exception):
+    """The commitment is over (its last day has passed, or it was ended early)."""
 
 
 def commitment_topic(commitment: Commitment) -> str:
@@ -107,9 +111,11 @@ def _active_duplicate(
     *, session: Session, participant_email: str, now: datetime
 ) -> Commitment | None:
     """The participant's commitment for this session whose last day is not past yet, if any."""
+    # A commitment ended early does not block a fresh start.
     candidates = Commitment.objects.filter(
         session=session,
         participant_email__iexact=participant_email,
+        ended_early_at__isnull=True,
         # A day's slack either side of UTC; the exact test is in the commitment's own zone.
         ends_on__gte=now.date() - timedelta(days=1),
     ).order_by("-created_at", "-id")
@@ -229,8 +235,14 @@ def checkin_record(
             f"to {commitment.ends_on.day} {commitment.ends_on:%B %Y}."
         )
     with transaction.atomic():
-        # Locking the commitment serialises two check-ins of the same day (two tabs).
-        Commitment.objects.select_for_update().filter(pk=commitment.pk).first()
+        # Locking the commitment serialises two check-ins of the same day (two tabs), and a
+        # check-in with "End this commitment" in another tab.
+        locked = Commitment.objects.select_for_update().get(pk=commitment.pk)
+        if locked.ended_early_on is not None:
+            raise CheckInClosed(
+                f"You ended this commitment on {locked.ended_early_on.day} "
+                f"{locked.ended_early_on:%B %Y}, so it takes no more check-ins."
+            )
         checkin, created = CheckIn.objects.get_or_create(
             commitment=commitment,
             day=day,
@@ -256,9 +268,31 @@ def commitment_set_reminder(
     *, commitment: Commitment, reminder_time: time | None, now: datetime
 ) -> Commitment:
     with transaction.atomic():
+        locked = Commitment.objects.select_for_update().get(pk=commitment.pk)
+        if locked.has_ended_early:
+            raise CommitmentEnded("You ended this commitment: it sends no more reminders.")
         commitment.reminder_time = reminder_time
         commitment.save(update_fields=["reminder_time"])
         commitment_reminders_reconcile(commitment=commitment, now=now)
+    return commitment
+
+
+def commitment_end_early(*, commitment: Commitment, now: datetime) -> Commitment:
+    """Stop the commitment now: no more check-ins, its pending reminders cancelled.
+
+    Refused (`CommitmentEnded`) once it was ended or its last day has passed. The days
+    before it keep their check-ins; the reflection stays open.
+    """
+    with transaction.atomic():
+        locked = Commitment.objects.select_for_update().get(pk=commitment.pk)
+        if locked.has_ended_early:
+            raise CommitmentEnded("You have already ended this commitment.")
+        if local_today(time_zone=locked.time_zone, now=now) > locked.ends_on:
+            raise CommitmentEnded("This commitment has already finished.")
+        commitment.ended_early_at = now
+        commitment.save(update_fields=["ended_early_at"])
+        # No reminder is wanted once it has ended: this cancels every pending one.
+        _reminders_reconcile(commitment=commitment, now=now)
     return commitment
 
 
@@ -282,7 +316,7 @@ def reminder_due_at(*, commitment: Commitment, day: date) -> datetime:
 
 def commitment_reminders_wanted(*, commitment: Commitment, now: datetime) -> list[WantedMessage]:
     """One reminder per remaining day without a check-in, at the chosen local time."""
-    if commitment.reminder_time is None:
+    if commitment.reminder_time is None or commitment.has_ended_early:
         return []
     today = local_today(time_zone=commitment.time_zone, now=now)
     checked_in = set(CheckIn.objects.filter(commitment=commitment).values_list("day", flat=True))

@@ -20,6 +20,7 @@ urlpatterns = [
     path("commitments/<int:commitment_id>/check-in/", views.checkin, name="checkin"),
     path("commitments/<int:commitment_id>/reminder/", views.reminder, name="reminder"),
     path("commitments/<int:commitment_id>/reflection/", views.reflection, name="reflection"),
+    path("commitments/<int:commitment_id>/end/", views.commitment_end, name="end"),
     # Hosts.
     path(f"{MODULE}/questions/", host_views.questions, name="questions"),
     path(f"{QUESTION}/edit/", host_views.question_edit, name="question_edit"),

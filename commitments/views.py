@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from commitments import selectors, services
 from commitments.forms import (
@@ -287,9 +287,13 @@ def reminder(request: HttpRequest, commitment_id: int) -> HttpResponse:
     if not form.is_valid():
         return _render_detail(request, found, reminder_form=form, status=400)
     reminder_time = form.cleaned_data["reminder_time"]
-    services.commitment_set_reminder(
-        commitment=found, reminder_time=reminder_time, now=timezone.now()
-    )
+    try:
+        services.commitment_set_reminder(
+            commitment=found, reminder_time=reminder_time, now=timezone.now()
+        )
+    except services.CommitmentEnded as error:
+        messages.error(request, str(error))
+        return _back(found, "progress-heading")
     if reminder_time is None:
         messages.success(request, "Daily reminder turned off.")
     else:
@@ -307,7 +311,7 @@ def reflection(request: HttpRequest, commitment_id: int) -> HttpResponse:
     if isinstance(found, HttpResponse):
         return found
     today = local_today(time_zone=found.time_zone, now=timezone.now())
-    if today < found.ends_on:
+    if today < found.ends_on and not found.has_ended_early:
         messages.error(request, "The reflection opens on the last day of your commitment.")
         return _back(found, "reflection")
     form = ReflectionForm(request.POST)
@@ -318,3 +322,28 @@ def reflection(request: HttpRequest, commitment_id: int) -> HttpResponse:
     )
     messages.success(request, "Thank you for your reflection.")
     return _back(found, "reflection")
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def commitment_end(request: HttpRequest, commitment_id: int) -> HttpResponse:
+    """ "End this commitment": GET asks to confirm and writes nothing; POST ends it."""
+    found = _commitment_or_response(request, commitment_id)
+    if isinstance(found, HttpResponse):
+        return found
+    now = timezone.now()
+    if request.method == "POST":
+        try:
+            services.commitment_end_early(commitment=found, now=now)
+        except services.CommitmentEnded as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request, "Your commitment has ended. Its daily reminders are cancelled."
+            )
+        return _back(found, "progress-heading")
+    context = {
+        "commitment": found,
+        "session": found.session,
+        "has_finished": local_today(time_zone=found.time_zone, now=now) > found.ends_on,
+    }
+    return _render(request, "commitment_end.html", context)

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
 import pytest
 from django.core import mail
 
 from commitments.models import CheckIn, Commitment, QuestionKind
+from commitments.selectors import COMMITMENT_TOKEN_PURPOSE
+from programs.tokens import token_make
 from reminders.dispatcher import outbox_dispatch
-from tests.factories import ModuleFactory, QuestionFactory, SessionFactory
+from tests.factories import (
+    CheckInFactory,
+    CommitmentFactory,
+    ModuleFactory,
+    QuestionFactory,
+    SessionFactory,
+)
+from tests.support.layout import page_widths
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -66,3 +76,26 @@ def test_a_participant_joins_by_session_id_commits_and_checks_in(live_server, br
 
     checkin = CheckIn.objects.get()
     assert (checkin.is_done, checkin.rating, checkin.note) == (True, 8, "Easy start")
+
+
+def test_a_long_history_fits_a_phone_screen(live_server, browser) -> None:
+    commitment = CommitmentFactory(starts_on=date.today() - timedelta(days=20), duration_days=30)
+    for offset in range(20):
+        CheckInFactory(
+            commitment=commitment,
+            day=commitment.starts_on + timedelta(days=offset),
+            is_done=offset % 2 == 0,
+            rating=7,
+            note="https://example.org/" + "x" * 120 + "\nand a second line",
+        )
+    token = token_make(
+        purpose=COMMITMENT_TOKEN_PURPOSE, object_id=commitment.pk, version=commitment.token_version
+    )
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/commitments/link/{token}/")
+    page.get_by_role("heading", name="Your check-ins").wait_for()
+    assert page.locator(".history li").count() == 20
+    widths = page_widths(page, width=390)
+    assert widths == [390], widths
+    context.close()

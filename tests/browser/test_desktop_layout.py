@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from sessions_app.rooms import session_start
 from tests.factories import TEST_PASSWORD, UserFactory, hosted_session
+from tests.support.layout import page_widths
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -47,11 +48,6 @@ def test_the_host_room_at_desktop_width_shows_a_wide_stage_beside_the_people(
 
 def test_the_host_room_fits_a_phone_screen(live_server, browser, settings) -> None:
     context, page = _host_room(live_server, browser, settings, width=390, height=844)
-    # The page's width, then whatever sticks out past the screen (named in a failure).
-    widths = page.evaluate(
-        "() => [document.documentElement.scrollWidth, "
-        "...[...document.querySelectorAll('main *')].filter("
-        "e => e.getBoundingClientRect().right > 390.5).map(e => e.tagName + '.' + e.className)]"
-    )
+    widths = page_widths(page, width=390)
     assert widths == [390], widths
     context.close()

@@ -5,8 +5,9 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from tests.factories import AnswerFactory, CheckInFactory, UserFactory
+from tests.factories import AnswerFactory, CheckInFactory, CommitmentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -35,3 +36,15 @@ def test_admin_list_of_answers_and_check_ins_does_not_query_per_row(
     few = _changelist_queries(client, url)
     factory.create_batch(8)
     assert _changelist_queries(client, url) == few
+
+
+def test_admin_lists_and_filters_commitments_ended_early(client: Client) -> None:
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    CommitmentFactory(participant_name="Stopped Early", ended_early_at=timezone.now())
+    CommitmentFactory(participant_name="Still Going")
+    url = reverse("admin:commitments_commitment_changelist")
+    page = client.get(url).content.decode()
+    assert "Ended early at" in page
+    filtered = client.get(url, {"ended_early_at__isnull": "False"}).content.decode()
+    assert "Stopped Early" in filtered
+    assert "Still Going" not in filtered

@@ -7,7 +7,9 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 import time_machine
 from django.core import mail
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from commitments.models import CheckIn, Commitment
 from commitments.services import (
@@ -16,11 +18,10 @@ from commitments.services import (
     checkin_record,
     commitment_set_reminder,
 )
-from commitments.views import COMMITMENT_ACCESS
-from programs.link_access import SESSION_KEY as LINK_ACCESS_SESSION_KEY
 from reminders.dispatcher import outbox_dispatch
 from reminders.models import Message, MessageStatus
 from tests.factories import CheckInFactory, CommitmentFactory
+from tests.support.commitments import client_for_commitment
 
 pytestmark = pytest.mark.django_db
 
@@ -32,17 +33,6 @@ def _commitment(*, starts_on: date, days: int = 7, zone: str = "America/New_York
         ends_on=starts_on + timedelta(days=days - 1),
         time_zone=zone,
     )
-
-
-def _client_for(commitment: Commitment) -> Client:
-    client = Client()
-    session = client.session
-    # What following the e-mailed link leaves in the browser's session (programs.link_access).
-    session[LINK_ACCESS_SESSION_KEY] = {
-        f"{COMMITMENT_ACCESS}:{commitment.pk}": commitment.token_version
-    }
-    session.save()
-    return client
 
 
 @pytest.mark.parametrize(
@@ -113,7 +103,7 @@ def test_the_page_shows_days_left_the_row_of_days_and_the_streak() -> None:
     commitment = _commitment(starts_on=date(2026, 5, 1), days=10, zone="Europe/Berlin")
     for day, done in [(1, True), (2, False), (3, True), (4, True)]:
         CheckInFactory(commitment=commitment, day=date(2026, 5, day), is_done=done)
-    client = _client_for(commitment)
+    client = client_for_commitment(commitment)
     with time_machine.travel(datetime(2026, 5, 5, 9, tzinfo=UTC), tick=False):
         page = client.get(f"/commitments/{commitment.pk}/").content.decode()
     assert '<strong data-testid="streak">2</strong> days streak' in page
@@ -129,7 +119,7 @@ def test_the_page_shows_days_left_the_row_of_days_and_the_streak() -> None:
 def test_checking_in_through_the_page_updates_the_streak() -> None:
     commitment = _commitment(starts_on=date(2026, 5, 1), zone="Europe/Berlin")
     CheckInFactory(commitment=commitment, day=date(2026, 5, 1), is_done=True)
-    client = _client_for(commitment)
+    client = client_for_commitment(commitment)
     with time_machine.travel(datetime(2026, 5, 2, 9, tzinfo=UTC), tick=False):
         response = client.post(
             f"/commitments/{commitment.pk}/check-in/",
@@ -145,7 +135,7 @@ def test_checking_in_through_the_page_updates_the_streak() -> None:
 
 def test_a_bad_rating_is_explained_and_nothing_is_saved() -> None:
     commitment = _commitment(starts_on=date(2026, 5, 1))
-    client = _client_for(commitment)
+    client = client_for_commitment(commitment)
     with time_machine.travel(datetime(2026, 5, 2, 15, tzinfo=UTC), tick=False):
         response = client.post(
             f"/commitments/{commitment.pk}/check-in/", {"is_done": "yes", "rating": "11"}
@@ -157,7 +147,7 @@ def test_a_bad_rating_is_explained_and_nothing_is_saved() -> None:
 
 def test_the_reflection_opens_on_the_last_day() -> None:
     commitment = _commitment(starts_on=date(2026, 5, 1), days=3, zone="Europe/Berlin")
-    client = _client_for(commitment)
+    client = client_for_commitment(commitment)
     with time_machine.travel(datetime(2026, 5, 2, 9, tzinfo=UTC), tick=False):
         client.post(f"/commitments/{commitment.pk}/reflection/", {"reflection": "Too early"})
     commitment.refresh_from_db()
@@ -232,7 +222,7 @@ def test_changing_or_clearing_the_reminder_time_moves_or_cancels_the_planned_one
 
 def test_setting_the_reminder_on_the_page() -> None:
     commitment = _commitment(starts_on=date(2026, 6, 1), days=3, zone="Europe/Berlin")
-    client = _client_for(commitment)
+    client = client_for_commitment(commitment)
     with time_machine.travel(datetime(2026, 6, 1, 5, tzinfo=UTC), tick=False):
         page = client.post(
             f"/commitments/{commitment.pk}/reminder/", {"reminder_time": "21:15"}, follow=True
@@ -251,3 +241,58 @@ def test_a_browser_without_the_personal_link_cannot_check_in() -> None:
     assert response.status_code == 404
     assert "personal link" in response.content.decode()
     assert not CheckIn.objects.exists()
+
+
+def test_the_history_shows_each_past_days_answers_escaped() -> None:
+    commitment = _commitment(starts_on=date(2026, 5, 1), zone="Europe/Berlin")
+    CheckInFactory(
+        commitment=commitment,
+        day=date(2026, 5, 1),
+        is_done=True,
+        rating=8,
+        note="Walked <b>far</b>\nand slept well",
+    )
+    CheckInFactory(commitment=commitment, day=date(2026, 5, 2), is_done=False, note="Rain")
+    client = client_for_commitment(commitment)
+    with time_machine.travel(datetime(2026, 5, 3, 9, tzinfo=UTC), tick=False):
+        page = client.get(f"/commitments/{commitment.pk}/").content.decode()
+    history = page[page.index('id="history"') :]
+    # The latest day first, each with its answers.
+    assert history.index("Day 2") < history.index("Day 1")
+    assert "✗ Not that day" in history and "Rain" in history
+    assert "✓ Yes, done" in history
+    assert "<dd>8 of 10</dd>" in history
+    assert "Walked &lt;b&gt;far&lt;/b&gt;<br>and slept well" in history
+    assert "<b>far</b>" not in page
+
+
+def _page_queries(commitment: Commitment, *, checkin_count: int) -> int:
+    CheckIn.objects.bulk_create(
+        [
+            CheckIn(
+                commitment=commitment,
+                day=commitment.starts_on + timedelta(days=offset),
+                is_done=offset % 3 != 0,
+                rating=offset % 10 + 1,
+                note=f"Note of day {offset + 1}",
+                created_at=datetime(2026, 5, 1, tzinfo=UTC),
+                updated_at=datetime(2026, 5, 1, tzinfo=UTC),
+            )
+            for offset in range(checkin_count)
+        ]
+    )
+    client = client_for_commitment(commitment)
+    with (
+        time_machine.travel(datetime(2026, 5, 25, 9, tzinfo=UTC), tick=False),
+        CaptureQueriesContext(connection) as queries,
+    ):
+        page = client.get(f"/commitments/{commitment.pk}/").content.decode()
+    assert page.count("<dt>Note</dt>") == checkin_count
+    assert f"Note of day {checkin_count}" in page
+    return len(queries)
+
+
+def test_the_history_costs_the_same_queries_for_2_or_20_check_ins() -> None:
+    few = _page_queries(_commitment(starts_on=date(2026, 5, 1), days=30), checkin_count=2)
+    many = _page_queries(_commitment(starts_on=date(2026, 5, 1), days=30), checkin_count=20)
+    assert few == many
