@@ -292,15 +292,20 @@ def session_end(*, session: Session, now: datetime) -> Session:
         locked = _locked(session)
         if locked.state != SessionState.LIVE:
             raise RoomError("Only a live session can be ended.")
-        locked.state = SessionState.ENDED
-        locked.ended_at = now
-        locked.save(update_fields=["state", "ended_at", "updated_at"])
-        room_cache_forget(session_id=locked.pk)
-        Attendance.objects.filter(
-            session=locked, status__in=[AttendanceStatus.WAITING, AttendanceStatus.IN_ROOM]
-        ).update(status=AttendanceStatus.LEFT, left_at=now)
+        _close(locked, state=SessionState.ENDED, ended_at=now, now=now)
     session.state, session.ended_at = locked.state, locked.ended_at
     return locked
+
+
+def _close(locked: Session, *, state: str, ended_at: datetime, now: datetime) -> None:
+    """Move a locked session to `state`; everyone still waiting or inside has left."""
+    locked.state = state
+    locked.ended_at = ended_at
+    locked.save(update_fields=["state", "ended_at", "updated_at"])
+    room_cache_forget(session_id=locked.pk)
+    Attendance.objects.filter(
+        session=locked, status__in=[AttendanceStatus.WAITING, AttendanceStatus.IN_ROOM]
+    ).update(status=AttendanceStatus.LEFT, left_at=now)
 
 
 def session_can_complete(*, session: Session, now: datetime) -> bool:
@@ -315,13 +320,7 @@ def session_complete(*, session: Session, now: datetime) -> Session:
         locked = _locked(session)
         if not session_can_complete(session=locked, now=now):
             raise RoomError("Only an ended session, or one past its end, can be marked complete.")
-        locked.state = SessionState.COMPLETED
-        locked.ended_at = locked.ended_at or now
-        locked.save(update_fields=["state", "ended_at", "updated_at"])
-        room_cache_forget(session_id=locked.pk)
-        Attendance.objects.filter(
-            session=locked, status__in=[AttendanceStatus.WAITING, AttendanceStatus.IN_ROOM]
-        ).update(status=AttendanceStatus.LEFT, left_at=now)
+        _close(locked, state=SessionState.COMPLETED, ended_at=locked.ended_at or now, now=now)
     session.state, session.ended_at = locked.state, locked.ended_at
     return locked
 
