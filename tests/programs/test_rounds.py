@@ -42,6 +42,18 @@ def _program(members: int = 4, **fields):
     return program, people
 
 
+def _round(program, *, opt_in_at, match_at, time_zone: str = "UTC", **fields):
+    """A round scheduled at START (UTC unless said otherwise)."""
+    return round_schedule(
+        program=program,
+        opt_in_at=opt_in_at,
+        match_at=match_at,
+        time_zone=time_zone,
+        now=START,
+        **fields,
+    )
+
+
 def _emails_to(address: str) -> list:
     return [email for email in mail.outbox if any(address in to for to in email.to)]
 
@@ -56,12 +68,11 @@ def _tick(moment: datetime) -> None:
 def test_opt_in_and_match_messages_go_out_at_their_moments() -> None:
     program, people = _program(4)
     with time_machine.travel(START, tick=False):
-        round_ = round_schedule(
-            program=program,
+        round_ = _round(
+            program,
             opt_in_at=START + timedelta(days=1),
             match_at=START + timedelta(days=3),
             time_zone="Europe/Berlin",
-            now=START,
         )
     _tick(START + timedelta(hours=23, minutes=59))
     assert mail.outbox == []
@@ -109,13 +120,7 @@ def test_with_opt_in_off_every_active_member_is_matched_in_pairs() -> None:
     people[4].status = "paused"
     people[4].save()
     with time_machine.travel(START, tick=False):
-        round_ = round_schedule(
-            program=program,
-            opt_in_at=START,
-            match_at=START + timedelta(hours=2),
-            time_zone="UTC",
-            now=START,
-        )
+        round_ = _round(program, opt_in_at=START, match_at=START + timedelta(hours=2))
     assert round_.opt_in_at is None
     _tick(START + timedelta(hours=2))
     assert sorted(len(m.members.all()) for m in Match.objects.filter(round=round_)) == [2, 2]
@@ -126,13 +131,7 @@ def test_with_opt_in_off_every_active_member_is_matched_in_pairs() -> None:
 def test_opt_in_now_sends_at_once() -> None:
     program, _ = _program(2)
     with time_machine.travel(START, tick=False):
-        round_ = round_schedule(
-            program=program,
-            opt_in_at=START,
-            match_at=START + timedelta(days=1),
-            time_zone="UTC",
-            now=START,
-        )
+        round_ = _round(program, opt_in_at=START, match_at=START + timedelta(days=1))
         assert round_.state == RoundState.OPEN
         outbox_dispatch(now=START)
     assert len(mail.outbox) == 2
@@ -179,13 +178,12 @@ def test_a_weekly_round_keeps_its_local_time_across_a_dst_change(
 
 def test_every_two_weeks_keeps_the_gap_and_the_opt_in_offset() -> None:
     program, _ = _program(2)
-    round_ = round_schedule(
-        program=program,
+    round_ = _round(
+        program,
         opt_in_at=START + timedelta(days=1),
         match_at=START + timedelta(days=3),
         time_zone="Europe/Berlin",
         recurrence_weeks=2,
-        now=START,
     )
     result = round_match(round_id=round_.pk, now=round_.match_at)
     following = result.next_round
@@ -204,13 +202,7 @@ def test_local_plus_weeks_resolves_a_skipped_hour_forwards() -> None:
 
 def test_rescheduling_the_match_moves_it() -> None:
     program, people = _program(2)
-    round_ = round_schedule(
-        program=program,
-        opt_in_at=START,
-        match_at=START + timedelta(days=2),
-        time_zone="UTC",
-        now=START,
-    )
+    round_ = _round(program, opt_in_at=START, match_at=START + timedelta(days=2))
     for person in people:
         opt_in_answer(round_=round_, member=person, answer="yes", now=START)
     round_reschedule(
@@ -233,13 +225,7 @@ def test_rescheduling_the_match_moves_it() -> None:
 
 def test_the_opt_in_moment_cannot_move_once_it_went_out() -> None:
     program, _ = _program(2)
-    round_ = round_schedule(
-        program=program,
-        opt_in_at=START,
-        match_at=START + timedelta(days=2),
-        time_zone="UTC",
-        now=START,
-    )
+    round_ = _round(program, opt_in_at=START, match_at=START + timedelta(days=2))
     with pytest.raises(RoundError, match="went out already"):
         round_reschedule(
             round_=round_,
@@ -251,12 +237,8 @@ def test_the_opt_in_moment_cannot_move_once_it_went_out() -> None:
 
 def test_rescheduling_a_pending_opt_in_moves_it() -> None:
     program, _ = _program(2)
-    round_ = round_schedule(
-        program=program,
-        opt_in_at=START + timedelta(days=1),
-        match_at=START + timedelta(days=3),
-        time_zone="UTC",
-        now=START,
+    round_ = _round(
+        program, opt_in_at=START + timedelta(days=1), match_at=START + timedelta(days=3)
     )
     round_reschedule(
         round_=round_,
@@ -272,13 +254,11 @@ def test_rescheduling_a_pending_opt_in_moves_it() -> None:
 
 def test_cancelling_sends_nothing() -> None:
     program, _ = _program(3)
-    round_ = round_schedule(
-        program=program,
+    round_ = _round(
+        program,
         opt_in_at=START + timedelta(days=1),
         match_at=START + timedelta(days=3),
-        time_zone="UTC",
         recurrence_weeks=1,
-        now=START,
     )
     round_cancel(round_=round_, now=START)
     for day in range(1, 5):
@@ -292,13 +272,7 @@ def test_cancelling_sends_nothing() -> None:
 
 def test_cancelling_an_open_round_stops_its_unsent_opt_ins() -> None:
     program, _ = _program(3)
-    round_ = round_schedule(
-        program=program,
-        opt_in_at=START,
-        match_at=START + timedelta(days=3),
-        time_zone="UTC",
-        now=START,
-    )
+    round_ = _round(program, opt_in_at=START, match_at=START + timedelta(days=3))
     round_cancel(round_=round_, now=START)
     _tick(START + timedelta(minutes=1))
     assert mail.outbox == []
@@ -307,13 +281,7 @@ def test_cancelling_an_open_round_stops_its_unsent_opt_ins() -> None:
 
 def test_members_who_pause_after_saying_yes_are_not_matched() -> None:
     program, people = _program(3)
-    round_ = round_schedule(
-        program=program,
-        opt_in_at=START,
-        match_at=START + timedelta(days=1),
-        time_zone="UTC",
-        now=START,
-    )
+    round_ = _round(program, opt_in_at=START, match_at=START + timedelta(days=1))
     for person in people:
         opt_in_answer(round_=round_, member=person, answer="yes", now=START)
     people[2].status = "paused"
@@ -324,13 +292,7 @@ def test_members_who_pause_after_saying_yes_are_not_matched() -> None:
 
 def test_a_lone_member_is_told_there_was_no_match() -> None:
     program, _ = _program(1, is_opt_in_enabled=False)
-    round_ = round_schedule(
-        program=program,
-        opt_in_at=None,
-        match_at=START + timedelta(days=1),
-        time_zone="UTC",
-        now=START,
-    )
+    round_ = _round(program, opt_in_at=None, match_at=START + timedelta(days=1))
     _tick(START + timedelta(days=1))
     assert not Match.objects.filter(round=round_).exists()
     assert [email.subject for email in mail.outbox] == [f"{program.name}: no match this round"]
@@ -338,13 +300,8 @@ def test_a_lone_member_is_told_there_was_no_match() -> None:
 
 def test_later_rounds_avoid_pairs_who_met_before() -> None:
     program, _ = _program(4, is_opt_in_enabled=False)
-    round_ = round_schedule(
-        program=program,
-        opt_in_at=None,
-        match_at=START + timedelta(hours=1),
-        time_zone="UTC",
-        recurrence_weeks=1,
-        now=START,
+    round_ = _round(
+        program, opt_in_at=None, match_at=START + timedelta(hours=1), recurrence_weeks=1
     )
     seen: set[frozenset[int]] = set()
     current = round_
@@ -359,13 +316,7 @@ def test_later_rounds_avoid_pairs_who_met_before() -> None:
 
 def test_an_opt_in_link_message_to_a_member_who_left_is_not_sent() -> None:
     program, people = _program(2)
-    round_ = round_schedule(
-        program=program,
-        opt_in_at=START,
-        match_at=START + timedelta(days=1),
-        time_zone="UTC",
-        now=START,
-    )
+    round_ = _round(program, opt_in_at=START, match_at=START + timedelta(days=1))
     people[0].status = "left"
     people[0].save()
     _tick(START)
@@ -375,13 +326,7 @@ def test_an_opt_in_link_message_to_a_member_who_left_is_not_sent() -> None:
 
 def test_answers_are_refused_once_the_round_is_matched() -> None:
     program, people = _program(2)
-    round_ = round_schedule(
-        program=program,
-        opt_in_at=START,
-        match_at=START + timedelta(days=1),
-        time_zone="UTC",
-        now=START,
-    )
+    round_ = _round(program, opt_in_at=START, match_at=START + timedelta(days=1))
     round_match(round_id=round_.pk, now=START + timedelta(days=1))
     outcome = opt_in_answer(round_=round_, member=people[0], answer="yes", now=START)
     assert not outcome.recorded
@@ -391,13 +336,8 @@ def test_answers_are_refused_once_the_round_is_matched() -> None:
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_racing_to_match_a_round_match_it_once(requires_postgres: None) -> None:
     program, _ = _program(10, is_opt_in_enabled=False)
-    round_ = round_schedule(
-        program=program,
-        opt_in_at=None,
-        match_at=START + timedelta(hours=1),
-        time_zone="UTC",
-        recurrence_weeks=1,
-        now=START,
+    round_ = _round(
+        program, opt_in_at=None, match_at=START + timedelta(hours=1), recurrence_weeks=1
     )
     outcomes = run_at_once(lambda _: rounds_advance(now=START + timedelta(hours=1)), range(2))
     assert [error for error in outcomes if isinstance(error, Exception)] == []
@@ -419,13 +359,7 @@ def test_beat_runs_the_advance_task_which_matches_due_rounds(settings) -> None:
     assert entry["task"] == "programs.tasks.advance_rounds"
     assert entry["schedule"].total_seconds() == settings.ROUNDS_ADVANCE_INTERVAL_SECONDS
     program, _ = _program(2, is_opt_in_enabled=False)
-    round_ = round_schedule(
-        program=program,
-        opt_in_at=None,
-        match_at=START + timedelta(minutes=5),
-        time_zone="UTC",
-        now=START,
-    )
+    round_ = _round(program, opt_in_at=None, match_at=START + timedelta(minutes=5))
     with time_machine.travel(START + timedelta(minutes=5), tick=False):
         assert advance_rounds() == 1
         assert advance_rounds() == 0
@@ -437,13 +371,7 @@ def test_a_member_added_while_a_round_is_open_is_asked_too() -> None:
     from programs.members import member_create, member_set_status
 
     program, people = _program(2)
-    round_schedule(
-        program=program,
-        opt_in_at=START,
-        match_at=START + timedelta(days=2),
-        time_zone="UTC",
-        now=START,
-    )
+    _round(program, opt_in_at=START, match_at=START + timedelta(days=2))
     _tick(START)
     assert len(mail.outbox) == 2
     late = member_create(
