@@ -117,8 +117,8 @@ def run(n: int) -> dict[str, object]:
     from reminders.dispatcher import outbox_dispatch
     from reminders.models import Message, MessageStatus
     from sessions_app.reminders import REGISTRANT_KINDS
-    from sessions_app.services import session_update
     from tests.factories import UserFactory
+    from tests.support.sessions import session_change
 
     mail.outbox = []
     host = UserFactory(email="host@example.org")
@@ -174,20 +174,9 @@ def run(n: int) -> dict[str, object]:
             big = _session_with_registrations(
                 n=size, host=host, program=program, starts_at=starts_at, reminders=True
             )
-            fields = {
-                "title": big.title,
-                "description": "",
-                "module": None,
-                "starts_at": starts_at + timedelta(days=2),
-                "time_zone": big.time_zone,
-                "duration_minutes": big.duration_minutes,
-                "theme": big.theme,
-                "is_registration_required": True,
-                "capacity": None,
-            }
             with CaptureQueriesContext(connection) as queries:
                 started = time.perf_counter()
-                session_update(session=big, now=timezone.now(), **fields)
+                session_change(big, now=timezone.now(), starts_at=starts_at + timedelta(days=2))
                 runs.append((time.perf_counter() - started, len(queries)))
             moved = Message.objects.filter(
                 topic=f"session:{big.pk}", status=MessageStatus.PENDING, schedule_sequence=1

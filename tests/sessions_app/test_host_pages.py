@@ -32,6 +32,7 @@ from tests.factories import (
     hosted_session,
 )
 from tests.sessions_app.invites import html_body, invite_of
+from tests.support.sessions import session_change
 
 pytestmark = pytest.mark.django_db
 
@@ -228,19 +229,7 @@ def test_editing_only_the_title_sends_nothing_and_keeps_the_sequence(
 
 
 def _reschedule(session: Session, *, starts_at: datetime, duration_minutes: int) -> None:
-    services.session_update(
-        session=session,
-        now=NOW,
-        title=session.title,
-        description="",
-        module=None,
-        starts_at=starts_at,
-        time_zone=session.time_zone,
-        duration_minutes=duration_minutes,
-        theme=session.theme,
-        is_registration_required=True,
-        capacity=None,
-    )
+    session_change(session, now=NOW, starts_at=starts_at, duration_minutes=duration_minutes)
 
 
 def test_rescheduling_twice_before_sending_sends_only_the_latest_update(host) -> None:

@@ -22,9 +22,9 @@ from sessions_app.services import (
     registration_create,
     session_cancel,
     session_create,
-    session_update,
 )
 from tests.factories import UserFactory, hosted_program
+from tests.support.sessions import session_change
 
 pytestmark = pytest.mark.django_db
 
@@ -52,22 +52,7 @@ def _register(session: Session, email: str, *, now: datetime):
 
 
 def _reschedule(session: Session, *, starts_at: datetime, now: datetime, **changes) -> None:
-    fields = {
-        "title": session.title,
-        "description": session.description,
-        "module": session.module,
-        "starts_at": starts_at,
-        "time_zone": session.time_zone,
-        "duration_minutes": session.duration_minutes,
-        "theme": session.theme,
-        "is_registration_required": session.is_registration_required,
-        "capacity": session.capacity,
-        "remind_day_before": session.remind_day_before,
-        "remind_hour_before": session.remind_hour_before,
-        "remind_half_hour_before": session.remind_half_hour_before,
-        **changes,
-    }
-    session_update(session=session, now=now, **fields)
+    session_change(session, now=now, starts_at=starts_at, **changes)
 
 
 def _pending(kind_prefix: str = "session_reminder") -> dict[str, datetime]:
