@@ -5,7 +5,21 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
-from sessions_app.models import Session
+from sessions_app.models import Registration, Session
+from sessions_app.tokens import registration_for_token
+
+
+def join_cookie_name(session: Session) -> str:
+    return f"convene_join_{session.pk}"
+
+
+def cookie_registration(request: HttpRequest, session: Session) -> Registration | None:
+    """The registration whose personal link this browser opened for `session`, still valid."""
+    token = request.COOKIES.get(join_cookie_name(session), "")
+    registration = registration_for_token(token) if token else None
+    if registration is None or registration.session_id != session.pk:
+        return None
+    return registration
 
 
 def token_cookie_redirect(

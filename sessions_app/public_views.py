@@ -19,7 +19,12 @@ from sessions_app import ics, rooms, selectors, services
 from sessions_app.formatting import session_when
 from sessions_app.forms import RegistrationForm, SessionIdForm
 from sessions_app.guard import session_guarded, too_many_response
-from sessions_app.link_cookies import token_cookie_redirect, token_page_headers
+from sessions_app.link_cookies import (
+    cookie_registration,
+    join_cookie_name,
+    token_cookie_redirect,
+    token_page_headers,
+)
 from sessions_app.models import Session
 from sessions_app.tokens import feed_for_token, registration_for_token
 
@@ -129,10 +134,6 @@ def session_ics(request: HttpRequest, code: str) -> HttpResponse:
     return response
 
 
-def _join_cookie(session: Session) -> str:
-    return f"convene_join_{session.pk}"
-
-
 def join(request: HttpRequest, token: str) -> HttpResponse:
     """A personal join link: swap the token for a cookie, then go to a URL without it."""
     registration = registration_for_token(token)
@@ -143,7 +144,7 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
         request,
         response=redirect("sessions_app:my_registration", code=session.code),
         session=session,
-        cookie_name=_join_cookie(session),
+        cookie_name=join_cookie_name(session),
         token=token,
         days=JOIN_COOKIE_DAYS,
     )
@@ -155,9 +156,8 @@ def my_registration(request: HttpRequest, code: str) -> HttpResponse:
     if isinstance(found, HttpResponse):
         return found
     session = found
-    token = request.COOKIES.get(_join_cookie(session), "")
-    registration = registration_for_token(token) if token else None
-    if registration is None or registration.session_id != session.pk:
+    registration = cookie_registration(request, session)
+    if registration is None:
         response = render(
             request, "sessions_app/link_invalid.html", {"session": session}, status=403
         )
@@ -166,9 +166,7 @@ def my_registration(request: HttpRequest, code: str) -> HttpResponse:
         context = _public_context(session)
         context["registration"] = registration
         response = render(request, "sessions_app/my_registration.html", context)
-    response["Referrer-Policy"] = "no-referrer"
-    response["Cache-Control"] = "no-store"
-    return response
+    return token_page_headers(response)
 
 
 def cancel_registration(request: HttpRequest, code: str) -> HttpResponse:
@@ -176,15 +174,15 @@ def cancel_registration(request: HttpRequest, code: str) -> HttpResponse:
     found = session_guarded(request, code)
     if isinstance(found, HttpResponse):
         return found
-    token = request.COOKIES.get(_join_cookie(found), "")
-    registration = registration_for_token(token) if token else None
-    if registration is None or registration.session_id != found.pk:
+    registration = cookie_registration(request, found)
+    if registration is None:
         return render(request, "sessions_app/link_invalid.html", {"session": found}, status=403)
     if request.method == "POST":
         services.registration_cancel(registration=registration, now=timezone.now())
         response = render(request, "sessions_app/registration_cancelled.html", {"session": found})
         response.delete_cookie(
-            _join_cookie(found), path=reverse("sessions_app:public", kwargs={"code": found.code})
+            join_cookie_name(found),
+            path=reverse("sessions_app:public", kwargs={"code": found.code}),
         )
         return response
     return render(

@@ -22,9 +22,9 @@ from django.utils import timezone
 
 from sessions_app import rooms, selectors
 from sessions_app.formatting import session_when
+from sessions_app.link_cookies import cookie_registration
 from sessions_app.models import Attendance, AttendanceRole, Session
 from sessions_app.room_forms import PrejoinForm
-from sessions_app.tokens import registration_for_token
 
 # A remembered identity's key prefix → does its issuer still vouch for it? (`open:` needs none.)
 ParticipantCheck = Callable[[Session, dict[str, object]], bool]
@@ -43,10 +43,6 @@ def room_key(session: Session) -> str:
 
 def who_key(session: Session) -> str:
     return f"room-who:{session.pk}"
-
-
-def join_cookie_name(session: Session) -> str:
-    return f"convene_join_{session.pk}"
 
 
 def same_origin(response: HttpResponse) -> HttpResponse:
@@ -100,9 +96,8 @@ def room_participant(request: HttpRequest, session: Session) -> rooms.Participan
     participant = remembered_participant(request, session)
     if participant is not None:
         return participant
-    token = request.COOKIES.get(join_cookie_name(session), "")
-    registration = registration_for_token(token) if token else None
-    if registration is not None and registration.session_id == session.pk:
+    registration = cookie_registration(request, session)
+    if registration is not None:
         return rooms.participant_for_registration(registration)
     return None
 
