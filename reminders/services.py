@@ -168,23 +168,15 @@ def _copy_into_temp(*, name: str, columns: dict[str, str], rows: Iterable[tuple]
                 copy.write_row(row)
 
 
-def _execute_with_arrays(sql: str, params: list[object]) -> None:
-    """Run a statement whose parameters include long arrays, binding them on the server.
-
-    Django's PostgreSQL cursors bind client-side, quoting every array element in Python; a
-    server-side-binding cursor on the same connection (and transaction) sends them as they are.
-    """
-    with server_cursor() as cursor:
-        cursor.execute(sql, params)
-
-
 def _messages_cancel(*, message_ids: list[int], now: datetime) -> None:
     if connection.vendor == "postgresql":
-        _execute_with_arrays(
-            f"UPDATE {Message._meta.db_table} SET status = %s, updated_at = %s "  # noqa: S608
-            "WHERE id = ANY(%b::bigint[]) AND status = %s",
-            [MessageStatus.CANCELLED.value, now, message_ids, MessageStatus.PENDING.value],
-        )
+        # Server-side binding (reminders.db): the array is not quoted element by element.
+        with server_cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Message._meta.db_table} SET status = %s, updated_at = %s "  # noqa: S608
+                "WHERE id = ANY(%b::bigint[]) AND status = %s",
+                [MessageStatus.CANCELLED.value, now, message_ids, MessageStatus.PENDING.value],
+            )
         return
     Message.objects.filter(id__in=message_ids, status=MessageStatus.PENDING).update(
         status=MessageStatus.CANCELLED, updated_at=now
@@ -201,7 +193,7 @@ def message_events_record(
         # One statement however many rows: a reschedule of 10,000 registrations records
         # 30,000 events, which bulk_create would build object by object.
         table = MessageEvent._meta.db_table
-        with connection.cursor() as cursor:
+        with server_cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {table} (message_id, status, detail, created_at) "
                 "SELECT unnest(%b::bigint[]), %s, %s, %s",
