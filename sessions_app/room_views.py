@@ -14,13 +14,12 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
-    HttpResponseNotAllowed,
 )
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sessions_app import recordings, room_access, rooms, selectors
 from sessions_app.formatting import session_when
@@ -152,10 +151,10 @@ def _moved(target: str) -> HttpResponse:
     """Tells an htmx poll to load `target` instead of the page it is on."""
     response = HttpResponse("moved", content_type="text/plain")
     response["HX-Redirect"] = target
-    response["Cache-Control"] = "no-store"
     return response
 
 
+@never_cache
 @require_POST
 def room_state(
     request: HttpRequest, session_id: int, attendance_id: int, signature: str, phase: str
@@ -179,9 +178,7 @@ def room_state(
         if state.role == AttendanceRole.HOST:
             return _moved(reverse("sessions_app:host_room", kwargs={"session_id": session_id}))
         return _moved(reverse("sessions_app:room", kwargs={"code": state.code}))
-    response = HttpResponse(status=204)
-    response["Cache-Control"] = "no-store"
-    return response
+    return HttpResponse(status=204)
 
 
 # --- host controls ------------------------------------------------------------------------------
@@ -222,6 +219,7 @@ def host_room(request: HttpRequest, session_id: int) -> HttpResponse:
     return room_access.same_origin(render(request, "sessions_app/room/host_room.html", context))
 
 
+@never_cache
 @require_POST
 def host_heartbeat(request: HttpRequest, session_id: int, phase: str) -> HttpResponse:
     """The host room's poll: records the host as present, then 204 or HX-Redirect.
@@ -248,7 +246,6 @@ def host_heartbeat(request: HttpRequest, session_id: int, phase: str) -> HttpRes
     response = HttpResponse(status=204)
     if attendance_id != remembered.get("attendance"):
         response["HX-Trigger"] = "room-people"
-    response["Cache-Control"] = "no-store"
     return response
 
 
@@ -295,11 +292,10 @@ def host_leave(request: HttpRequest, session_id: int) -> HttpResponse:
     return redirect(_dashboard(session))
 
 
+@require_http_methods(["GET", "POST"])
 def host_end(request: HttpRequest, session_id: int) -> HttpResponse:
     """End meeting for all: a confirmation page, then the end."""
     session = _hosted(request, session_id)
-    if request.method not in ("GET", "POST"):
-        return HttpResponseNotAllowed(["GET", "POST"])
     error = ""
     if request.method == "POST":
         try:
@@ -377,11 +373,10 @@ def recording_download(request: HttpRequest, session_id: int, recording_id: int)
     return response
 
 
+@require_http_methods(["GET", "POST"])
 def recording_delete(request: HttpRequest, session_id: int, recording_id: int) -> HttpResponse:
     """Delete a recording: a confirmation page on GET, the deletion (file included) on POST."""
     recording = _hosted_recording(request, session_id, recording_id)
-    if request.method not in ("GET", "POST"):
-        return HttpResponseNotAllowed(["GET", "POST"])
     if request.method == "POST":
         recordings.recording_delete(recording=recording)
         messages.success(request, f"Recording “{recording.original_name}” deleted.")
