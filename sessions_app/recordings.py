@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils.text import get_valid_filename
 
 from sessions_app.models import Recording, Session
@@ -21,14 +22,6 @@ class RecordingRefused(Exception):
     """The upload is not an acceptable recording; the message says why."""
 
 
-def _size_text(size: int) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size} bytes"
-
-
 def recording_check(upload: UploadedFile) -> None:
     """Refuse anything but an .mp4 within the size limit whose bytes say ISO media (`ftyp`)."""
     name = upload.name or ""
@@ -38,7 +31,7 @@ def recording_check(upload: UploadedFile) -> None:
         raise RecordingRefused("The file is not sent as an MP4 video (video/mp4).")
     limit = settings.RECORDING_MAX_BYTES
     if upload.size is None or upload.size > limit:
-        raise RecordingRefused(f"The file is larger than the limit of {_size_text(limit)}.")
+        raise RecordingRefused(f"The file is larger than the limit of {filesizeformat(limit)}.")
     upload.seek(0)
     head = upload.read(12)
     upload.seek(0)

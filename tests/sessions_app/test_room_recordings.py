@@ -122,7 +122,7 @@ def test_an_upload_over_the_size_limit_is_refused(host_client: Client, session, 
         host_client, session, SimpleUploadedFile("talk.mp4", MP4, content_type="video/mp4")
     )
     assert response.status_code == 400
-    assert "larger than the limit of 50 bytes" in response.text
+    assert "larger than the limit of 50\xa0bytes" in response.text
     assert not Recording.objects.exists()
 
 
