@@ -10,8 +10,7 @@ from datetime import date, datetime, time, timedelta
 from django.db import transaction
 from django.db.models import Max
 
-from commitments.models import Answer, CheckIn, Commitment, Question, QuestionKind
-from commitments.progress import local_today
+from commitments.models import Answer, CheckIn, Commitment, Question, QuestionKind, local_today
 from programs.models import Module
 from reminders.models import Message
 from reminders.services import WantedMessage, outbox_enqueue, outbox_reconcile
@@ -120,7 +119,7 @@ def _active_duplicate(
         ends_on__gte=now.date() - timedelta(days=1),
     ).order_by("-created_at", "-id")
     for candidate in candidates:
-        if candidate.ends_on >= local_today(time_zone=candidate.time_zone, now=now):
+        if not candidate.is_finished(now=now):
             return candidate
     return None
 
@@ -228,7 +227,7 @@ def checkin_record(
     now: datetime,
 ) -> CheckIn:
     """Record today's check-in (the day in the participant's zone); a second one edits it."""
-    day = local_today(time_zone=commitment.time_zone, now=now)
+    day = commitment.today(now=now)
     if not commitment.includes(day):
         raise CheckInClosed(
             f"Check-ins are open from {commitment.starts_on.day} {commitment.starts_on:%B %Y} "
@@ -287,7 +286,7 @@ def commitment_end_early(*, commitment: Commitment, now: datetime) -> Commitment
         locked = Commitment.objects.select_for_update().get(pk=commitment.pk)
         if locked.has_ended_early:
             raise CommitmentEnded("You have already ended this commitment.")
-        if local_today(time_zone=locked.time_zone, now=now) > locked.ends_on:
+        if locked.is_finished(now=now):
             raise CommitmentEnded("This commitment has already finished.")
         commitment.ended_early_at = now
         commitment.save(update_fields=["ended_early_at"])
@@ -318,7 +317,7 @@ def commitment_reminders_wanted(*, commitment: Commitment, now: datetime) -> lis
     """One reminder per remaining day without a check-in, at the chosen local time."""
     if commitment.reminder_time is None or commitment.has_ended_early:
         return []
-    today = local_today(time_zone=commitment.time_zone, now=now)
+    today = commitment.today(now=now)
     checked_in = set(CheckIn.objects.filter(commitment=commitment).values_list("day", flat=True))
     zone = zoneinfo.ZoneInfo(commitment.time_zone)
     wanted = []

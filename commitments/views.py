@@ -22,7 +22,7 @@ from commitments.forms import (
     StartForm,
 )
 from commitments.models import Commitment
-from commitments.progress import commitment_progress, local_today
+from commitments.progress import commitment_progress
 from programs.branding import brand_program_for_request
 from programs.link_access import link_access_grant, link_access_has, without_referrer
 from programs.ratelimit import client_address, rate_limit_hit
@@ -304,7 +304,7 @@ def reflection(request: HttpRequest, commitment_id: int) -> HttpResponse:
     found = _commitment_or_response(request, commitment_id)
     if isinstance(found, HttpResponse):
         return found
-    today = local_today(time_zone=found.time_zone, now=timezone.now())
+    today = found.today(now=timezone.now())
     if today < found.ends_on and not found.has_ended_early:
         messages.error(request, "The reflection opens on the last day of your commitment.")
         return _back(found, "reflection")
@@ -338,6 +338,6 @@ def commitment_end(request: HttpRequest, commitment_id: int) -> HttpResponse:
     context = {
         "commitment": found,
         "session": found.session,
-        "has_finished": local_today(time_zone=found.time_zone, now=now) > found.ends_on,
+        "has_finished": found.is_finished(now=now),
     }
     return _render(request, "commitment_end.html", context)
