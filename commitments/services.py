@@ -33,6 +33,10 @@ class CommitmentEnded(Exception):
     """The commitment is over (its last day has passed, or it was ended early)."""
 
 
+class ReflectionNotOpen(Exception):
+    """The reflection opens on the commitment's last day, or once it was ended early."""
+
+
 def commitment_topic(commitment: Commitment) -> str:
     return f"commitment:{commitment.pk}"
 
@@ -296,6 +300,8 @@ def commitment_end_early(*, commitment: Commitment, now: datetime) -> Commitment
 
 
 def commitment_reflect(*, commitment: Commitment, reflection: str, now: datetime) -> Commitment:
+    if commitment.today(now=now) < commitment.ends_on and not commitment.has_ended_early:
+        raise ReflectionNotOpen("The reflection opens on the last day of your commitment.")
     commitment.reflection = reflection
     commitment.reflected_at = now
     commitment.save(update_fields=["reflection", "reflected_at"])

@@ -304,17 +304,17 @@ def reflection(request: HttpRequest, commitment_id: int) -> HttpResponse:
     found = _commitment_or_response(request, commitment_id)
     if isinstance(found, HttpResponse):
         return found
-    today = found.today(now=timezone.now())
-    if today < found.ends_on and not found.has_ended_early:
-        messages.error(request, "The reflection opens on the last day of your commitment.")
-        return _back(found, "reflection")
     form = ReflectionForm(request.POST)
     if not form.is_valid():
         return _render_detail(request, found, reflection_form=form, status=400)
-    services.commitment_reflect(
-        commitment=found, reflection=form.cleaned_data["reflection"], now=timezone.now()
-    )
-    messages.success(request, "Thank you for your reflection.")
+    try:
+        services.commitment_reflect(
+            commitment=found, reflection=form.cleaned_data["reflection"], now=timezone.now()
+        )
+    except services.ReflectionNotOpen as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Thank you for your reflection.")
     return _back(found, "reflection")
 
 
