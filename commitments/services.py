@@ -12,6 +12,7 @@ from django.db.models import Max
 
 from commitments.models import Answer, CheckIn, Commitment, Question, QuestionKind, local_today
 from programs.models import Module
+from programs.ordering import position_swap
 from reminders.models import Message
 from reminders.services import WantedMessage, outbox_enqueue, outbox_reconcile
 from sessions_app.models import Session
@@ -78,24 +79,12 @@ def question_set_archived(*, question: Question, is_archived: bool) -> Question:
 
 def question_move(*, question: Question, direction: str) -> bool:
     """Swap with the neighbouring active question; False when already at that end."""
-    with transaction.atomic():
-        questions = list(
-            Question.objects.select_for_update()
-            .filter(module_id=question.module_id, is_archived=False)
-            .order_by("position", "id")
-        )
-        ids = [q.pk for q in questions]
-        if question.pk not in ids:
-            return False
-        index = ids.index(question.pk)
-        other = index - 1 if direction == "up" else index + 1
-        if other < 0 or other >= len(questions):
-            return False
-        questions[index], questions[other] = questions[other], questions[index]
-        for position, item in enumerate(questions, start=1):
-            item.position = position
-        Question.objects.bulk_update(questions, ["position"])
-        return True
+    return position_swap(
+        siblings=Question.objects.filter(module_id=question.module_id, is_archived=False),
+        pk=question.pk,
+        direction=direction,
+        first_position=1,
+    )
 
 
 # Commitments -------------------------------------------------------------------------------
