@@ -20,7 +20,6 @@ from django.views.decorators.http import require_POST
 from commitments import selectors, services
 from commitments.forms import QuestionForm
 from commitments.models import Commitment, Question
-from commitments.progress import local_today
 from commitments.qr import CONTENT_TYPES, qr_etag, qr_image
 from commitments.templatetags.commitments_tags import session_direct_url
 from programs.csv_safety import CSV_CONTENT_TYPE, UTF8_BOM, csv_cell
@@ -181,7 +180,7 @@ def _status(commitment: Commitment, *, now: datetime) -> str:
     """`active`, `finished` (its last day has passed) or `ended_early` (by the participant)."""
     if commitment.has_ended_early:
         return "ended_early"
-    if local_today(time_zone=commitment.time_zone, now=now) > commitment.ends_on:
+    if commitment.is_finished(now=now):
         return "finished"
     return "active"
 
@@ -190,7 +189,7 @@ def _commitment_rows(commitments: list[Commitment]) -> list[dict[str, object]]:
     now = timezone.now()
     rows = []
     for commitment in commitments:
-        today = commitment.ended_early_on or local_today(time_zone=commitment.time_zone, now=now)
+        today = commitment.ended_early_on or commitment.today(now=now)
         elapsed = min(max((today - commitment.starts_on).days + 1, 0), commitment.duration_days)
         rows.append(
             {

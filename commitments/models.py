@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 import zoneinfo
-from datetime import date
+from datetime import date, datetime
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from programs.models import Module, validate_time_zone
 from sessions_app.models import Session
+
+
+def local_today(*, time_zone: str, now: datetime) -> date:
+    return now.astimezone(zoneinfo.ZoneInfo(time_zone)).date()
 
 
 class QuestionKind(models.TextChoices):
@@ -96,6 +100,14 @@ class Commitment(models.Model):
     def day_number(self, day: date) -> int:
         """1 on the first day."""
         return (day - self.starts_on).days + 1
+
+    def today(self, *, now: datetime) -> date:
+        """The participant's day at `now`, in the commitment's zone."""
+        return local_today(time_zone=self.time_zone, now=now)
+
+    def is_finished(self, *, now: datetime) -> bool:
+        """Its last day has passed in the participant's zone (ended early or not)."""
+        return self.today(now=now) > self.ends_on
 
     def includes(self, day: date) -> bool:
         return self.starts_on <= day <= self.ends_on

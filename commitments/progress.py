@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from commitments.models import CheckIn, Commitment
-
-
-def local_today(*, time_zone: str, now: datetime) -> date:
-    return now.astimezone(zoneinfo.ZoneInfo(time_zone)).date()
 
 
 @dataclass(frozen=True)
@@ -50,7 +45,7 @@ class Progress:
 def commitment_progress(
     *, commitment: Commitment, checkins: list[CheckIn], now: datetime
 ) -> Progress:
-    today = local_today(time_zone=commitment.time_zone, now=now)
+    today = commitment.today(now=now)
     ended_early_on = commitment.ended_early_on
     by_day = {checkin.day: checkin for checkin in checkins}
     days: list[Day] = []

@@ -10,9 +10,9 @@ from datetime import date, datetime, time, timedelta
 from django.db import transaction
 from django.db.models import Max
 
-from commitments.models import Answer, CheckIn, Commitment, Question, QuestionKind
-from commitments.progress import local_today
+from commitments.models import Answer, CheckIn, Commitment, Question, QuestionKind, local_today
 from programs.models import Module
+from programs.ordering import position_swap
 from reminders.models import Message
 from reminders.services import WantedMessage, outbox_enqueue, outbox_reconcile
 from sessions_app.models import Session
@@ -32,6 +32,10 @@ class CheckInClosed(Exception):
 
 class CommitmentEnded(Exception):
     """The commitment is over (its last day has passed, or it was ended early)."""
+
+
+class ReflectionNotOpen(Exception):
+    """The reflection opens on the commitment's last day, or once it was ended early."""
 
 
 def commitment_topic(commitment: Commitment) -> str:
@@ -75,24 +79,12 @@ def question_set_archived(*, question: Question, is_archived: bool) -> Question:
 
 def question_move(*, question: Question, direction: str) -> bool:
     """Swap with the neighbouring active question; False when already at that end."""
-    with transaction.atomic():
-        questions = list(
-            Question.objects.select_for_update()
-            .filter(module_id=question.module_id, is_archived=False)
-            .order_by("position", "id")
-        )
-        ids = [q.pk for q in questions]
-        if question.pk not in ids:
-            return False
-        index = ids.index(question.pk)
-        other = index - 1 if direction == "up" else index + 1
-        if other < 0 or other >= len(questions):
-            return False
-        questions[index], questions[other] = questions[other], questions[index]
-        for position, item in enumerate(questions, start=1):
-            item.position = position
-        Question.objects.bulk_update(questions, ["position"])
-        return True
+    return position_swap(
+        siblings=Question.objects.filter(module_id=question.module_id, is_archived=False),
+        pk=question.pk,
+        direction=direction,
+        first_position=1,
+    )
 
 
 # Commitments -------------------------------------------------------------------------------
@@ -120,7 +112,7 @@ def _active_duplicate(
         ends_on__gte=now.date() - timedelta(days=1),
     ).order_by("-created_at", "-id")
     for candidate in candidates:
-        if candidate.ends_on >= local_today(time_zone=candidate.time_zone, now=now):
+        if not candidate.is_finished(now=now):
             return candidate
     return None
 
@@ -228,7 +220,7 @@ def checkin_record(
     now: datetime,
 ) -> CheckIn:
     """Record today's check-in (the day in the participant's zone); a second one edits it."""
-    day = local_today(time_zone=commitment.time_zone, now=now)
+    day = commitment.today(now=now)
     if not commitment.includes(day):
         raise CheckInClosed(
             f"Check-ins are open from {commitment.starts_on.day} {commitment.starts_on:%B %Y} "
@@ -287,7 +279,7 @@ def commitment_end_early(*, commitment: Commitment, now: datetime) -> Commitment
         locked = Commitment.objects.select_for_update().get(pk=commitment.pk)
         if locked.has_ended_early:
             raise CommitmentEnded("You have already ended this commitment.")
-        if local_today(time_zone=locked.time_zone, now=now) > locked.ends_on:
+        if locked.is_finished(now=now):
             raise CommitmentEnded("This commitment has already finished.")
         commitment.ended_early_at = now
         commitment.save(update_fields=["ended_early_at"])
@@ -297,6 +289,8 @@ def commitment_end_early(*, commitment: Commitment, now: datetime) -> Commitment
 
 
 def commitment_reflect(*, commitment: Commitment, reflection: str, now: datetime) -> Commitment:
+    if commitment.today(now=now) < commitment.ends_on and not commitment.has_ended_early:
+        raise ReflectionNotOpen("The reflection opens on the last day of your commitment.")
     commitment.reflection = reflection
     commitment.reflected_at = now
     commitment.save(update_fields=["reflection", "reflected_at"])
@@ -318,7 +312,7 @@ def commitment_reminders_wanted(*, commitment: Commitment, now: datetime) -> lis
     """One reminder per remaining day without a check-in, at the chosen local time."""
     if commitment.reminder_time is None or commitment.has_ended_early:
         return []
-    today = local_today(time_zone=commitment.time_zone, now=now)
+    today = commitment.today(now=now)
     checked_in = set(CheckIn.objects.filter(commitment=commitment).values_list("day", flat=True))
     zone = zoneinfo.ZoneInfo(commitment.time_zone)
     wanted = []

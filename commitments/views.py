@@ -22,7 +22,7 @@ from commitments.forms import (
     StartForm,
 )
 from commitments.models import Commitment
-from commitments.progress import commitment_progress, local_today
+from commitments.progress import commitment_progress
 from programs.branding import brand_program_for_request
 from programs.link_access import link_access_grant, link_access_has, without_referrer
 from programs.ratelimit import client_address, rate_limit_hit
@@ -48,16 +48,10 @@ def _render(
     return render(request, f"commitments/{template}", context, status=status)
 
 
-def _too_many_tries(request: HttpRequest, wait_seconds: int) -> HttpResponse:
+def _too_many(request: HttpRequest, template: str, wait_seconds: int) -> HttpResponse:
+    """A 429 page saying how many minutes to wait, with `Retry-After`."""
     minutes = max(1, -(-wait_seconds // 60))
-    response = _render(request, "too_many_tries.html", {"wait_minutes": minutes}, status=429)
-    response["Retry-After"] = str(wait_seconds)
-    return response
-
-
-def _too_many_commitments(request: HttpRequest, wait_seconds: int) -> HttpResponse:
-    minutes = max(1, -(-wait_seconds // 60))
-    response = _render(request, "too_many_commitments.html", {"wait_minutes": minutes}, status=429)
+    response = _render(request, template, {"wait_minutes": minutes}, status=429)
     response["Retry-After"] = str(wait_seconds)
     return response
 
@@ -66,12 +60,12 @@ def _lookup(request: HttpRequest, typed: str) -> Session | HttpResponse:
     """The session for a typed code, or the page to answer with (unknown code, too many tries)."""
     wait = guess_blocked_seconds(request)
     if wait:
-        return _too_many_tries(request, wait)
+        return _too_many(request, "too_many_tries.html", wait)
     session = selectors.session_for_code(typed=typed, program=brand_program_for_request(request))
     if session is None:
         wait = guess_record_miss(request)
         if wait:
-            return _too_many_tries(request, wait)
+            return _too_many(request, "too_many_tries.html", wait)
         form = StartForm(initial={"code": typed})
         return _render(request, "start.html", {"form": form, "unknown_code": typed}, status=404)
     return session
@@ -131,7 +125,7 @@ def commitment_new(request: HttpRequest, code: str) -> HttpResponse:
             scope=CREATE_SCOPE, key=client_address(request), limit=60, window_seconds=600
         )
         if not limited.allowed:
-            return _too_many_commitments(request, limited.retry_after_seconds)
+            return _too_many(request, "too_many_commitments.html", limited.retry_after_seconds)
     if request.method == "POST" and form.is_valid():
         # Each new commitment e-mails its address: a few per mailbox an hour, however the
         # address is spelt (case, +tags), so the form cannot be used to flood somebody.
@@ -140,7 +134,7 @@ def commitment_new(request: HttpRequest, code: str) -> HttpResponse:
             scope=RECIPIENT_SCOPE, key=mailbox, limit=RECIPIENT_LIMIT, window_seconds=3600
         )
         if not limited.allowed:
-            return _too_many_commitments(request, limited.retry_after_seconds)
+            return _too_many(request, "too_many_commitments.html", limited.retry_after_seconds)
         made = services.commitment_create(
             session=session,
             participant_name=form.cleaned_data["participant_name"],
@@ -310,17 +304,17 @@ def reflection(request: HttpRequest, commitment_id: int) -> HttpResponse:
     found = _commitment_or_response(request, commitment_id)
     if isinstance(found, HttpResponse):
         return found
-    today = local_today(time_zone=found.time_zone, now=timezone.now())
-    if today < found.ends_on and not found.has_ended_early:
-        messages.error(request, "The reflection opens on the last day of your commitment.")
-        return _back(found, "reflection")
     form = ReflectionForm(request.POST)
     if not form.is_valid():
         return _render_detail(request, found, reflection_form=form, status=400)
-    services.commitment_reflect(
-        commitment=found, reflection=form.cleaned_data["reflection"], now=timezone.now()
-    )
-    messages.success(request, "Thank you for your reflection.")
+    try:
+        services.commitment_reflect(
+            commitment=found, reflection=form.cleaned_data["reflection"], now=timezone.now()
+        )
+    except services.ReflectionNotOpen as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Thank you for your reflection.")
     return _back(found, "reflection")
 
 
@@ -344,6 +338,6 @@ def commitment_end(request: HttpRequest, commitment_id: int) -> HttpResponse:
     context = {
         "commitment": found,
         "session": found.session,
-        "has_finished": local_today(time_zone=found.time_zone, now=now) > found.ends_on,
+        "has_finished": found.is_finished(now=now),
     }
     return _render(request, "commitment_end.html", context)

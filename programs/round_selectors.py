@@ -8,35 +8,24 @@ from datetime import datetime
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404
 
 from programs.models import Match, Member, MemberStatus, OptIn, OptInAnswer, Program, Round
 from programs.rounds import MATCH_KIND, OPT_IN_KIND
 from programs.search import search_text
-from programs.selectors import get_hosted_program_or_404
+from programs.selectors import get_in_hosted_program_or_404
 from reminders.models import Message, MessageStatus
 
 
 def get_hosted_round_or_404(
     *, user: AbstractBaseUser | AnonymousUser, program_id: int, round_id: int
 ) -> Round:
-    program = get_hosted_program_or_404(user=user, program_id=program_id)
-    round_ = Round.objects.filter(program=program, pk=round_id).first()
-    if round_ is None:
-        raise Http404("No such round.")
-    round_.program = program
-    return round_
+    return get_in_hosted_program_or_404(Round, user=user, program_id=program_id, pk=round_id)
 
 
 def get_hosted_member_or_404(
     *, user: AbstractBaseUser | AnonymousUser, program_id: int, member_id: int
 ) -> Member:
-    program = get_hosted_program_or_404(user=user, program_id=program_id)
-    member = Member.objects.filter(program=program, pk=member_id).first()
-    if member is None:
-        raise Http404("No such member.")
-    member.program = program
-    return member
+    return get_in_hosted_program_or_404(Member, user=user, program_id=program_id, pk=member_id)
 
 
 def program_members(*, program: Program, search: str = "") -> QuerySet[Member]:

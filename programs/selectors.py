@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import models
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
@@ -37,15 +40,28 @@ def get_hosted_program_or_404(
     return program
 
 
+_Row = TypeVar("_Row", bound=models.Model)
+
+
+def get_in_hosted_program_or_404(
+    model: type[_Row], *, user: AbstractBaseUser | AnonymousUser, program_id: int, pk: int
+) -> _Row:
+    """The `model` row `pk` of the program `program_id`, if `user` hosts it; 404 otherwise.
+
+    The row's `program` is the one checked (with `viewer_is_owner`), so pages read it freely.
+    """
+    program = get_hosted_program_or_404(user=user, program_id=program_id)
+    found = model._default_manager.filter(program=program, pk=pk).first()
+    if found is None:
+        raise Http404(f"No such {model._meta.verbose_name}.")
+    found.program = program  # type: ignore[attr-defined]
+    return found
+
+
 def get_hosted_module_or_404(
     *, user: AbstractBaseUser | AnonymousUser, program_id: int, module_id: int
 ) -> Module:
-    program = get_hosted_program_or_404(user=user, program_id=program_id)
-    module = Module.objects.filter(program=program, pk=module_id).first()
-    if module is None:
-        raise Http404("No such module.")
-    module.program = program
-    return module
+    return get_in_hosted_program_or_404(Module, user=user, program_id=program_id, pk=module_id)
 
 
 def program_list_for_dashboard(*, user: AbstractBaseUser) -> QuerySet[Program]:

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from programs.models import HostInvitation, HostRole, Module, Program, ProgramHost
+from programs.ordering import position_swap
 from reminders.services import WantedMessage, outbox_enqueue
 
 User = get_user_model()
@@ -96,28 +97,13 @@ def module_set_activated(*, module: Module, is_activated: bool) -> Module:
     return module
 
 
-@transaction.atomic
 def module_move(*, module: Module, direction: str) -> bool:
-    """Swap the module with its neighbour above ("up") or below ("down"); False at the edge.
-
-    Positions are renumbered 0..n-1 first, so gaps or ties left by deletions never block a move.
-    """
-    if direction not in ("up", "down"):
-        raise ValueError(f"direction must be 'up' or 'down', not {direction!r}")
-    modules = list(
-        Module.objects.select_for_update()
-        .filter(program_id=module.program_id)
-        .order_by("position", "id")
+    """Swap the module with its neighbour above ("up") or below ("down"); False at the edge."""
+    return position_swap(
+        siblings=Module.objects.filter(program_id=module.program_id),
+        pk=module.pk,
+        direction=direction,
     )
-    index = next(i for i, candidate in enumerate(modules) if candidate.pk == module.pk)
-    other = index - 1 if direction == "up" else index + 1
-    if other < 0 or other >= len(modules):
-        return False
-    modules[index], modules[other] = modules[other], modules[index]
-    for position, candidate in enumerate(modules):
-        candidate.position = position
-    Module.objects.bulk_update(modules, ["position"])
-    return True
 
 
 def _find_user_by_email(email: str) -> AbstractBaseUser | None:
