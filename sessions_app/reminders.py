@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import EmailMessage
+from django.db.models import Count, Prefetch
 from django.urls import reverse
 from django.utils import timezone
 
@@ -299,8 +299,12 @@ def _render_host_reminder(message: Message) -> EmailMessage:
     if not isinstance(session, Session):
         raise NotWanted("the session was deleted", cancelled=True)
     moment = _check_still_wanted(message=message, session=session)
-    user = get_user_model().objects.filter(pk=message.payload.get("user_id")).first()
-    if user is None or user not in session_host_recipients(session=session):
+    # The hosts and co-hosts come with the batch (`_sessions_for_rendering`): no query here.
+    hosts = _host_recipients(
+        [role.user for role in session.program.host_roles.all()] + list(session.co_hosts.all())
+    )
+    user = next((host for host in hosts if host.pk == message.payload.get("user_id")), None)
+    if user is None:
         raise NotWanted("no longer hosts this session", cancelled=True)
     return build_email(
         template=message.kind,
@@ -310,7 +314,7 @@ def _render_host_reminder(message: Message) -> EmailMessage:
             "host": user,
             "when": session_when(session),
             "lead": LEAD[moment],
-            "registration_count": session.registrations.count(),
+            "registration_count": session.registration_count,
             "dashboard_url": public_url(
                 reverse("sessions_app:dashboard", kwargs={"session_id": session.pk})
             ),
@@ -330,7 +334,15 @@ def registrations_for_rendering():
 
 
 def _sessions_for_rendering():
-    return Session.objects.select_related("program", "created_by")
+    """What host reminders read, loaded with the batch: hosts, co-hosts, registrations count."""
+    return (
+        Session.objects.select_related("program", "created_by")
+        .prefetch_related(
+            Prefetch("program__host_roles", ProgramHost.objects.select_related("user")),
+            "co_hosts",
+        )
+        .annotate(registration_count=Count("registrations"))
+    )
 
 
 for _kind in REGISTRANT_KINDS.values():

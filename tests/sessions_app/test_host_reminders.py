@@ -22,6 +22,7 @@ from reminders.models import Message, MessageStatus
 from sessions_app.models import Session
 from sessions_app.services import session_create
 from tests.factories import UserFactory, hosted_program
+from tests.support.dispatching import dispatch_counting
 
 pytestmark = pytest.mark.django_db
 
@@ -271,3 +272,21 @@ def test_a_host_added_on_the_admins_program_page_gets_the_reminders(host, admin_
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert ProgramHost.objects.filter(program=program, user=colleague).exists()
     assert len(_host_reminders_to("colleague@example.org")) == 2
+
+
+def _host_reminder_dispatch_queries(*, sessions: int, hosts: int) -> int:
+    owner = UserFactory()
+    program = hosted_program(user=owner)
+    for _ in range(hosts - 1):
+        ProgramHost.objects.create(program=program, user=UserFactory(), role=HostRole.HOST)
+    for _ in range(sessions):
+        _session(program, owner)
+    sent, queries = dispatch_counting(DAY_BEFORE)
+    assert sent == sessions * hosts
+    return queries
+
+
+def test_sending_host_reminders_costs_no_query_per_message() -> None:
+    few = _host_reminder_dispatch_queries(sessions=2, hosts=1)
+    mail.outbox = []
+    assert _host_reminder_dispatch_queries(sessions=8, hosts=3) == few
