@@ -14,14 +14,16 @@ from urllib.parse import urlsplit, urlunsplit
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-# A Redis database of its own, so tasks left over from other runs never reach these workers.
-WORKER_REDIS_DB = 14
 
 
 def worker_redis_url(redis_url: str) -> str:
+    """A Redis database of the workers' own (15 for db 0, 14 for db 1, …), so tasks left over
+    from other runs never reach these workers, and two checkouts testing side by side on
+    different databases do not share a broker."""
     parts = urlsplit(redis_url)
+    database = int(parts.path.strip("/") or 0)
     return urlunsplit(
-        (parts.scheme, parts.netloc, f"/{WORKER_REDIS_DB}", parts.query, parts.fragment)
+        (parts.scheme, parts.netloc, f"/{15 - database}", parts.query, parts.fragment)
     )
 
 
