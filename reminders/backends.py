@@ -15,6 +15,9 @@ MESSAGE_HEADER = "X-Convene-Message"
 
 
 class CapturingEmailBackend(BaseEmailBackend):
+    # The dispatcher sends through it inline rather than from its sending thread.
+    uses_database = True
+
     def __init__(self, *args: object, echo: bool = True, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.console = (

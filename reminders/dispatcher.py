@@ -1,39 +1,52 @@
 """The dispatcher: claims due messages, renders them from current state, sends, records.
 
-Safe to run in several workers at once: a claim is a short transaction that locks due rows with
-`SELECT … FOR UPDATE SKIP LOCKED` and leases them (status `sending`, `leased_until`). A worker
-that dies mid-batch leaves its rows leased; once the lease runs out another dispatcher claims
-them again, so a crash costs at most the one message that was on the wire.
+Safe to run in several workers at once: a claim is one statement that locks due rows with
+`SELECT … FOR UPDATE SKIP LOCKED` and leases them (status `sending`, `leased_until`). While a
+batch is in progress its lease is renewed, so a short lease (a minute by default) is enough for
+a batch of any length; a worker that dies mid-batch leaves its rows leased for at most that
+long, then another dispatcher claims them again, so a crash costs at most the one message that
+was on the wire and delays the rest by about a minute.
+
+Each e-mail is handed to the provider in a thread of its own while the next one is rendered
+(the provider's round trips overlap the rendering); the outcome of a send is committed before
+the next send starts, so a killed worker leaves at most one sent message unrecorded. What a
+failure means comes from `reminders.failures`.
 """
 
 from __future__ import annotations
 
 import logging
-import smtplib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from anymail.exceptions import AnymailInvalidAddress, AnymailRecipientsRefused
 from django.conf import settings
 from django.contrib.contenttypes.prefetch import GenericPrefetch
-from django.core.mail import get_connection
+from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import DatabaseError, transaction
 from django.db import connection as db_connection
-from django.db import transaction
 from django.db.models import F, prefetch_related_objects
 from django.utils import timezone
 
 from reminders import registry
 from reminders.backends import MESSAGE_HEADER
-from reminders.db import StatementInFlight, overlapped, server_cursor
+from reminders.db import server_cursor
+from reminders.failures import PermanentDeliveryError, SendFailure, send_failure_classify
 from reminders.models import Message, MessageEvent, MessageStatus
-from reminders.services import message_events_record
+from reminders.services import message_events_record, provider_health_record
+
+__all__ = ["PermanentDeliveryError", "outbox_claim", "outbox_dispatch", "retry_delay"]
 
 logger = logging.getLogger(__name__)
 SENDING = MessageStatus.SENDING.value
+# Temporary refusals in a row (none sent between) after which the tick stops: a provider that
+# refuses every recipient is not asked about the rest of the batch until the next tick.
+REFUSALS_BEFORE_PAUSE = 10
 RENDER_FIELDS = (
     "id",
     "kind",
@@ -49,16 +62,6 @@ RENDER_FIELDS = (
     "status",
 )
 
-PERMANENT_ERRORS: tuple[type[BaseException], ...] = (
-    smtplib.SMTPRecipientsRefused,
-    AnymailRecipientsRefused,
-    AnymailInvalidAddress,
-)
-
-
-class PermanentDeliveryError(Exception):
-    """An e-mail backend raises this (or one of PERMANENT_ERRORS) when retrying cannot help."""
-
 
 @dataclass
 class DispatchResult:
@@ -69,6 +72,9 @@ class DispatchResult:
     retried: int = 0
     skipped: int = 0
     cancelled: int = 0
+    # Sends that reached the provider and were refused for now, and the last reason.
+    refused: int = 0
+    last_refusal: str = ""
 
     @property
     def handled(self) -> int:
@@ -80,15 +86,21 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
 
 
-def outbox_claim(*, now: datetime, limit: int, lease: timedelta) -> list[Message]:
+def outbox_claim(
+    *, now: datetime, limit: int, lease: timedelta, leased_until: datetime | None = None
+) -> list[Message]:
     """Lease up to `limit` due messages to this dispatcher and return them.
 
     Rows whose lease ran out (their dispatcher died) come first, then due pending rows in order.
+    Every row of the claim gets the same `leased_until` (default `now + lease`): that value is
+    the claim's token, which later writes compare against, so a dispatcher that lost a row to
+    another (its lease ran out) cannot overwrite the newer owner's outcome.
     """
+    until = leased_until or now + lease
     if db_connection.vendor == "postgresql":
-        batch, expired = _claim_postgresql(now=now, limit=limit, lease=lease)
+        batch, expired = _claim_postgresql(now=now, limit=limit, until=until)
     else:
-        batch, expired = _claim_portable(now=now, limit=limit, lease=lease)
+        batch, expired = _claim_portable(now=now, limit=limit, until=until)
     if expired:
         message_events_record(
             message_ids=expired, status="reclaimed", detail="lease expired", now=now
@@ -124,13 +136,13 @@ def _claim_sql() -> str:
 
 
 def _claim_postgresql(
-    *, now: datetime, limit: int, lease: timedelta
+    *, now: datetime, limit: int, until: datetime
 ) -> tuple[list[Message], list[int]]:
     params = {
         "sending": SENDING,
         "pending": MessageStatus.PENDING.value,
         "now": now,
-        "until": now + lease,
+        "until": until,
         "limit": limit,
     }
     with db_connection.cursor() as cursor:
@@ -167,7 +179,7 @@ def _render_field_converters() -> list[tuple[int, object]]:
 
 
 def _claim_portable(
-    *, now: datetime, limit: int, lease: timedelta
+    *, now: datetime, limit: int, until: datetime
 ) -> tuple[list[Message], list[int]]:
     with transaction.atomic():
         expired = list(
@@ -187,7 +199,7 @@ def _claim_portable(
             return [], []
         Message.objects.filter(id__in=ids).update(
             status=MessageStatus.SENDING,
-            leased_until=now + lease,
+            leased_until=until,
             attempts=F("attempts") + 1,
             updated_at=now,
         )
@@ -204,32 +216,44 @@ def outbox_release(*, message_ids: list[int]) -> None:
     )
 
 
+@dataclass
+class _Lease:
+    """The claim's token (`until`, equal on every row of the batch) and when to renew it."""
+
+    until: datetime
+    renew_at: datetime
+    length: timedelta
+    owned: set[int]
+
+    def renew_if_due(self, message_ids: list[int]) -> None:
+        """Extend the lease of `message_ids`; rows lost to another dispatcher are dropped."""
+        now = timezone.now()
+        if now < self.renew_at or not message_ids:
+            return
+        until = now + self.length
+        kept = set(
+            Message.objects.filter(
+                id__in=message_ids, status=MessageStatus.SENDING, leased_until=self.until
+            ).values_list("id", flat=True)
+        )
+        Message.objects.filter(id__in=kept).update(leased_until=until)
+        self.until, self.renew_at = until, now + self.length / 3
+        self.owned &= kept
+
+
 def _leased_values(status: str, now: datetime, fields: dict[str, object]) -> dict[str, object]:
     """What a dispatcher writes when it lets go of a row, whatever the outcome."""
     return {"status": status, "leased_until": None, "updated_at": now, **fields}
 
 
-def _update_if_leased(message: Message, values: dict[str, object]) -> int:
-    """The portable form: write `values` unless another dispatcher took the row over since."""
-    return Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(**values)
-
-
 @lru_cache(maxsize=32)
-def _leased_update_sql(field_names: tuple[str, ...], *, placeholder: str = "%s") -> str:
-    """`UPDATE … SET <fields> WHERE id = … AND status = …`, in psycopg's `%s` or libpq's `$n`."""
-    marks = (
-        [f"${index}" for index in range(1, len(field_names) + 3)]
-        if placeholder == "$"
-        else ["%s"] * (len(field_names) + 2)
-    )
+def _leased_update_sql(field_names: tuple[str, ...]) -> str:
+    """`UPDATE … SET <fields> WHERE id = … AND status = 'sending' AND leased_until = …`."""
     meta = Message._meta
-    assignments = ", ".join(
-        f'"{meta.get_field(name).column}" = {mark}'
-        for name, mark in zip(field_names, marks, strict=False)
-    )
+    assignments = ", ".join(f'"{meta.get_field(name).column}" = %s' for name in field_names)
     return (
         f"UPDATE {meta.db_table} SET {assignments} "  # noqa: S608
-        f"WHERE id = {marks[-2]} AND status = {marks[-1]}"
+        "WHERE id = %s AND status = %s AND leased_until = %s"
     )
 
 
@@ -243,155 +267,187 @@ def _finish_sql(field_names: tuple[str, ...]) -> str:
 
 
 def _finish(
-    message: Message, *, status: str, now: datetime, detail: str = "", **fields: object
-) -> None:
-    """Record the outcome, unless another dispatcher has taken the row over since.
+    message: Message,
+    *,
+    lease: _Lease,
+    status: str,
+    now: datetime,
+    detail: str | None = "",
+    **fields: object,
+) -> int:
+    """Record the outcome (and its event, unless `detail` is None) if the row is still ours.
 
     On PostgreSQL the update and its event are one prepared statement: one round trip.
+    Returns 1 when it was recorded, 0 when another dispatcher has taken the row over since.
     """
     status = str(status.value if isinstance(status, MessageStatus) else status)
     values = _leased_values(status, now, fields)
+    where = [message.pk, SENDING, lease.until]
     if db_connection.vendor == "postgresql":
         # A server-side-binding cursor: psycopg prepares the statement after a few runs, so
         # each message costs one round trip and no parse or plan.
         with server_cursor() as cursor:
-            cursor.execute(
-                _finish_sql(tuple(values)),
-                [*values.values(), message.pk, SENDING, status, detail, now],
-            )
-        return
-    if _update_if_leased(message, values):
+            if detail is None:
+                cursor.execute(_leased_update_sql(tuple(values)), [*values.values(), *where])
+            else:
+                cursor.execute(
+                    _finish_sql(tuple(values)), [*values.values(), *where, status, detail, now]
+                )
+            return cursor.rowcount
+    updated = Message.objects.filter(
+        pk=message.pk, status=MessageStatus.SENDING, leased_until=lease.until
+    ).update(**values)
+    if updated and detail is not None:
         message_events_record(message_ids=[message.pk], status=status, detail=detail, now=now)
+    return updated
 
 
-def _deliver(
-    message: Message,
-    *,
-    connection: object,
-    result: DispatchResult,
-    in_flight: StatementInFlight | None,
-) -> None:
+def _render(message: Message, *, lease: _Lease, result: DispatchResult) -> EmailMessage | None:
+    """The e-mail for `message`, or None when it is finished here (skipped, cancelled, failed).
+
+    A message that cannot be built fails alone with its reason. A database error is not the
+    message's fault: it ends the tick, and the rows come back when their lease runs out.
+    """
     now = timezone.now()
     if message.expires_at is not None and now >= message.expires_at:
-        _finish(message, status=MessageStatus.SKIPPED, now=now, detail="its moment had passed")
+        _finish(
+            message,
+            lease=lease,
+            status=MessageStatus.SKIPPED,
+            now=now,
+            detail="its moment had passed",
+        )
         result.skipped += 1
-        return
+        return None
     try:
         email = registry.renderer_for(message.kind)(message)
     except registry.NotWanted as not_wanted:
         status = MessageStatus.CANCELLED if not_wanted.cancelled else MessageStatus.SKIPPED
-        _finish(message, status=status, now=now, detail=not_wanted.reason)
+        _finish(message, lease=lease, status=status, now=now, detail=not_wanted.reason)
         if not_wanted.cancelled:
             result.cancelled += 1
         else:
             result.skipped += 1
-        return
+        return None
+    except DatabaseError:
+        raise
     except Exception as error:
-        logger.exception("rendering message %s failed", message.pk)
+        logger.exception("building message %s failed", message.pk)
+        reason = f"could not be built: {type(error).__name__}: {error}"[:2000]
         _finish(
             message,
+            lease=lease,
             status=MessageStatus.FAILED,
             now=now,
-            detail=f"render: {error!r}",
-            last_error=f"render: {error!r}",
+            detail=reason,
+            last_error=reason,
         )
         result.failed += 1
-        return
-
-    email.connection = connection
+        return None
     # Both tie provider reports and captured copies back to this row.
     email.extra_headers[MESSAGE_HEADER] = str(message.pk)
     email.metadata = {
         **(getattr(email, "metadata", None) or {}),
         "convene_message_id": str(message.pk),
     }
-    if in_flight is not None:
-        # The previous message's "sent" must be committed before this one goes out: a worker
-        # killed at any moment leaves at most one sent message unrecorded.
-        in_flight.settle()
-    try:
-        email.send()
-    except (*PERMANENT_ERRORS, PermanentDeliveryError) as error:
-        _finish(
-            message,
-            status=MessageStatus.FAILED,
-            now=timezone.now(),
-            detail=str(error),
-            last_error=str(error)[:2000],
-        )
-        result.failed += 1
-        return
-    except Exception as error:
-        now = timezone.now()
-        reason = f"{type(error).__name__}: {error}"[:2000]
-        if message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
-            _finish(message, status=MessageStatus.FAILED, now=now, detail=reason, last_error=reason)
-            result.failed += 1
-        else:
-            _finish(
-                message,
-                status=MessageStatus.PENDING,
-                now=now,
-                detail=f"retry: {reason}",
-                last_error=reason,
-                due_at=now + retry_delay(message.attempts),
-            )
-            result.retried += 1
-        logger.warning("sending message %s failed: %s", message.pk, reason)
-        return
+    return email
 
+
+def _sends_in_thread(backend: BaseEmailBackend) -> bool:
+    """Backends that write to the database (the development outbox) send inline: a thread
+    would use a database connection of its own, outside the dispatcher's."""
+    return not getattr(backend, "uses_database", False)
+
+
+@dataclass
+class _InFlight:
+    message: Message
+    email: EmailMessage
+    wait: Callable[[], object]
+
+
+def _send_start(
+    message: Message, email: EmailMessage, *, executor: ThreadPoolExecutor | None
+) -> _InFlight:
+    if executor is None:
+        return _InFlight(message, email, email.send)  # sent when waited for
+    return _InFlight(message, email, executor.submit(email.send).result)
+
+
+def _settle(
+    in_flight: _InFlight, *, lease: _Lease, result: DispatchResult, refusals: list[int]
+) -> bool:
+    """Wait for the send, record its outcome; True when the tick should stop here."""
+    message, email = in_flight.message, in_flight.email
+    try:
+        in_flight.wait()
+    except Exception as error:
+        failure = send_failure_classify(error)
+        _record_failure(message, failure=failure, lease=lease, result=result)
+        if not failure.temporary:
+            return False
+        refusals[0] += 1
+        logger.warning("sending message %s was refused for now: %s", message.pk, failure.reason)
+        if failure.provider_wide:
+            # The connection may be broken: the next tick opens a new one.
+            _connection_reset(email.connection)
+        return failure.provider_wide or refusals[0] >= REFUSALS_BEFORE_PAUSE
+    refusals[0] = 0
     status = getattr(email, "anymail_status", None)
     provider_id = getattr(status, "message_id", None) or ""
-    _mark_sent(
+    now = timezone.now()
+    recorded = _finish(
         message,
-        now=timezone.now(),
+        lease=lease,
+        status=MessageStatus.SENT,
+        now=now,
+        detail=None,  # its event is written with the batch's
+        sent_at=now,
         subject=email.subject[:255],
-        provider_id=str(provider_id)[:255],
-        result=result,
-        in_flight=in_flight,
+        provider_message_id=str(provider_id)[:255],
+        last_error="",
     )
+    if recorded:
+        result.unrecorded_sent.append(message.pk)
     result.sent += 1
+    return False
 
 
-def _mark_sent(
-    message: Message,
-    *,
-    now: datetime,
-    subject: str,
-    provider_id: str,
-    result: DispatchResult,
-    in_flight: StatementInFlight | None,
+def _record_failure(
+    message: Message, *, failure: SendFailure, lease: _Lease, result: DispatchResult
 ) -> None:
-    """Record the send in its own commit; its event is written with the batch's.
-
-    The row is what prevents a second send, so it is written per message; the event is only
-    history, so a crash between the two loses at most a batch's "sent" entries, never a send.
-    On PostgreSQL the update is sent without waiting: the worker renders the next e-mail while
-    the server commits it, and settles it before sending that e-mail.
-    """
-
-    def recorded(rowcount: int) -> None:
-        if rowcount == 1:  # 0: another dispatcher has taken the row over since
-            result.unrecorded_sent.append(message.pk)
-
-    values = _leased_values(
-        MessageStatus.SENT.value,
-        now,
-        {"sent_at": now, "subject": subject, "provider_message_id": provider_id, "last_error": ""},
-    )
-    if in_flight is None:
-        recorded(_update_if_leased(message, values))
+    now = timezone.now()
+    reason = failure.reason[:2000]
+    if failure.temporary:
+        result.refused += 1
+        result.last_refusal = reason
+    if failure.temporary and message.attempts < settings.OUTBOX_MAX_ATTEMPTS:
+        _finish(
+            message,
+            lease=lease,
+            status=MessageStatus.PENDING,
+            now=now,
+            detail=f"retry: {reason}",
+            last_error=reason,
+            due_at=now + retry_delay(message.attempts),
+        )
+        result.retried += 1
         return
-    in_flight.send(
-        _leased_update_sql(tuple(values), placeholder="$"),
-        [*values.values(), message.pk, SENDING],
-        recorded,
+    _finish(
+        message, lease=lease, status=MessageStatus.FAILED, now=now, detail=reason, last_error=reason
     )
+    result.failed += 1
 
 
-def _record_sent_events(result: DispatchResult, in_flight: StatementInFlight | None) -> None:
-    if in_flight is not None:
-        in_flight.settle()
+def _connection_reset(backend: BaseEmailBackend | None) -> None:
+    try:
+        if backend is not None:
+            backend.close()
+    except Exception:  # closing a broken connection may fail in any way
+        logger.debug("closing the e-mail connection failed", exc_info=True)
+
+
+def _record_sent_events(result: DispatchResult) -> None:
     if result.unrecorded_sent:
         message_events_record(
             message_ids=result.unrecorded_sent,
@@ -403,27 +459,76 @@ def _record_sent_events(result: DispatchResult, in_flight: StatementInFlight | N
 
 
 @contextmanager
-def _dispatch_connection() -> Iterator[StatementInFlight | None]:
-    """Prepare this connection for dispatching; on PostgreSQL, yield a `StatementInFlight`.
+def _dispatch_session() -> Iterator[None]:
+    """Prepare this database connection for dispatching.
 
     Every sent message is recorded in its own commit, so that a killed worker re-sends at most
     the one message it had on the wire. Waiting for an fsync on each of those commits would
-    cost more than sending the e-mail, so the connection's commits return before their WAL
-    reaches the disk (`synchronous_commit = off`): a crash of the database server itself (not
-    of a worker) can lose the last fraction of a second of records, and those few messages are
-    sent again — at-least-once delivery, as the outbox promises anyway.
+    cost about as much as sending the e-mail, so on PostgreSQL the connection's commits return
+    before their WAL reaches the disk (`synchronous_commit = off`): a crash of the database
+    server itself (not of a worker) can lose the last fraction of a second of records, and
+    those few messages are sent again — at-least-once delivery, as the outbox promises anyway.
     """
     if db_connection.vendor != "postgresql":
-        yield None
+        yield
         return
     with db_connection.cursor() as cursor:
         cursor.execute("SET synchronous_commit TO off")
     try:
-        with overlapped() as in_flight:
-            yield in_flight
+        yield
     finally:
-        with db_connection.cursor() as cursor:
-            cursor.execute("RESET synchronous_commit")
+        if db_connection.is_usable():
+            with db_connection.cursor() as cursor:
+                cursor.execute("RESET synchronous_commit")
+
+
+def _dispatch_batch(
+    batch: list[Message],
+    *,
+    lease: _Lease,
+    result: DispatchResult,
+    executor: ThreadPoolExecutor | None,
+    connection: BaseEmailBackend,
+    stop_at: float,
+) -> bool:
+    """Send one claimed batch; False when the tick should end (the provider is refusing)."""
+    refusals = [0]
+    in_flight: _InFlight | None = None
+    try:
+        for index, message in enumerate(batch):
+            # Every row still ours: the rest of the batch and the one being sent.
+            lease.renew_if_due(
+                [row.pk for row in batch[index:]] + ([in_flight.message.pk] if in_flight else [])
+            )
+            if time.monotonic() >= stop_at:
+                outbox_release(
+                    message_ids=[row.pk for row in batch[index:] if row.pk in lease.owned]
+                )
+                return False
+            if message.pk not in lease.owned:
+                continue
+            email = _render(message, lease=lease, result=result)
+            if in_flight is not None:
+                current, in_flight = in_flight, None
+                if _settle(current, lease=lease, result=result, refusals=refusals):
+                    rest = [row.pk for row in batch[index:] if row.pk in lease.owned]
+                    outbox_release(message_ids=rest)
+                    return False
+            if email is not None:
+                email.connection = connection
+                in_flight = _send_start(message, email, executor=executor)
+        if in_flight is not None:
+            current, in_flight = in_flight, None
+            return not _settle(current, lease=lease, result=result, refusals=refusals)
+        return True
+    finally:
+        if in_flight is not None:
+            # Interrupted (a time limit, a database error): what was handed over is recorded
+            # when it can be; otherwise its lease runs out and it is sent again (one duplicate).
+            try:
+                _settle(in_flight, lease=lease, result=result, refusals=refusals)
+            except Exception:
+                logger.warning("could not record message %s", in_flight.message.pk, exc_info=True)
 
 
 def outbox_dispatch(
@@ -432,32 +537,57 @@ def outbox_dispatch(
     batch_size: int | None = None,
     max_seconds: float = 60.0,
 ) -> DispatchResult:
-    """Send every message due at `now` (default: the current time), batch after batch."""
+    """Send every message due at `now` (default: the current time), batch after batch.
+
+    1. Claim a batch (leased to this call, the lease renewed while the batch lasts).
+    2. Render each message from current state; hand it to the provider in the sending thread
+       while the next is rendered; record each outcome before the next send starts.
+    3. Stop when nothing is due, after `max_seconds`, or when the provider refuses us
+       (the unsent rest of the batch is handed back at once).
+    4. Record how the provider did this tick (`ProviderHealth`), for the hosts' banner.
+    """
     batch_size = batch_size or settings.OUTBOX_BATCH_SIZE
-    lease = timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+    length = timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
     result = DispatchResult()
-    started = time.monotonic()
+    stop_at = time.monotonic() + max_seconds
     connection = get_connection()
-    with connection, _dispatch_connection() as in_flight:
-        while time.monotonic() - started < max_seconds:
-            claimed_at = timezone.now()
-            batch = outbox_claim(now=now or claimed_at, limit=batch_size, lease=lease)
-            if not batch:
-                break
-            # Stop well inside the lease: past it, another dispatcher may claim the same rows.
-            deadline = claimed_at + lease * 0.8
-            try:
-                for index, message in enumerate(batch):
-                    if timezone.now() >= deadline:
-                        outbox_release(message_ids=[row.pk for row in batch[index:]])
+    executor = (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-send")
+        if _sends_in_thread(connection)
+        else None
+    )
+    try:
+        with connection, _dispatch_session():
+            while time.monotonic() < stop_at:
+                claimed_at = timezone.now()
+                until = claimed_at + length
+                batch = outbox_claim(
+                    now=now or claimed_at, limit=batch_size, lease=length, leased_until=until
+                )
+                if not batch:
+                    break
+                lease = _Lease(
+                    until=until,
+                    renew_at=claimed_at + length / 3,
+                    length=length,
+                    owned={row.pk for row in batch},
+                )
+                try:
+                    if not _dispatch_batch(
+                        batch,
+                        lease=lease,
+                        result=result,
+                        executor=executor,
+                        connection=connection,
+                        stop_at=stop_at,
+                    ):
                         break
-                    retried_before = result.retried
-                    _deliver(message, connection=connection, result=result, in_flight=in_flight)
-                    if result.retried > retried_before:
-                        # The provider is failing: the rest would fail the same way. Hand
-                        # them back untouched and let the next beat tick try again.
-                        outbox_release(message_ids=[row.pk for row in batch[index + 1 :]])
-                        return result
-            finally:
-                _record_sent_events(result, in_flight)
+                finally:
+                    _record_sent_events(result)
+    finally:
+        if executor is not None:
+            executor.shutdown(wait=True)
+    provider_health_record(
+        sent=result.sent, refused=result.refused, reason=result.last_refusal, now=timezone.now()
+    )
     return result

@@ -87,8 +87,10 @@ class Message(models.Model):
         ordering = ["due_at", "id"]
         indexes = [
             # The dispatcher's claim: due pending rows, in order.
+            # In the claim's own order (due_at, id), so the claim reads the first rows of the
+            # index and stops, however stale the planner's statistics are after a burst.
             models.Index(
-                fields=["due_at"],
+                fields=["due_at", "id"],
                 name="outbox_due_pending",
                 condition=models.Q(status="pending"),
             ),
@@ -148,3 +150,26 @@ class CapturedEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.to}"
+
+
+class ProviderHealth(models.Model):
+    """Whether the e-mail provider is taking our mail, as the dispatcher last saw it.
+
+    One row (`name="default"`), written once per dispatcher tick that tried to send. While
+    `failing_since` is set, hosts see "e-mail is being refused by the provider since …".
+    """
+
+    name = models.CharField(max_length=32, unique=True, default="default")
+    failing_since = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "provider health"
+
+    def __str__(self) -> str:
+        return (
+            f"{self.name}: failing since {self.failing_since}" if self.failing_since else self.name
+        )

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, models, transaction
 from psycopg.types.json import Jsonb
 
 from reminders.db import server_cursor
-from reminders.models import Message, MessageEvent, MessageStatus
+from reminders.models import (
+    CapturedEmail,
+    Message,
+    MessageEvent,
+    MessageStatus,
+    ProviderHealth,
+)
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -484,3 +493,57 @@ def _reconcile(
             _messages_insert(topic=topic, messages=new_messages, now=now)
             result.created += len(new_messages)
     return result
+
+
+def provider_health_record(*, sent: int, refused: int, reason: str, now: datetime) -> None:
+    """Note how the provider did in one dispatcher tick; log once when it starts or stops failing.
+
+    The provider is failing while most sends of a tick are refused for now (temporary or
+    provider-wide failures); one tick in which most sends go through clears it.
+    """
+    attempted = sent + refused
+    if not attempted:
+        return
+    health, _ = ProviderHealth.objects.get_or_create(name="default")
+    if refused * 2 > attempted:
+        if health.failing_since is None:
+            health.failing_since = now
+        logger.warning(
+            "e-mail provider refused %d of %d sends this tick (failing since %s): %s",
+            refused,
+            attempted,
+            health.failing_since.isoformat(),
+            reason,
+        )
+        health.last_error, health.last_failure_at = reason, now
+    else:
+        if health.failing_since is not None:
+            logger.info("e-mail provider takes mail again (failing since %s)", health.failing_since)
+        health.failing_since = None
+        health.last_success_at = now
+    health.save()
+
+
+def outbox_prune(*, now: datetime, older_than: timedelta, batch_size: int = 2000) -> int:
+    """Delete sent, cancelled and skipped messages (and their events) older than `older_than`.
+
+    In batches of `batch_size`, each its own transaction, so a large backlog never holds locks
+    for long; failed messages stay for a host or an admin to look into. Returns the number
+    deleted.
+    """
+    cutoff = now - older_than
+    finished = [MessageStatus.SENT, MessageStatus.CANCELLED, MessageStatus.SKIPPED]
+    deleted = 0
+    while True:
+        ids = list(
+            Message.objects.filter(status__in=finished, updated_at__lt=cutoff)
+            .order_by()
+            .values_list("id", flat=True)[:batch_size]
+        )
+        if not ids:
+            return deleted
+        with transaction.atomic():
+            MessageEvent.objects.filter(message_id__in=ids).delete()
+            CapturedEmail.objects.filter(message_id__in=ids).update(message=None)
+            Message.objects.filter(id__in=ids).delete()
+        deleted += len(ids)

@@ -131,6 +131,8 @@ STORAGES = {
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=EMAIL_CONFIG["EMAIL_BACKEND"])
+# A provider that stops answering must not hold a dispatcher (and its lease) for ever.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Convene <noreply@convene.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ANYMAIL = {
@@ -171,6 +173,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=ROUNDS_ADVANCE_INTERVAL_SECONDS),
         "options": {"expires": ROUNDS_ADVANCE_INTERVAL_SECONDS * 2},
     },
+    "outbox-prune": {
+        "task": "reminders.tasks.prune_outbox",
+        "schedule": timedelta(hours=24),
+        "options": {"expires": 3600},
+    },
     # Recording files left behind when a session or program is deleted in the admin.
     "recordings-sweep": {
         "task": "sessions_app.tasks.sweep_recordings",
@@ -179,10 +186,13 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# The outbox: how long a claimed row stays leased to one dispatcher before another may take it.
-OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=300)
+# The outbox: how long a claimed row stays leased to one dispatcher before another may take it
+# (renewed while its batch is in progress, so this is what a killed worker delays its rows by).
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=60)
 OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=200)
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+# Sent, cancelled and skipped messages (and their events) are deleted after this many days.
+OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=180)
 
 LOGGING = {
     "version": 1,

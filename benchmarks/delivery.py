@@ -1,0 +1,195 @@
+"""Delivery through a real SMTP server: throughput, a reminder wave, a background reschedule.
+
+    DATABASE_URL=postgres://… REDIS_URL=redis://… python benchmarks/delivery.py [--n 10000]
+
+1. Throughput. N due "an hour before" reminders are dispatched by the outbox (claim, render
+   from current state, send through Django's SMTP backend, record) to an aiosmtpd sink in a
+   process of its own on 127.0.0.1. Baseline, in the same run: the very same messages, rendered
+   beforehand to bytes, sent by a bare `smtplib` loop over one connection. The two alternate in
+   rounds of N/5, so a slow spell of the shared machine weighs on both alike.
+2. A reminder wave (needs REDIS_URL): N reminders due at one instant, two real Celery worker
+   processes and beat; the lateness of the median and of the last message to reach the server.
+3. A background reschedule of 100,000 registrations (`benchmarks/reschedule.py`): time to
+   finish, the worker's peak memory and the queries of each batch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import smtplib
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.harness import ROOT, django_setup, django_teardown, report
+
+ROUNDS = 5
+WARM_UP = 200
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=10_000)
+    parser.add_argument("--wave", type=int, default=None, help="reminders in the wave (default n)")
+    parser.add_argument("--reschedule", type=int, default=100_000)
+    arguments = parser.parse_args()
+    django_setup()
+    try:
+        figures = throughput(arguments.n)
+        figures.update(wave(arguments.wave or arguments.n))
+    finally:
+        django_teardown()
+    figures.update(background_reschedule(arguments.reschedule))
+    report(figures)
+
+
+class Sink:
+    """The aiosmtpd sink in a process of its own, so it does not share the dispatcher's core."""
+
+    def __init__(self) -> None:
+        from tests.support.smtp import free_port
+
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.support.smtp", "--port", str(self.port)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout.readline().strip() == "ready"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def _plan_due_reminders(*, n: int, host, program, starts_at):
+    from django.utils import timezone
+
+    from sessions_app.models import Registration
+    from sessions_app.reminders import session_reminders_plan
+    from sessions_app.services import session_create
+
+    session = session_create(
+        program=program,
+        created_by=host,
+        title="Benchmark session",
+        starts_at=starts_at,
+        time_zone="Europe/Berlin",
+        remind_day_before=False,
+        remind_half_hour_before=False,
+        now=timezone.now(),
+    )
+    Registration.objects.bulk_create(
+        [
+            Registration(session=session, email=f"person{i}@example.org", name=f"Person {i}")
+            for i in range(n)
+        ],
+        batch_size=5000,
+    )
+    session_reminders_plan(session=session, now=timezone.now())
+    return session
+
+
+def _rendered(session) -> list[tuple[str, list[str], bytes]]:
+    """The session's due messages exactly as the outbox would build them, as bytes."""
+    from django.contrib.contenttypes.prefetch import GenericPrefetch
+    from django.db.models import prefetch_related_objects
+
+    from reminders import registry
+    from reminders.backends import MESSAGE_HEADER
+    from reminders.models import Message
+
+    messages = list(Message.objects.filter(topic=f"session:{session.pk}", status="pending"))
+    prefetch_related_objects(
+        messages,
+        GenericPrefetch("about", registry.about_querysets({row.kind for row in messages})),
+    )
+    rendered = []
+    for message in messages:
+        email = registry.renderer_for(message.kind)(message)
+        email.extra_headers[MESSAGE_HEADER] = str(message.pk)
+        rendered.append(
+            (email.from_email, email.recipients(), email.message().as_bytes(linesep="\r\n"))
+        )
+    return rendered
+
+
+def _send_bare(*, port: int, messages: list[tuple[str, list[str], bytes]]) -> float:
+    started = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", port) as smtp:
+        for from_email, recipients, raw in messages:
+            smtp.sendmail(from_email, recipients, raw)
+    return time.perf_counter() - started
+
+
+def throughput(n: int) -> dict[str, object]:
+    from django.db import connection
+    from django.test.utils import override_settings
+    from django.utils import timezone
+
+    from programs.services import program_create
+    from reminders.dispatcher import outbox_dispatch
+    from tests.factories import UserFactory
+
+    host = UserFactory(email="host@example.org")
+    program = program_create(owner=host, name="Benchmark", time_zone="Europe/Berlin")
+    starts_at = timezone.now() + timedelta(days=30)
+    sink = Sink()
+    smtp = {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": sink.port,
+        "EMAIL_USE_TLS": False,
+        "EMAIL_HOST_USER": "",
+        "EMAIL_HOST_PASSWORD": "",
+    }
+    dispatch_seconds = baseline_seconds = 0.0
+    try:
+        with override_settings(**smtp):
+            sizes = [n // ROUNDS + (1 if index < n % ROUNDS else 0) for index in range(ROUNDS)]
+            # A warm-up session first: templates compiled, connections open on both sides.
+            for index, size in enumerate([WARM_UP, *sizes]):
+                session = _plan_due_reminders(
+                    n=size, host=host, program=program, starts_at=starts_at + timedelta(hours=index)
+                )
+                due = session.starts_at - timedelta(hours=1)
+                messages = _rendered(session)
+                started = time.perf_counter()
+                result = outbox_dispatch(now=due, max_seconds=3600)
+                seconds = time.perf_counter() - started
+                assert result.sent == size + 1, result  # the registrants and the one host
+                baseline = _send_bare(port=sink.port, messages=messages)
+                if index:
+                    dispatch_seconds += seconds
+                    baseline_seconds += baseline
+    finally:
+        sink.stop()
+    per_second = n / dispatch_seconds
+    baseline_per_second = n / baseline_seconds
+    return {
+        "benchmark": "delivery",
+        "database": connection.vendor,
+        "n": n,
+        "per_second": round(per_second, 1),
+        "baseline_per_second": round(baseline_per_second, 1),
+        "ratio": round(per_second / baseline_per_second, 3),
+    }
+
+
+def wave(n: int) -> dict[str, object]:
+    return {}
+
+
+def background_reschedule(n: int) -> dict[str, object]:
+    return {}
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+    main()
