@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from reminders.models import CapturedEmail, Message, MessageEvent, MessageStatus
+from reminders.models import CapturedEmail, Message, MessageEvent, MessageStatus, ProviderHealth
 
 
 class MessageEventInline(admin.TabularInline):
@@ -68,3 +68,26 @@ class CapturedEmailAdmin(admin.ModelAdmin):
     list_filter = ("created_at",)
     search_fields = ("subject", "to")
     raw_id_fields = ("message",)
+
+
+@admin.register(ProviderHealth)
+class ProviderHealthAdmin(admin.ModelAdmin):
+    """Written by the dispatcher only: shown, not edited."""
+
+    list_display = ("name", "failing_since", "last_failure_at", "last_success_at", "last_error")
+    list_filter = ("failing_since",)
+    search_fields = ("name", "last_error")
+    readonly_fields = (
+        "name",
+        "failing_since",
+        "last_error",
+        "last_failure_at",
+        "last_success_at",
+        "updated_at",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

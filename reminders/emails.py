@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from email.utils import formataddr, parseaddr
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+
+from reminders.mime import OutboxEmail
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def build_email(
     reply_to: list[str] | None = None,
     headers: dict[str, str] | None = None,
     brand: EmailBrand | None = None,
-) -> EmailMultiAlternatives:
+) -> OutboxEmail:
     """Render `emails/<template>_subject.txt`, `_body.txt` and `_body.html` into one message.
 
     With an invite, the calendar goes in twice, as mail clients expect: as a
@@ -75,7 +76,7 @@ def build_email(
     subject = " ".join(subject.split())
     text_body = render_to_string(f"emails/{template}_body.txt", context)
     html_body = render_to_string(f"emails/{template}_body.html", context)
-    email = EmailMultiAlternatives(
+    email = OutboxEmail(
         subject=subject,
         body=text_body,
         from_email=_from_email(brand),

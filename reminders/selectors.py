@@ -9,7 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Count, Q, QuerySet
 
-from reminders.models import DeliveryStatus, Message, MessageStatus
+from reminders.models import DeliveryStatus, Message, MessageStatus, ProviderHealth
 
 PROBLEM_DELIVERY = (DeliveryStatus.BOUNCED, DeliveryStatus.REJECTED, DeliveryStatus.COMPLAINED)
 
@@ -69,3 +69,8 @@ def unsent_payloads(*, topic: str, kind: str) -> dict[int, dict[str, object]]:
         topic=topic, kind=kind, status__in=[MessageStatus.PENDING, MessageStatus.SENDING]
     ).values_list("object_id", "payload")
     return {object_id: payload for object_id, payload in rows if object_id is not None}
+
+
+def provider_failing() -> ProviderHealth | None:
+    """The provider's health while it is refusing our mail, else None."""
+    return ProviderHealth.objects.filter(name="default", failing_since__isnull=False).first()
