@@ -112,6 +112,13 @@ def outbox_claim(
     return batch
 
 
+# For the claim's transaction only: walk the claim's indexes in their order and stop at the
+# limit. After a burst, before autovacuum has analysed the table, the planner underestimates
+# the due rows and would read them all through a bitmap and sort them (140 ms a claim instead
+# of 3 ms); with these it has no such plan to choose, whatever its statistics say.
+CLAIM_PLANNER_SETTINGS = "SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off"
+
+
 @lru_cache(maxsize=1)
 def _claim_sql() -> str:
     """Choose, lock and lease in one statement; its own transaction in autocommit.
@@ -145,7 +152,8 @@ def _claim_postgresql(
         "until": until,
         "limit": limit,
     }
-    with db_connection.cursor() as cursor:
+    with transaction.atomic(), db_connection.cursor() as cursor:
+        cursor.execute(CLAIM_PLANNER_SETTINGS)
         cursor.execute(_claim_sql(), params)
         rows = cursor.fetchall()
     converters = _render_field_converters()
