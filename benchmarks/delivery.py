@@ -183,7 +183,54 @@ def throughput(n: int) -> dict[str, object]:
 
 
 def wave(n: int) -> dict[str, object]:
-    return {}
+    """N reminders due at one instant, two worker processes and beat at their defaults."""
+    import statistics
+
+    from django.utils import timezone
+
+    from programs.services import program_create
+    from tests.factories import UserFactory
+    from tests.support.smtp import ScriptedSMTPServer
+    from tests.support.workers import CeleryProcesses, wait_until
+
+    redis_url = os.environ.get("REDIS_URL", "")
+    if not redis_url:
+        print("warning: no REDIS_URL, so no reminder wave", file=sys.stderr)
+        return {}
+    server = ScriptedSMTPServer()
+    processes = CeleryProcesses(
+        redis_url=redis_url,
+        var_dir=ROOT / "var" / "benchmark-wave",
+        extra_env={
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_URL": server.url,
+            "OUTBOX_DISPATCH_INTERVAL_SECONDS": "5",
+        },
+    )
+    processes.var_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        processes.flush_broker()
+        for name in ("one", "two"):
+            processes.start_worker(name, concurrency=1)
+        processes.start_beat()
+        host = UserFactory(email="wave-host@example.org")
+        program = program_create(owner=host, name="Wave", time_zone="Europe/Berlin")
+        # Due 30 s from now: time to plan them and for the workers to be up.
+        starts_at = timezone.now() + timedelta(hours=1, seconds=30)
+        session = _plan_due_reminders(n=n, host=host, program=program, starts_at=starts_at)
+        due = (session.starts_at - timedelta(hours=1)).timestamp()
+        arrived = wait_until(lambda: server.count >= n + 1, timeout=300, interval=0.5)
+        assert arrived, processes.logs()
+        lateness = sorted(max(item.arrived_at - due, 0.0) for item in server.received)
+    finally:
+        processes.stop_all()
+        server.stop()
+    return {
+        "wave_n": n,
+        "wave_workers": 2,
+        "wave_p50_late_s": round(statistics.median(lateness), 2),
+        "wave_last_late_s": round(lateness[-1], 2),
+    }
 
 
 def background_reschedule(n: int) -> dict[str, object]:

@@ -44,6 +44,7 @@ def free_port() -> int:
 class Received:
     recipients: list[str]
     message: MimeMessage
+    arrived_at: float = field(default_factory=time.time)
 
     @property
     def outbox_id(self) -> int | None:
