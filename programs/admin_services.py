@@ -8,7 +8,7 @@ back and shows the reason instead of a server error.
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 
@@ -29,8 +29,24 @@ class ServiceAdminMixin:
             messages.error(request, f"Nothing was saved: {error}")
             return HttpResponseRedirect(request.get_full_path())
 
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, object] | None = None
+    ) -> HttpResponse:
+        try:
+            return super().delete_view(request, object_id, extra_context)  # type: ignore[misc]
+        except self.service_errors as error:
+            messages.error(request, f"Nothing was deleted: {error}")
+            return HttpResponseRedirect(request.get_full_path())
 
-def refusal_message(
-    modeladmin: admin.ModelAdmin, request: HttpRequest, label: str, error: Exception
-) -> None:
-    modeladmin.message_user(request, f"{label}: {error}", level=messages.ERROR)
+
+class ViewOnlyAdminMixin:
+    """Rows only the services write (answers, matches): shown, never added, edited or deleted."""
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
