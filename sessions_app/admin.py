@@ -6,7 +6,7 @@ from django.forms import BaseModelForm
 from django.http import HttpRequest
 from django.utils import timezone
 
-from programs.admin_services import ServiceAdminMixin
+from programs.admin_services import ServiceAdminMixin, ViewOnlyAdminMixin
 from sessions_app import services
 from sessions_app.models import (
     Attendance,
@@ -183,9 +183,40 @@ class RegistrationQuestionAdmin(admin.ModelAdmin):
     list_select_related = ("session",)
     raw_id_fields = ("session",)
 
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: RegistrationQuestion | None = None
+    ) -> tuple:
+        return ("position",) if obj is None else ("session", "position")
+
+    def save_model(
+        self, request: HttpRequest, obj: RegistrationQuestion, form: BaseModelForm, change: bool
+    ) -> None:
+        if change:
+            obj.save()
+            return
+        created = services.question_create(
+            session=obj.session,
+            label=obj.label,
+            kind=obj.kind,
+            choices=obj.choices,
+            is_required=obj.is_required,
+        )
+        obj.pk = created.pk
+        obj.refresh_from_db()
+        obj._state.adding = False
+
+    def delete_model(self, request: HttpRequest, obj: RegistrationQuestion) -> None:
+        services.question_delete(question=obj)
+
+    def delete_queryset(
+        self, request: HttpRequest, queryset: QuerySet[RegistrationQuestion]
+    ) -> None:
+        for question in queryset.order_by("pk"):
+            services.question_delete(question=question)
+
 
 @admin.register(RegistrationAnswer)
-class RegistrationAnswerAdmin(admin.ModelAdmin):
+class RegistrationAnswerAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("question_label", "value", "registration")
     list_filter = ("registration__session__program",)
     search_fields = ("question_label", "value", "registration__email")
@@ -194,7 +225,9 @@ class RegistrationAnswerAdmin(admin.ModelAdmin):
 
 
 @admin.register(CalendarFeed)
-class CalendarFeedAdmin(admin.ModelAdmin):
+class CalendarFeedAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """Made and reset by the host on My Sessions (the address is derived from the row)."""
+
     list_display = ("user", "token_version", "reset_at", "created_at")
     list_filter = ("reset_at",)
     search_fields = ("user__email",)
@@ -204,7 +237,9 @@ class CalendarFeedAdmin(admin.ModelAdmin):
 
 
 @admin.register(Attendance)
-class AttendanceAdmin(admin.ModelAdmin):
+class AttendanceAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """Written by the live room (rooms.py), which also keeps the cached poll state in step."""
+
     list_display = ("name", "session", "role", "status", "arrived_at", "joined_at", "left_at")
     list_filter = ("role", "status", "session__program")
     search_fields = ("name", "participant_key", "session__title", "session__code")
@@ -220,6 +255,13 @@ class RecordingAdmin(admin.ModelAdmin):
     list_select_related = ("session", "uploaded_by")
     raw_id_fields = ("session", "uploaded_by")
     readonly_fields = ("size_bytes", "created_at")
+
+    # Uploaded from the host room (size limit, storage name); here shown and deleted only.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Recording | None = None) -> bool:
+        return False
 
     # The admin's own delete would leave the file in storage.
     def delete_model(self, request: HttpRequest, obj: Recording) -> None:
