@@ -24,6 +24,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # Every link in an e-mail or a QR code is built from this, never from the request.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# `load_demo` creates a superuser with a published password: never under production settings.
+DEMO_DATA_ALLOWED = True
 # Hosts may sign themselves up; otherwise an admin creates them in the Django admin.
 SIGNUP_OPEN = env.bool("SIGNUP_OPEN", default=False)
 
