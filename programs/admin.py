@@ -11,7 +11,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
-from django.forms import BaseModelForm
+from django.forms import BaseInlineFormSet, BaseModelForm
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -93,7 +93,7 @@ class ProgramAdmin(ServiceAdminMixin, admin.ModelAdmin):
     inlines = [ProgramHostInline, NewProgramHostInline, ModuleInline]
 
     def save_formset(
-        self, request: HttpRequest, form: BaseModelForm, formset, change: bool
+        self, request: HttpRequest, form: BaseModelForm, formset: BaseInlineFormSet, change: bool
     ) -> None:
         if formset.model is not ProgramHost:
             super().save_formset(request, form, formset, change)
@@ -125,7 +125,9 @@ class ProgramHostAdmin(ServiceAdminMixin, admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: ProgramHost | None = None) -> bool:
         return False
 
-    def save_model(self, request: HttpRequest, obj: ProgramHost, form, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: ProgramHost, form: BaseModelForm, change: bool
+    ) -> None:
         _host_add(program=obj.program, user=obj.user, role=obj.role, invited_by=request.user)
         added = ProgramHost.objects.get(program=obj.program, user=obj.user)
         obj.pk = added.pk
@@ -135,8 +137,11 @@ class ProgramHostAdmin(ServiceAdminMixin, admin.ModelAdmin):
         _host_remove(obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ProgramHost]) -> None:
-        for host_role in queryset.select_related("program").order_by("program_id", "pk"):
-            _host_remove(host_role)
+        for host_role in queryset.select_related("program", "user").order_by("program_id", "pk"):
+            try:
+                _host_remove(host_role)
+            except ValueError as error:  # the last owner stays
+                self.message_user(request, f"{host_role.user}: {error}", level=messages.ERROR)
 
 
 @admin.register(Module)
@@ -164,7 +169,9 @@ class HostInvitationAdmin(ServiceAdminMixin, admin.ModelAdmin):
     ) -> bool:
         return False
 
-    def save_model(self, request: HttpRequest, obj: HostInvitation, form, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: HostInvitation, form: BaseModelForm, change: bool
+    ) -> None:
         if services.account_for_email(obj.email) is not None:
             # host_invite would make them a host at once, and there would be no invitation.
             raise ValueError(f"{obj.email} has an account: add it under the program's hosts.")
@@ -216,7 +223,9 @@ class MemberAdmin(ServiceAdminMixin, admin.ModelAdmin):
             return ("status", "token_version", "status_changed_at")
         return ("program", "email", "token_version", "status_changed_at")
 
-    def save_model(self, request: HttpRequest, obj: Member, form, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Member, form: BaseModelForm, change: bool
+    ) -> None:
         now = timezone.now()
         if not change:
             created = members.member_create(
@@ -282,7 +291,9 @@ class RoundAdmin(ServiceAdminMixin, admin.ModelAdmin):
         # As on the round's page: only the moments move.
         return ("program", "time_zone", "recurrence_weeks", *ROUND_READONLY)
 
-    def save_model(self, request: HttpRequest, obj: Round, form, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Round, form: BaseModelForm, change: bool
+    ) -> None:
         now = timezone.now()
         if not change:
             created = rounds.round_schedule(

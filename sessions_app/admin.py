@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.forms import BaseModelForm
+from django.forms import BaseInlineFormSet, BaseModelForm
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -102,14 +102,18 @@ class SessionAdmin(ServiceAdminMixin, admin.ModelAdmin):
         obj._state.adding = False
 
     def save_related(
-        self, request: HttpRequest, form: BaseModelForm, formsets: list, change: bool
+        self,
+        request: HttpRequest,
+        form: BaseModelForm,
+        formsets: list[BaseInlineFormSet],
+        change: bool,
     ) -> None:
         # Not form.save_m2m(): the service set the co-hosts and planned their reminders.
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
 
     def save_formset(
-        self, request: HttpRequest, form: BaseModelForm, formset, change: bool
+        self, request: HttpRequest, form: BaseModelForm, formset: BaseInlineFormSet, change: bool
     ) -> None:
         if formset.model is not RegistrationQuestion:
             super().save_formset(request, form, formset, change)

@@ -114,6 +114,13 @@ def test_the_last_owner_cannot_be_removed_in_the_admin(staff: Client) -> None:
     response = staff.post(url, {"post": "yes"}, follow=True)
     assert "A program needs at least one owner." in response.text
     assert ProgramHost.objects.filter(pk=owner_role.pk).exists()
+    bulk = staff.post(
+        reverse("admin:programs_programhost_changelist"),
+        {"action": "delete_selected", "_selected_action": [owner_role.pk], "post": "yes"},
+        follow=True,
+    )
+    assert "A program needs at least one owner." in bulk.text
+    assert ProgramHost.objects.filter(pk=owner_role.pk).exists()
 
 
 def _open_round(program) -> Round:
