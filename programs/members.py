@@ -71,6 +71,19 @@ def member_create(
 
 
 @transaction.atomic
+def member_update(*, member: Member, name: str, time_zone: str, category: str) -> Member:
+    """Change what a roster upload may change (the address is who the member is: it stays).
+
+    Messages render from the current row when they are sent, so nothing is planned again.
+    """
+    member.name = name.strip()
+    member.time_zone = time_zone
+    member.category = category.strip()
+    member.save(update_fields=["name", "time_zone", "category", "updated_at"])
+    return member
+
+
+@transaction.atomic
 def member_set_status(*, member: Member, status: str, now: datetime) -> Member:
     """Change a member's status (pause, leave, deactivate, or back to active)."""
     if status not in MemberStatus.values:

@@ -110,6 +110,11 @@ def _find_user_by_email(email: str) -> AbstractBaseUser | None:
     return User.objects.filter(email__iexact=email, is_active=True).order_by("id").first()
 
 
+def account_for_email(email: str) -> AbstractBaseUser | None:
+    """The active account `host_invite` would add at once for this address, if any."""
+    return _find_user_by_email(email.strip())
+
+
 @transaction.atomic
 def host_invite(
     *, program: Program, email: str, role: str, invited_by: AbstractBaseUser, now: datetime

@@ -6,6 +6,8 @@ import email
 import email.policy
 from email.message import EmailMessage as ParsedEmail
 
+from csp.constants import SELF, UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -31,6 +33,9 @@ def dev_outbox(request: HttpRequest) -> HttpResponse:
     return render(request, "reminders/dev_outbox.html", {"page": page})
 
 
+# The preview frame (srcdoc) inherits this page's policy, and e-mail HTML is styled inline
+# (mail clients know no stylesheets). Its `sandbox` frame runs no script either way.
+@csp_update({"style-src-attr": [UNSAFE_INLINE], "style-src-elem": [SELF, UNSAFE_INLINE]})
 def dev_outbox_email(request: HttpRequest, captured_id: int) -> HttpResponse:
     _require_dev_access(request)
     captured = get_object_or_404(CapturedEmail.objects.select_related("message"), pk=captured_id)

@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from config.headers import room_permissions_policy
 from sessions_app import rooms, selectors
 from sessions_app.formatting import session_when
 from sessions_app.link_cookies import cookie_registration
@@ -45,11 +46,19 @@ def who_key(session: Session) -> str:
     return f"room-who:{session.pk}"
 
 
-def same_origin(response: HttpResponse) -> HttpResponse:
+def room_page(response: HttpResponse) -> HttpResponse:
+    """The headers of the pages that may use the camera or hold the room (pre-join, waiting,
+    the room, the host's room): the only pages whose Permissions-Policy allows the camera and
+    microphone, to us and to the media provider's frame, and whose Content-Security-Policy
+    lets that frame in."""
     # Pages with forms: no referrer leaves the site, yet same-page posts keep their Origin
     # (under no-referrer Chromium sends `Origin: null` and the CSRF check refuses the post).
     response["Referrer-Policy"] = "same-origin"
-    response["Cache-Control"] = "no-store"
+    response["Cache-Control"] = "private, no-store"
+    origin = rooms.provider_origin()
+    response["Permissions-Policy"] = room_permissions_policy(provider_origin=origin)
+    # What django-csp's `csp_replace` decorator sets; the origin is read per request.
+    response._csp_replace = {"frame-src": [origin]}  # type: ignore[attr-defined]
     return response
 
 
@@ -159,7 +168,7 @@ def out_response(request: HttpRequest, *, session: Session, reason: str) -> Http
         {"session": session, "reason": reason, "when": session_when(session)},
         status=status,
     )
-    response["Cache-Control"] = "no-store"
+    response["Cache-Control"] = "private, no-store"
     return response
 
 
@@ -209,4 +218,4 @@ def prejoin_response(
     response = render(
         request, "sessions_app/room/prejoin.html", context, status=400 if form.errors else 200
     )
-    return same_origin(response)
+    return room_page(response)

@@ -124,7 +124,7 @@ def room(request: HttpRequest, code: str) -> HttpResponse:
             request, session=session, display_name=attendance.name, is_host=False
         )
         context["poll_url"] = _poll_url(attendance, "room")
-        return room_access.same_origin(render(request, "sessions_app/room/room.html", context))
+        return room_access.room_page(render(request, "sessions_app/room/room.html", context))
     if rooms.room_entry(session=session, now=timezone.now()) == rooms.Entry.OVER:
         return room_access.out_response(request, session=session, reason="ended")
     context = {
@@ -133,7 +133,7 @@ def room(request: HttpRequest, code: str) -> HttpResponse:
         "attendance": attendance,
         "poll_url": _poll_url(attendance, "waiting"),
     }
-    return room_access.same_origin(render(request, "sessions_app/room/waiting.html", context))
+    return room_access.room_page(render(request, "sessions_app/room/waiting.html", context))
 
 
 @require_POST
@@ -216,7 +216,7 @@ def host_room(request: HttpRequest, session_id: int) -> HttpResponse:
         kwargs={"session_id": session.pk, "phase": _host_phase(session)},
     )
     context["people"] = selectors.room_people(session=session, now=now)
-    return room_access.same_origin(render(request, "sessions_app/room/host_room.html", context))
+    return room_access.room_page(render(request, "sessions_app/room/host_room.html", context))
 
 
 @never_cache

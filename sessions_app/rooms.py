@@ -22,7 +22,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -468,6 +468,12 @@ def room_iframe_src(
         for key, value in options.items()
     )
     return f"{settings.VIDEO_PROVIDER_BASE_URL}/{room_name(session)}#{fragment}"
+
+
+def provider_origin() -> str:
+    """The media provider's origin (scheme, host, port): what the room page's policies allow."""
+    parts = urlsplit(settings.VIDEO_PROVIDER_BASE_URL)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def room_iframe_allow(*, session: Session, is_host: bool) -> str:

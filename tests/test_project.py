@@ -15,8 +15,8 @@ from django.contrib import admin
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_check_deploy_is_clean_under_production_settings(tmp_path: Path) -> None:
-    env = {
+def _production_env(tmp_path: Path) -> dict[str, str]:
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": "k3V!x9_q-LmZ2rT8&pW4#sYb7@nC1^dF6*hJ0%gE5+aQ(uR)oI=vB~tK",
@@ -24,6 +24,10 @@ def test_check_deploy_is_clean_under_production_settings(tmp_path: Path) -> None
         "CONVENE_VAR_DIR": str(tmp_path),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
     }
+
+
+def test_check_deploy_is_clean_under_production_settings(tmp_path: Path) -> None:
+    env = _production_env(tmp_path)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
@@ -34,6 +38,75 @@ def test_check_deploy_is_clean_under_production_settings(tmp_path: Path) -> None
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+PRODUCTION_REQUEST = """
+import django
+django.setup()
+from django.test import Client
+response = Client().get("/healthz", secure=True, HTTP_HOST="convene.example")
+for name in ("Content-Security-Policy", "Permissions-Policy", "Cache-Control",
+             "Strict-Transport-Security", "X-Frame-Options"):
+    print(f"{name}: {response.get(name, '')}")
+"""
+
+
+def test_production_responses_carry_the_security_headers(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", PRODUCTION_REQUEST],
+        cwd=ROOT,
+        env=_production_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    headers = dict(line.split(": ", 1) for line in result.stdout.splitlines())
+    assert "script-src 'self';" in headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in headers["Content-Security-Policy"]
+    assert "camera=()" in headers["Permissions-Policy"]
+    assert headers["Cache-Control"] == "private, no-store"
+    assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert headers["X-Frame-Options"] == "DENY"
+
+
+def test_load_demo_refuses_production_settings(tmp_path: Path) -> None:
+    env = _production_env(tmp_path)
+    migrate = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert migrate.returncode == 0, migrate.stdout + migrate.stderr
+    result = subprocess.run(
+        [sys.executable, "manage.py", "load_demo"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "load_demo refuses to run under production settings" in result.stderr
+    assert "convene-demo" not in result.stdout + result.stderr
+    users = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            "from django.contrib.auth.models import User; print(User.objects.count())",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert users.stdout.strip().splitlines()[-1] == "0", users.stdout + users.stderr
 
 
 def test_compose_file_brings_up_every_service_with_its_command() -> None:

@@ -1,4 +1,7 @@
-"""Headless Chromium through Playwright's sync API, against pytest-django's live server."""
+"""Headless Chromium through Playwright's sync API, against pytest-django's live server.
+
+Every page the tests open reports its console; a CSP violation, a console error or an uncaught
+error fails the test (`tests.support.browser_watch`)."""
 
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ from collections.abc import Iterator
 import pytest
 from django.conf import settings
 from django.db import connections
+
+from tests.support.browser_watch import BrowserReport, WatchedBrowser
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -42,8 +47,11 @@ def browser() -> Iterator[object]:
             chromium = playwright.chromium.launch(
                 executable_path=path, headless=True, args=CHROMIUM_ARGS
             )
+            report = BrowserReport()
             try:
-                yield chromium
+                yield WatchedBrowser(chromium, report)
+                # Any CSP violation, console error or uncaught error fails the test.
+                report.assert_clean()
             finally:
                 chromium.close()
                 # ORM calls made while Playwright's greenlet is active get a connection of

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from programs.rounds import opt_in_answer, round_schedule
 from tests.factories import TEST_PASSWORD, MemberFactory, UserFactory, hosted_program
+from tests.support.browser_watch import BrowserReport
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -40,9 +41,11 @@ def browser_page(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
                 "--no-first-run",
             ],
         )
-        page = browser.new_page(viewport={"width": 390, "height": 844})
+        report = BrowserReport()
+        page = report.watch_page(browser.new_page(viewport={"width": 390, "height": 844}))
         yield page
         browser.close()
+        report.assert_clean()
         # Database work done while Playwright's loop is set lives in its own connection, which
         # Django's teardown would not see; close it here so the test database can be dropped.
         from django.db import connections

@@ -6,8 +6,9 @@ import zoneinfo
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -99,6 +100,12 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args: object, **options: object) -> None:
+        if not settings.DEMO_DATA_ALLOWED:
+            # The demo superuser's password is published in the README.
+            raise CommandError(
+                "load_demo refuses to run under production settings: it would create a "
+                f"superuser ({DEMO_EMAIL}) whose password is published."
+            )
         user_model = get_user_model()
         host, created = user_model.objects.get_or_create(
             username=DEMO_EMAIL,

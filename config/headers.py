@@ -1,0 +1,67 @@
+"""Response headers every page gets unless its view says otherwise.
+
+The Content-Security-Policy comes from django-csp (`CONTENT_SECURITY_POLICY` in settings);
+this middleware adds what that library does not cover: a Permissions-Policy that turns the
+powerful features off (room pages set their own, `sessions_app.room_access.room_page`), and
+`Cache-Control: private, no-store` on every response that does not choose its own caching,
+because nearly every page and download carries somebody's name, address or answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponseBase
+from django.utils.cache import patch_cache_control
+
+# Features no page of ours uses; the room pages allow the camera, microphone and screen share.
+PERMISSIONS_POLICY_OFF = (
+    "accelerometer",
+    "camera",
+    "display-capture",
+    "geolocation",
+    "gyroscope",
+    "magnetometer",
+    "microphone",
+    "payment",
+    "usb",
+)
+ROOM_FEATURES = ("camera", "microphone", "display-capture")
+
+
+def permissions_policy(*, allowed: dict[str, str] | None = None) -> str:
+    """`feature=()` for each feature we never use; `allowed` maps a feature to its allowlist."""
+    allowed = allowed or {}
+    return ", ".join(
+        f"{feature}=({allowed[feature]})" if feature in allowed else f"{feature}=()"
+        for feature in PERMISSIONS_POLICY_OFF
+    )
+
+
+def room_permissions_policy(*, provider_origin: str) -> str:
+    """The room page and the media provider's frame may use the camera, microphone and screen."""
+    allowlist = f'self "{provider_origin}"'
+    return permissions_policy(allowed=dict.fromkeys(ROOM_FEATURES, allowlist))
+
+
+class PrivatePagesMiddleware:
+    """Permissions-Policy and `Cache-Control: private, no-store` unless the view chose its own.
+
+    A response that already says `no-store` gains `private` too. Responses that choose to be
+    cached (static files, brand logos, QR codes) keep their header: they carry no personal data.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+        self.policy = permissions_policy()
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        if "Permissions-Policy" not in response:
+            response["Permissions-Policy"] = self.policy
+        cache_control = response.get("Cache-Control", "")
+        if not cache_control:
+            response["Cache-Control"] = "private, no-store"
+        elif "no-store" in cache_control and "private" not in cache_control:
+            patch_cache_control(response, private=True)
+        return response
