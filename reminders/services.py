@@ -499,29 +499,36 @@ def provider_health_record(*, sent: int, refused: int, reason: str, now: datetim
     """Note how the provider did in one dispatcher tick; log once when it starts or stops failing.
 
     The provider is failing while most sends of a tick are refused for now (temporary or
-    provider-wide failures); one tick in which most sends go through clears it.
+    provider-wide failures); one tick in which most sends go through clears it. Two statements
+    whatever the state: an upsert of the latest outcome, then the start or end of a failure.
     """
     attempted = sent + refused
     if not attempted:
         return
-    health, _ = ProviderHealth.objects.get_or_create(name="default")
-    if refused * 2 > attempted:
-        if health.failing_since is None:
-            health.failing_since = now
+    failing = refused * 2 > attempted
+    latest = (
+        {"last_error": reason[:2000], "last_failure_at": now}
+        if failing
+        else {"last_success_at": now}
+    )
+    ProviderHealth.objects.bulk_create(
+        [ProviderHealth(name="default", **latest)],
+        update_conflicts=True,
+        unique_fields=["name"],
+        update_fields=[*latest, "updated_at"],
+    )
+    health = ProviderHealth.objects.filter(name="default")
+    if failing:
+        started = health.filter(failing_since__isnull=True).update(failing_since=now)
         logger.warning(
-            "e-mail provider refused %d of %d sends this tick (failing since %s): %s",
+            "e-mail provider refused %d of %d sends this tick%s: %s",
             refused,
             attempted,
-            health.failing_since.isoformat(),
+            " (it starts failing now)" if started else "",
             reason,
         )
-        health.last_error, health.last_failure_at = reason, now
-    else:
-        if health.failing_since is not None:
-            logger.info("e-mail provider takes mail again (failing since %s)", health.failing_since)
-        health.failing_since = None
-        health.last_success_at = now
-    health.save()
+    elif health.filter(failing_since__isnull=False).update(failing_since=None):
+        logger.info("e-mail provider takes mail again")
 
 
 def outbox_prune(*, now: datetime, older_than: timedelta, batch_size: int = 2000) -> int:
