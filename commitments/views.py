@@ -63,7 +63,7 @@ def _lookup(request: HttpRequest, typed: str) -> Session | HttpResponse:
         return _too_many(request, "too_many_tries.html", wait)
     session = selectors.session_for_code(typed=typed, program=brand_program_for_request(request))
     if session is None:
-        wait = guess_record_miss(request)
+        wait = guess_record_miss(request, typed)
         if wait:
             return _too_many(request, "too_many_tries.html", wait)
         form = StartForm(initial={"code": typed})
