@@ -102,6 +102,22 @@ def mailbox_key(address: str) -> str:
     return f"{local.split('+', 1)[0]}@{domain}"
 
 
+def mailbox_limit_hit(*, address: str) -> RateLimitResult:
+    """Count one e-mail a stranger's request will send to `address`: at most
+    `MAIL_PER_MAILBOX_PER_HOUR` to one mailbox (+tags and case folded), whatever the session,
+    program or form, so that no form can flood somebody's inbox."""
+    return rate_limit_hit(
+        scope="mail-recipient",
+        key=mailbox_key(address),
+        limit=settings.MAIL_PER_MAILBOX_PER_HOUR,
+        window_seconds=3600,
+    )
+
+
+def wait_minutes(result: RateLimitResult) -> int:
+    return max(1, -(-result.retry_after_seconds // 60))
+
+
 # -- fixed windows ----------------------------------------------------------------------------
 
 

@@ -27,6 +27,12 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # send it.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 TRUSTED_PROXY_NETWORKS = env.list("TRUSTED_PROXY_NETWORKS", default=[])
+# E-mails a stranger can have sent to one mailbox (+tags folded) per hour: confirmations,
+# commitment links. And registrations one client may make for one session per hour.
+MAIL_PER_MAILBOX_PER_HOUR = env.int("MAIL_PER_MAILBOX_PER_HOUR", default=5)
+REGISTRATIONS_PER_CLIENT_PER_SESSION_PER_HOUR = env.int(
+    "REGISTRATIONS_PER_CLIENT_PER_SESSION_PER_HOUR", default=10
+)
 
 # Every link in an e-mail or a QR code is built from this, never from the request.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
