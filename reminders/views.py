@@ -22,6 +22,7 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from programs.ratelimit import client_address
 from reminders.models import CapturedEmail
 from reminders.tracking import TRACKING_WEBHOOK_VIEWS
 
@@ -125,17 +126,23 @@ def tracking_webhook(request: HttpRequest, provider: str) -> HttpResponse:
     if not secrets:
         return HttpResponse("Delivery tracking is not configured.", status=403)
     sent = get_request_basic_auth(request)
-    if sent is None:
+    if sent is None or not any(constant_time_compare(sent, secret) for secret in secrets):
+        logger.warning(
+            "Refused a %s tracking webhook from %s: %s credentials",
+            provider,
+            client_address(request),
+            "no" if sent is None else "wrong",
+        )
         return _unauthorized("Credentials required.")
-    if not any(constant_time_compare(sent, secret) for secret in secrets):
-        return _unauthorized("Wrong credentials.")
     if request.method == "HEAD":  # providers check the URL when it is configured
         return HttpResponse()
     view = TRACKING_WEBHOOK_VIEWS[provider]()
     try:
         view.run_validators(request)
     except AnymailWebhookValidationFailure as failure:
-        logger.warning("Refused a %s tracking webhook: %s", provider, failure)
+        logger.warning(
+            "Refused a %s tracking webhook from %s: %s", provider, client_address(request), failure
+        )
         return HttpResponse("Signature check failed.", status=403)
     try:
         events = view.parse_events(request)
@@ -150,7 +157,12 @@ def tracking_webhook(request: HttpRequest, provider: str) -> HttpResponse:
         AttributeError,
         IndexError,
     ) as malformed:
-        logger.warning("Malformed %s tracking webhook: %r", provider, malformed)
+        logger.warning(
+            "Malformed %s tracking webhook from %s: %r",
+            provider,
+            client_address(request),
+            malformed,
+        )
         return HttpResponse("Malformed body.", status=400, content_type="text/plain")
     # Outside the parse: a failure to record is a 500, so that the provider retries.
     for event in events:

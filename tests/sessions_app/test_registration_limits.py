@@ -71,9 +71,7 @@ def test_the_mailbox_limit_holds_across_sessions() -> None:
 def test_one_client_takes_only_a_few_seats_of_a_session() -> None:
     session = hosted_session(starts_at=STARTS_AT, capacity=30)
     client = _from("198.51.100.7")
-    statuses = [
-        _register(client, session, f"person{n}@example.org").status_code for n in range(12)
-    ]
+    statuses = [_register(client, session, f"person{n}@example.org").status_code for n in range(12)]
     assert statuses == [302] * 10 + [429] * 2
     refused = _register(client, session, "person99@example.org")
     assert "from your connection already" in refused.text
