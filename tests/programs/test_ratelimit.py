@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.test import RequestFactory, override_settings
+from django.test import Client, RequestFactory, override_settings
 
 from programs.ratelimit import (
     client_address,
@@ -84,3 +84,32 @@ def test_a_leaky_bucket_lets_a_burst_through_then_one_attempt_per_interval() -> 
         assert not leaky_limit_peek(**limits).allowed
         clock.shift(timedelta(minutes=2))
         assert [leaky_limit_hit(**limits).allowed for _ in range(3)] == [True] * 3
+
+
+@pytest.mark.django_db
+@override_settings(**PROXIED)
+def test_behind_a_trusted_proxy_each_client_has_its_own_sign_in_and_reset_limits() -> None:
+    from django.urls import reverse
+
+    from tests.factories import TEST_PASSWORD, UserFactory
+
+    UserFactory(email="ada@example.org")
+    guesser = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    for index in range(30):
+        guesser.post(reverse("login"), {"username": f"u{index}@example.org", "password": "x"})
+    refused = guesser.post(reverse("login"), {"username": "ada@example.org", "password": "x"})
+    assert "Too many sign-in attempts" in refused.text
+    for _ in range(10):
+        guesser.post(reverse("password_reset"), {"email": "nobody@example.org"})
+    assert (
+        "Too many reset requests"
+        in guesser.post(reverse("password_reset"), {"email": "nobody@example.org"}).text
+    )
+    # Another client through the same proxy is not held back by either.
+    other = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.20")
+    signed_in = other.post(
+        reverse("login"), {"username": "ada@example.org", "password": TEST_PASSWORD}
+    )
+    assert signed_in.status_code == 302
+    reset = other.post(reverse("password_reset"), {"email": "ada@example.org"})
+    assert reset.status_code == 302
