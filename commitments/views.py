@@ -25,21 +25,13 @@ from commitments.models import Commitment
 from commitments.progress import commitment_progress
 from programs.branding import brand_program_for_request
 from programs.link_access import link_access_grant, link_access_has, without_referrer
-from programs.ratelimit import client_address, rate_limit_hit
+from programs.ratelimit import client_address, mailbox_limit_hit, rate_limit_hit
 from sessions_app.codes import session_code_display
 from sessions_app.guard import guess_blocked_seconds, guess_record_miss
 from sessions_app.models import Session
 
 COMMITMENT_ACCESS = "commitment"
 CREATE_SCOPE = "commitment-create"
-RECIPIENT_SCOPE = "commitment-recipient"
-RECIPIENT_LIMIT = 5
-
-
-def _mailbox(address: str) -> str:
-    """The mailbox an address delivers to, as far as we can tell: lower case, no +tag."""
-    local, _, domain = address.strip().lower().rpartition("@")
-    return f"{local.split('+', 1)[0]}@{domain}"
 
 
 def _render(
@@ -63,7 +55,7 @@ def _lookup(request: HttpRequest, typed: str) -> Session | HttpResponse:
         return _too_many(request, "too_many_tries.html", wait)
     session = selectors.session_for_code(typed=typed, program=brand_program_for_request(request))
     if session is None:
-        wait = guess_record_miss(request)
+        wait = guess_record_miss(request, typed)
         if wait:
             return _too_many(request, "too_many_tries.html", wait)
         form = StartForm(initial={"code": typed})
@@ -128,11 +120,9 @@ def commitment_new(request: HttpRequest, code: str) -> HttpResponse:
             return _too_many(request, "too_many_commitments.html", limited.retry_after_seconds)
     if request.method == "POST" and form.is_valid():
         # Each new commitment e-mails its address: a few per mailbox an hour, however the
-        # address is spelt (case, +tags), so the form cannot be used to flood somebody.
-        mailbox = _mailbox(form.cleaned_data["participant_email"])
-        limited = rate_limit_hit(
-            scope=RECIPIENT_SCOPE, key=mailbox, limit=RECIPIENT_LIMIT, window_seconds=3600
-        )
+        # address is spelt (case, +tags) and shared with every other form that sends mail,
+        # so the form cannot be used to flood somebody.
+        limited = mailbox_limit_hit(address=form.cleaned_data["participant_email"])
         if not limited.allowed:
             return _too_many(request, "too_many_commitments.html", limited.retry_after_seconds)
         made = services.commitment_create(

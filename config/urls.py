@@ -28,7 +28,6 @@ urlpatterns = [
     path("favicon.ico", favicon),
     path("", program_views.home, name="home"),
     path("admin/", admin.site.urls),
-    path("anymail/", include("anymail.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

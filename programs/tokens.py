@@ -1,20 +1,34 @@
 """Personal link tokens: an HMAC over (purpose, object id, version), nothing usable stored.
 
-A token reads `<id in base 36>-<43 characters>`: 256 bits of HMAC-SHA256 under SECRET_KEY.
+A token reads `<11 characters>.<43 characters>`:
+
+1. the object's id, encrypted under SECRET_KEY and the purpose with a four-round Feistel
+   network whose round function is HMAC-SHA256 (Luby-Rackoff: a keyed pseudo-random
+   permutation of 64-bit ids), so that a token names its object for the lookup without
+   telling anyone the id, or how many objects were made before it;
+2. 256 bits of HMAC-SHA256 under SECRET_KEY over (purpose, id, version).
+
 Bumping the object's version revokes every token issued for the previous one, as Django's
 password-reset tokens do with the password hash.
+
+Tokens e-mailed before ids were encrypted read `<id in base 36>-<43 characters>`; they are
+still accepted (they tell their holder nothing new), and none is made any more.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 from typing import TypeVar
 
 from django.db.models import Model, QuerySet
 from django.utils.crypto import constant_time_compare, salted_hmac
-from django.utils.http import base36_to_int, int_to_base36
+from django.utils.http import base36_to_int
 
 ModelT = TypeVar("ModelT", bound=Model)
+
+_ROUNDS = 4
+_HALF = 0xFFFFFFFF
 
 
 def _signature(*, purpose: str, object_id: int, version: int) -> str:
@@ -24,24 +38,61 @@ def _signature(*, purpose: str, object_id: int, version: int) -> str:
     return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
 
 
-def token_make(*, purpose: str, object_id: int, version: int) -> str:
-    return f"{int_to_base36(object_id)}-{_signature(purpose=purpose, object_id=object_id, version=version)}"
+def _round(*, purpose: str, index: int, half: int) -> int:
+    digest = salted_hmac(
+        f"convene.tokens.id.{purpose}", f"{index}:{half}", algorithm="sha256"
+    ).digest()
+    return int.from_bytes(digest[:4], "big")
 
 
-def _claimed_object_id(token: str) -> int | None:
-    """The object id a token claims to be for; `token_object` checks it before trusting it."""
-    head, _, signature = token.partition("-")
-    if not head or len(signature) != 43 or len(head) > 13:
-        return None
+def _id_encrypt(*, purpose: str, object_id: int) -> str:
+    left, right = object_id >> 32 & _HALF, object_id & _HALF
+    for index in range(_ROUNDS):
+        left, right = right, left ^ _round(purpose=purpose, index=index, half=right)
+    block = (left << 32 | right).to_bytes(8, "big")
+    return base64.urlsafe_b64encode(block).decode("ascii").rstrip("=")
+
+
+def _id_decrypt(*, purpose: str, encrypted: str) -> int | None:
     try:
-        return base36_to_int(head)
-    except ValueError:
+        block = base64.urlsafe_b64decode(encrypted + "=")
+    except (binascii.Error, ValueError):
         return None
+    if len(block) != 8:
+        return None
+    number = int.from_bytes(block, "big")
+    left, right = number >> 32, number & _HALF
+    for index in reversed(range(_ROUNDS)):
+        left, right = right ^ _round(purpose=purpose, index=index, half=left), left
+    return left << 32 | right
 
 
-def _token_matches(*, token: str, purpose: str, object_id: int, version: int) -> bool:
-    expected = token_make(purpose=purpose, object_id=object_id, version=version)
-    return constant_time_compare(token, expected)
+def token_make(*, purpose: str, object_id: int, version: int) -> str:
+    return (
+        f"{_id_encrypt(purpose=purpose, object_id=object_id)}."
+        f"{_signature(purpose=purpose, object_id=object_id, version=version)}"
+    )
+
+
+def _claimed_object_id(token: str, *, purpose: str) -> tuple[int, str] | None:
+    """The object id a token claims to be for, and its signature; `token_object` checks them
+    before trusting either."""
+    if "." in token:
+        head, _, signature = token.partition(".")
+        if len(head) != 11 or len(signature) != 43:
+            return None
+        object_id = _id_decrypt(purpose=purpose, encrypted=head)
+    else:  # the earlier form, with the id in base 36
+        head, _, signature = token.partition("-")
+        if not head or len(signature) != 43 or len(head) > 13:
+            return None
+        try:
+            object_id = base36_to_int(head)
+        except ValueError:
+            return None
+    if object_id is None or object_id <= 0 or object_id >= 2**63:
+        return None
+    return object_id, signature
 
 
 def token_object(
@@ -52,12 +103,16 @@ def token_object(
     Garbage, an unknown id, another purpose or an earlier version (the link was revoked) all
     answer None, in at most one query; the queryset carries what the caller reads next.
     """
-    object_id = _claimed_object_id(token)
-    if object_id is None:
+    claimed = _claimed_object_id(token, purpose=purpose)
+    if claimed is None:
         return None
+    object_id, signature = claimed
     found = queryset.filter(pk=object_id).first()
-    if found is None or not _token_matches(
-        token=token, purpose=purpose, object_id=found.pk, version=getattr(found, version_field)
-    ):
+    if found is None:
+        return None
+    expected = _signature(
+        purpose=purpose, object_id=found.pk, version=getattr(found, version_field)
+    )
+    if not constant_time_compare(signature, expected):
         return None
     return found

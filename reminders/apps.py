@@ -10,6 +10,7 @@ class RemindersConfig(AppConfig):
     def ready(self) -> None:
         from anymail.signals import tracking
 
+        from reminders import checks  # noqa: F401 - registers the system checks
         from reminders.tracking import on_tracking_event
 
         tracking.connect(on_tracking_event, dispatch_uid="convene-delivery-tracking")

@@ -1,15 +1,30 @@
-"""Delivery tracking: django-anymail's webhooks report what became of each sent message."""
+"""Delivery tracking: django-anymail's webhooks report what became of each sent message.
+
+Webhooks are routed only for the providers in `TRACKING_WEBHOOK_PROVIDERS` and only with
+`ANYMAIL["WEBHOOK_SECRET"]` set (see `reminders.views.tracking_webhook` and the system check
+in `reminders.checks`). Providers retry and reorder their calls, so each report is applied in
+the provider's timestamp order: an older report never replaces a newer status, except that a
+bounce, rejection or complaint always wins and then sticks.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from anymail import urls as anymail_urls
 from anymail.signals import AnymailTrackingEvent, EventType
 from django.db import transaction
 from django.utils import timezone
 
 from reminders.models import DeliveryStatus, Message
 from reminders.services import message_events_record
+
+# The tracking webhook views django-anymail ships, by the provider name in their URL.
+TRACKING_WEBHOOK_VIEWS = {
+    pattern.name.removesuffix("_tracking_webhook"): pattern.callback.view_class
+    for pattern in anymail_urls.urlpatterns
+    if pattern.name and pattern.name.endswith("_tracking_webhook")
+}
 
 EVENT_STATUS = {
     EventType.QUEUED: DeliveryStatus.QUEUED,
@@ -47,7 +62,12 @@ def message_delivery_record(
     if message is None:
         return None
     at = at or timezone.now()
-    if not (message.delivery_status in STICKY and status not in STICKY):
+    is_older = message.delivery_updated_at is not None and at < message.delivery_updated_at
+    if status in STICKY:
+        replaces = message.delivery_status not in STICKY or not is_older
+    else:
+        replaces = message.delivery_status not in STICKY and not is_older
+    if replaces:
         message.delivery_status = status
         message.delivery_detail = detail[:2000]
         message.delivery_updated_at = at

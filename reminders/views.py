@@ -1,19 +1,34 @@
-"""The dev outbox: what Convene sent, readable without a mail server (DEBUG or staff only)."""
+"""The dev outbox (what Convene sent, readable without a mail server; DEBUG or staff only) and
+the delivery-tracking webhook in front of django-anymail's."""
 
 from __future__ import annotations
 
 import email
 import email.policy
+import logging
 from email.message import EmailMessage as ParsedEmail
 
+from anymail.exceptions import (
+    AnymailConfigurationError,
+    AnymailError,
+    AnymailWebhookValidationFailure,
+)
+from anymail.utils import get_request_basic_auth
 from csp.constants import SELF, UNSAFE_INLINE
 from csp.decorators import csp_update
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.crypto import constant_time_compare
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
 
+from programs.ratelimit import client_address
 from reminders.models import CapturedEmail
+from reminders.tracking import TRACKING_WEBHOOK_VIEWS
+
+logger = logging.getLogger(__name__)
 
 
 def _require_dev_access(request: HttpRequest) -> None:
@@ -85,3 +100,76 @@ def dev_outbox_part(request: HttpRequest, captured_id: int, index: int) -> HttpR
         f'attachment; filename="{part.get_filename() or f"part-{index}"}"'
     )
     return response
+
+
+def _webhook_secrets() -> list[str]:
+    secret = settings.ANYMAIL.get("WEBHOOK_SECRET") or []
+    return [secret] if isinstance(secret, str) else [value for value in secret if value]
+
+
+def _unauthorized(reason: str) -> HttpResponse:
+    response = HttpResponse(reason, status=401, content_type="text/plain")
+    response["WWW-Authenticate"] = 'Basic realm="Convene delivery tracking"'
+    return response
+
+
+@csrf_exempt
+@require_http_methods(["POST", "HEAD"])
+def tracking_webhook(request: HttpRequest, provider: str) -> HttpResponse:
+    """A provider's delivery report, checked before django-anymail parses it.
+
+    1. A provider that is not in `TRACKING_WEBHOOK_PROVIDERS` is not there: 404.
+    2. No shared secret configured: 403 (the system check stops production starting so).
+    3. Missing or wrong basic-auth credentials: 401, or a failed provider signature: 403.
+    4. A body the provider's parser cannot read: 400. Only then are the events applied.
+    """
+    if provider not in settings.TRACKING_WEBHOOK_PROVIDERS or provider not in (
+        TRACKING_WEBHOOK_VIEWS
+    ):
+        raise Http404("No delivery tracking for this provider.")
+    secrets = _webhook_secrets()
+    if not secrets:
+        return HttpResponse("Delivery tracking is not configured.", status=403)
+    sent = get_request_basic_auth(request)
+    if sent is None or not any(constant_time_compare(sent, secret) for secret in secrets):
+        logger.warning(
+            "Refused a %s tracking webhook from %s: %s credentials",
+            provider,
+            client_address(request),
+            "no" if sent is None else "wrong",
+        )
+        return _unauthorized("Credentials required.")
+    if request.method == "HEAD":  # providers check the URL when it is configured
+        return HttpResponse()
+    view = TRACKING_WEBHOOK_VIEWS[provider]()
+    try:
+        view.run_validators(request)
+    except AnymailWebhookValidationFailure as failure:
+        logger.warning(
+            "Refused a %s tracking webhook from %s: %s", provider, client_address(request), failure
+        )
+        return HttpResponse("Signature check failed.", status=403)
+    try:
+        events = view.parse_events(request)
+    # What a parser raises on a body of the wrong shape (an inbound event posted here is
+    # reported as a configuration error).
+    except (
+        AnymailError,
+        AnymailConfigurationError,
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        IndexError,
+    ) as malformed:
+        logger.warning(
+            "Malformed %s tracking webhook from %s: %r",
+            provider,
+            client_address(request),
+            malformed,
+        )
+        return HttpResponse("Malformed body.", status=400, content_type="text/plain")
+    # Outside the parse: a failure to record is a 500, so that the provider retries.
+    for event in events:
+        view.signal.send(sender=view.__class__, event=event, esp_name=view.esp_name)
+    return HttpResponse()

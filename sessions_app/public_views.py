@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from programs.ratelimit import client_address, rate_limit_hit
+from programs.ratelimit import client_address, mailbox_limit_hit, rate_limit_hit, wait_minutes
 from sessions_app import ics, rooms, selectors, services
 from sessions_app.formatting import session_when
 from sessions_app.forms import RegistrationForm, SessionIdForm
@@ -29,6 +30,7 @@ from sessions_app.models import Session
 from sessions_app.tokens import feed_for_token, registration_for_token
 
 REGISTER_SCOPE = "session-register"
+SEAT_SCOPE = "session-register-seat"
 JOIN_COOKIE_DAYS = 120
 FEED_PAST_DAYS = 60
 
@@ -87,6 +89,13 @@ def session_register(request: HttpRequest, code: str) -> HttpResponse:
         if not limited.allowed:
             return too_many_response(request, limited.retry_after_seconds)
         if form.is_valid():
+            refusal = _registration_refusal(
+                request, session=session, email=form.cleaned_data["email"]
+            )
+            if refusal:
+                form.add_error(None, refusal)
+                context["form"] = form
+                return render(request, "sessions_app/register.html", context, status=429)
             try:
                 services.registration_create(
                     session=session,
@@ -114,6 +123,29 @@ def session_register(request: HttpRequest, code: str) -> HttpResponse:
         )
     context["form"] = form
     return render(request, "sessions_app/register.html", context, status=status)
+
+
+def _registration_refusal(request: HttpRequest, *, session: Session, email: str) -> str:
+    """Why this registration is refused for now, or "": seats taken from one client in one
+    session, and e-mails to one mailbox, are limited per hour."""
+    seats = rate_limit_hit(
+        scope=SEAT_SCOPE,
+        key=f"{client_address(request)}:{session.pk}",
+        limit=settings.REGISTRATIONS_PER_CLIENT_PER_SESSION_PER_HOUR,
+        window_seconds=3600,
+    )
+    if not seats.allowed:
+        return (
+            "Many people registered for this session from your connection already. "
+            f"Please try again in {wait_minutes(seats)} minutes."
+        )
+    mail = mailbox_limit_hit(address=email)
+    if not mail.allowed:
+        return (
+            "We have sent several e-mails to this address in the last hour. "
+            f"Please try again in {wait_minutes(mail)} minutes."
+        )
+    return ""
 
 
 def session_registered(request: HttpRequest, code: str) -> HttpResponse:

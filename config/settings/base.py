@@ -21,6 +21,19 @@ SECRET_KEY = env.str(
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# The proxies in front of Convene, so that every limit and log uses the client's own address
+# (`programs.ratelimit.client_address`, via django-ipware): how many proxies each request passes
+# (each appends to X-Forwarded-For), and optionally the networks the nearest one connects from
+# (naming networks implies one proxy). With neither, X-Forwarded-For is ignored: any client can
+# send it.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_PROXY_NETWORKS = env.list("TRUSTED_PROXY_NETWORKS", default=[])
+# E-mails a stranger can have sent to one mailbox (+tags folded) per hour: confirmations,
+# commitment links. And registrations one client may make for one session per hour.
+MAIL_PER_MAILBOX_PER_HOUR = env.int("MAIL_PER_MAILBOX_PER_HOUR", default=5)
+REGISTRATIONS_PER_CLIENT_PER_SESSION_PER_HOUR = env.int(
+    "REGISTRATIONS_PER_CLIENT_PER_SESSION_PER_HOUR", default=10
+)
 
 # Every link in an e-mail or a QR code is built from this, never from the request.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
@@ -121,9 +134,12 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache, answering from process memory while Redis is away
+            # (docs/outages.md); short timeouts so an unreachable server costs little.
+            "BACKEND": "config.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "convene",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
 else:
@@ -169,6 +185,12 @@ ANYMAIL = {
     for key, value in env.ENVIRON.items()
     if key.startswith("ANYMAIL_") and value
 }
+# The providers whose delivery-tracking webhook (/anymail/<provider>/tracking/) is routed: by
+# default the one anymail backend that sends the mail. Every other provider's URL answers 404.
+TRACKING_WEBHOOK_PROVIDERS = env.list(
+    "TRACKING_WEBHOOK_PROVIDERS",
+    default=[EMAIL_BACKEND.split(".")[2]] if EMAIL_BACKEND.startswith("anymail.backends.") else [],
+)
 
 # Celery: Redis in production; with no REDIS_URL a broker that needs no server (kombu's
 # SQLAlchemy transport on a SQLite file), which runs a worker and beat side by side.
@@ -184,6 +206,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Workers and beat wait out a broker outage however long it lasts, instead of giving up after
+# Celery's default 100 tries.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 # Redis redelivers an unacknowledged task after this long; the dispatcher's own lease, not this,
 # guards against double sends.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600} if REDIS_URL else {}

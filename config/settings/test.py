@@ -11,6 +11,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # A real worker started by a test sends through the capturing backend (set in its environment).
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
 ANYMAIL = {"WEBHOOK_SECRET": "tracker:s3cret"}
+TRACKING_WEBHOOK_PROVIDERS = ["postmark"]
 PUBLIC_BASE_URL = "https://convene.example"
 ALLOWED_HOSTS = ["*"]
 SIGNUP_OPEN = True

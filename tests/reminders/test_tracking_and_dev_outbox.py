@@ -5,6 +5,8 @@ import json
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
 from django.test import Client, override_settings
 from django.urls import reverse
 
@@ -130,7 +132,7 @@ def test_webhooks_without_the_shared_secret_are_refused(client: Client) -> None:
             "DeliveredAt": "2026-11-21T10:00:00Z",
         },
     )
-    assert status == 400
+    assert status == 401
     message.refresh_from_db()
     assert message.delivery_status == DeliveryStatus.UNKNOWN
 
@@ -164,3 +166,96 @@ def test_dev_outbox_is_for_staff_only_without_debug(client: Client) -> None:
     assert client.get(reverse("reminders:dev_outbox")).status_code == 404
     client.force_login(UserFactory(is_staff=True))
     assert client.get(reverse("reminders:dev_outbox")).status_code == 200
+
+
+DELIVERY = {"RecordType": "Delivery", "Recipient": "x@example.org"}
+
+
+def _delivery(message, at: str = "2026-11-21T10:00:00Z") -> dict:
+    return {**DELIVERY, "MessageID": message.provider_message_id, "DeliveredAt": at}
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [None, b"tracker:wrong", b"someone:s3cret", b"tracker:s3cret2"],
+)
+def test_missing_or_wrong_credentials_answer_401_and_change_nothing(
+    client: Client, credentials: bytes | None
+) -> None:
+    message = _sent_message()
+    extra = {}
+    if credentials is not None:
+        extra["HTTP_AUTHORIZATION"] = "Basic " + base64.b64encode(credentials).decode()
+    assert _postmark(client, _delivery(message), **extra) == 401
+    message.refresh_from_db()
+    assert message.delivery_status == DeliveryStatus.UNKNOWN
+    assert not message.events.filter(status__startswith="delivery:").exists()
+
+
+@override_settings(ANYMAIL={}, DEBUG=True)
+def test_without_a_secret_configured_every_call_is_refused(client: Client) -> None:
+    message = _sent_message()
+    # Even a call carrying credentials: there is nothing to check them against.
+    assert _postmark(client, _delivery(message), **AUTH) == 403
+    assert _postmark(client, _delivery(message)) == 403
+    message.refresh_from_db()
+    assert message.delivery_status == DeliveryStatus.UNKNOWN
+
+
+@pytest.mark.parametrize("provider", ["sendgrid", "mailgun", "nosuchprovider"])
+def test_providers_not_configured_answer_404(client: Client, provider: str) -> None:
+    response = client.post(
+        f"/anymail/{provider}/tracking/", data="{}", content_type="application/json", **AUTH
+    )
+    assert response.status_code == 404
+    assert client.post(f"/anymail/{provider}/inbound/", **AUTH).status_code == 404
+
+
+@pytest.mark.parametrize("body", ["{not json", "[1, 2]", '"text"', "", '{"FromFull": 1}'])
+def test_malformed_bodies_with_the_right_secret_answer_400(client: Client, body: str) -> None:
+    response = client.post(
+        "/anymail/postmark/tracking/", data=body, content_type="application/json", **AUTH
+    )
+    assert response.status_code == 400
+
+
+def test_an_older_event_arriving_late_does_not_replace_a_newer_status(client: Client) -> None:
+    message = _sent_message()
+    clicked = {
+        "RecordType": "Click",
+        "MessageID": message.provider_message_id,
+        "Recipient": "x@example.org",
+        "ReceivedAt": "2026-11-21T11:00:00Z",
+    }
+    assert _postmark(client, clicked, **AUTH) == 200
+    assert _postmark(client, _delivery(message, at="2026-11-21T10:00:00Z"), **AUTH) == 200
+    message.refresh_from_db()
+    assert message.delivery_status == DeliveryStatus.CLICKED
+    # Both reports are in the message's history all the same.
+    statuses = set(message.events.values_list("status", flat=True))
+    assert {"delivery:clicked", "delivery:delivered"} <= statuses
+    # A bounce wins even when it is reported out of order, and then sticks.
+    bounce = {
+        "RecordType": "Bounce",
+        "Type": "HardBounce",
+        "MessageID": message.provider_message_id,
+        "Email": "x@example.org",
+        "BouncedAt": "2026-11-21T09:00:00Z",
+        "Description": "No such mailbox",
+        "ID": 43,
+    }
+    assert _postmark(client, bounce, **AUTH) == 200
+    assert _postmark(client, _delivery(message, at="2026-11-21T12:00:00Z"), **AUTH) == 200
+    message.refresh_from_db()
+    assert message.delivery_status == DeliveryStatus.BOUNCED
+
+
+@pytest.mark.parametrize("secret", [{}, {"WEBHOOK_SECRET": ""}])
+def test_production_refuses_to_start_with_webhooks_routed_and_no_secret(secret: dict) -> None:
+    routed = override_settings(ANYMAIL=secret, DEBUG=False, TRACKING_WEBHOOK_PROVIDERS=["postmark"])
+    with routed, pytest.raises(SystemCheckError, match=r"reminders\.E001"):
+        call_command("check")
+    with override_settings(ANYMAIL=secret, DEBUG=False, TRACKING_WEBHOOK_PROVIDERS=[]):
+        call_command("check")
+    with override_settings(DEBUG=False, TRACKING_WEBHOOK_PROVIDERS=["postmark"]):
+        call_command("check")
