@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import datetime
 
 from django.contrib.contenttypes.models import ContentType
@@ -63,9 +64,25 @@ def about_unsent_or_sent_since(
     )
 
 
-def unsent_payloads(*, topic: str, kind: str) -> dict[int, dict[str, object]]:
-    """{object_id: payload} of the `kind` messages of a topic not sent yet (one query)."""
+def unsent_payloads(
+    *,
+    topic: str,
+    kind: str,
+    about_model: type[models.Model] | None = None,
+    about_pks: Collection[int] = (),
+) -> dict[int, dict[str, object]]:
+    """{object_id: payload} of the `kind` messages of a topic not sent yet (one query).
+
+    With `about_model`, only the messages about `about_pks` of that model (a batch of
+    registrations), found through the (content type, object id) index.
+    """
     rows = Message.objects.filter(
         topic=topic, kind=kind, status__in=[MessageStatus.PENDING, MessageStatus.SENDING]
-    ).values_list("object_id", "payload")
+    )
+    if about_model is not None:
+        rows = rows.filter(
+            content_type=ContentType.objects.get_for_model(about_model),
+            object_id__in=list(about_pks),
+        )
+    rows = rows.values_list("object_id", "payload")
     return {object_id: payload for object_id, payload in rows if object_id is not None}

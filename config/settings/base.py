@@ -171,6 +171,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=ROUNDS_ADVANCE_INTERVAL_SECONDS),
         "options": {"expires": ROUNDS_ADVANCE_INTERVAL_SECONDS * 2},
     },
+    # Background replans (sessions_app.replans) whose task was lost: queued again.
+    "replans-resume": {
+        "task": "sessions_app.tasks.resume_replans",
+        "schedule": timedelta(seconds=60),
+        "options": {"expires": 60},
+    },
     # Recording files left behind when a session or program is deleted in the admin.
     "recordings-sweep": {
         "task": "sessions_app.tasks.sweep_recordings",
