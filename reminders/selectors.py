@@ -64,25 +64,25 @@ def about_unsent_or_sent_since(
     )
 
 
-def unsent_payloads(
-    *,
-    topic: str,
-    kind: str,
-    about_model: type[models.Model] | None = None,
-    about_pks: Collection[int] = (),
-) -> dict[int, dict[str, object]]:
-    """{object_id: payload} of the `kind` messages of a topic not sent yet (one query).
-
-    With `about_model`, only the messages about `about_pks` of that model (a batch of
-    registrations), found through the (content type, object id) index.
-    """
+def unsent_payloads(*, topic: str, kind: str) -> dict[int, dict[str, object]]:
+    """{object_id: payload} of the `kind` messages of a topic not sent yet (one query)."""
     rows = Message.objects.filter(
         topic=topic, kind=kind, status__in=[MessageStatus.PENDING, MessageStatus.SENDING]
-    )
-    if about_model is not None:
-        rows = rows.filter(
+    ).values_list("object_id", "payload")
+    return {object_id: payload for object_id, payload in rows if object_id is not None}
+
+
+def messages_about(
+    *, topic: str, kind: str, about_model: type[models.Model], about_pks: Collection[int]
+) -> list[tuple[int, str, int | None, dict[str, object]]]:
+    """(object id, status, schedule sequence, payload) of every `kind` message of a topic about
+    `about_pks` of `about_model` (a batch of registrations), in one query on the
+    (content type, object id) index."""
+    return list(
+        Message.objects.filter(
+            topic=topic,
+            kind=kind,
             content_type=ContentType.objects.get_for_model(about_model),
             object_id__in=list(about_pks),
-        )
-    rows = rows.values_list("object_id", "payload")
-    return {object_id: payload for object_id, payload in rows if object_id is not None}
+        ).values_list("object_id", "status", "schedule_sequence", "payload")
+    )

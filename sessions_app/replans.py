@@ -17,11 +17,13 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from reminders.selectors import unsent_payloads
+from reminders.models import MessageStatus
+from reminders.selectors import messages_about
 from reminders.services import WantedMessage, outbox_reconcile
 from sessions_app.models import Registration, ReplanJob, ReplanKind, ReplanStatus, Session
 from sessions_app.reminders import (
@@ -34,7 +36,6 @@ UPDATE = "session_update"
 CANCELLATION = "session_cancellation"
 CONFIRMATION = "session_confirmation"
 
-BATCH_SIZE = 2000
 # A task hands the rest of its job to a fresh task after this long, well inside Celery's limit.
 TASK_SECONDS = 60.0
 # A job not advanced for this long lost its task (a killed worker, a broker down at commit):
@@ -122,19 +123,39 @@ def _previous_for(spec: dict[str, object], registration_id: int) -> dict[str, ob
     return schedule if isinstance(schedule, dict) else {}
 
 
+def _last_heard(
+    rows: list[tuple[int, str, int | None, dict[str, object]]],
+) -> dict[int, dict[str, object]]:
+    """{registration id: schedule} for registrants who missed an update about an earlier change.
+
+    Each update's payload says what its registrant had last heard of when it was planned. The
+    oldest update not sent (pending, or cancelled when the next change came) that is newer than
+    the last one sent is the change they never heard of: its `previous` is what they know.
+    """
+    last_sent: dict[int, int] = {}
+    for pk, status, sequence, _ in rows:
+        if status == MessageStatus.SENT and sequence is not None:
+            last_sent[pk] = max(sequence, last_sent.get(pk, -1))
+    missed: dict[int, tuple[int, object]] = {}
+    for pk, status, sequence, payload in rows:
+        if status == MessageStatus.SENT or sequence is None or sequence <= last_sent.get(pk, -1):
+            continue
+        if pk not in missed or sequence < missed[pk][0]:
+            missed[pk] = (sequence, payload.get("previous"))
+    return {pk: previous for pk, (_, previous) in missed.items() if isinstance(previous, dict)}
+
+
 def _updates_wanted(
     *, session: Session, job: ReplanJob, rows: list[RegistrationRow]
 ) -> list[WantedMessage]:
-    """One update per registrant of the batch, saying what they last heard of.
-
-    Someone whose update about an earlier change is still unsent (it is cancelled by this
-    reconcile) last heard of the schedule that update would have replaced.
-    """
-    unsent = unsent_payloads(
-        topic=_topic(session.pk),
-        kind=UPDATE,
-        about_model=Registration,
-        about_pks=[row.pk for row in rows],
+    """One update per registrant of the batch, saying what they last heard of."""
+    heard = _last_heard(
+        messages_about(
+            topic=_topic(session.pk),
+            kind=UPDATE,
+            about_model=Registration,
+            about_pks=[row.pk for row in rows],
+        )
     )
     return [
         WantedMessage(
@@ -147,10 +168,7 @@ def _updates_wanted(
             about_pk=row.pk,
             schedule_sequence=session.sequence,
             expires_at=session.ends_at,
-            payload={
-                "previous": unsent.get(row.pk, {}).get("previous")
-                or _previous_for(job.previous_schedule, row.pk)
-            },
+            payload={"previous": heard.get(row.pk) or _previous_for(job.previous_schedule, row.pk)},
         )
         for row in rows
     ]
@@ -199,17 +217,18 @@ def _batch_reconcile(*, session: Session, job: ReplanJob, rows: list[Registratio
 
 
 @transaction.atomic
-def replan_job_step(*, job_id: int, batch_size: int = BATCH_SIZE) -> bool:
+def replan_job_step(*, job_id: int, batch_size: int | None = None) -> bool:
     """Replan the next batch of the job in one transaction; True when nothing is left to do.
 
     1. Lock the session row (as every change of the session does), then the job's: a newer
        change waits for this batch, and this batch sees a newer change.
     2. A job finished or superseded does nothing.
-    3. Take the next `batch_size` registrations by id after the cursor (keyset pagination, so
+    3. Take the next `batch_size` (SESSION_REPLAN_BATCH_SIZE) registrations by id after the cursor (keyset pagination, so
        the cost of a batch does not grow with how far the job has got), reconcile their
        messages, and move the cursor in the same transaction: a task killed mid-batch loses the
        batch's writes and the cursor together, and the next run redoes just that batch.
     """
+    batch_size = batch_size or settings.SESSION_REPLAN_BATCH_SIZE
     session_id = ReplanJob.objects.filter(pk=job_id).values_list("session_id", flat=True).first()
     if session_id is None:
         return True
@@ -248,7 +267,7 @@ def replan_job_step(*, job_id: int, batch_size: int = BATCH_SIZE) -> bool:
 
 
 def replan_job_run(
-    *, job_id: int, max_seconds: float = TASK_SECONDS, batch_size: int = BATCH_SIZE
+    *, job_id: int, max_seconds: float = TASK_SECONDS, batch_size: int | None = None
 ) -> bool:
     """Batches until the job is done or `max_seconds` have passed; True when done."""
     deadline = time.monotonic() + max_seconds

@@ -198,6 +198,10 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# Background replans of a session's registrants (sessions_app.replans): registrations per batch,
+# each batch one transaction under the session's row lock.
+SESSION_REPLAN_BATCH_SIZE = env.int("SESSION_REPLAN_BATCH_SIZE", default=2000)
+
 # Reminder moments replaced by exact durations in seconds, e.g. {"day": 120, "hour": 60,
 # "30min": 30}: for demos and end-to-end tests that watch every reminder arrive. Empty in use.
 SESSION_REMINDER_OFFSETS = env.dict("SESSION_REMINDER_OFFSETS", cast={"value": int}, default={})
