@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import statistics
 import sys
 import time
 from datetime import timedelta
@@ -77,9 +78,12 @@ def _child(database_name: str, jobs: multiprocessing.Queue, results: multiproces
     job_id = jobs.get()
     started = time.monotonic()
     per_batch: list[int] = []
+    batch_seconds: list[float] = []
     while True:
         connection.queries_log.clear()
+        batch_started = time.monotonic()
         is_done = replan_job_step(job_id=job_id)
+        batch_seconds.append(time.monotonic() - batch_started)
         per_batch.append(len(connection.queries_log))
         if is_done:
             break
@@ -88,6 +92,7 @@ def _child(database_name: str, jobs: multiprocessing.Queue, results: multiproces
             "finished_at": time.monotonic(),
             "job_seconds": time.monotonic() - started,
             "per_batch": per_batch,
+            "batch_seconds": batch_seconds,
             "peak_kb": _status_kb("VmHWM"),
         }
     )
@@ -205,6 +210,8 @@ def measure(*, n: int) -> dict[str, float | int]:
     assert pending.filter(kind="session_update", schedule_sequence=1).count() == n
     assert pending.filter(kind__startswith="session_reminder", schedule_sequence=1).count() == 3 * n
     per_batch = outcome["per_batch"]
+    tenth = max(len(per_batch) // 10, 1)
+    early, late = outcome["batch_seconds"][:tenth], outcome["batch_seconds"][-tenth:]
     return {
         "database": connection.vendor,
         "n": n,
@@ -217,6 +224,9 @@ def measure(*, n: int) -> dict[str, float | int]:
         "reschedule_queries_per_batch": max(per_batch),
         "reschedule_queries_per_batch_min": min(per_batch),
         "reschedule_queries_constant": int(len(set(per_batch)) == 1),
+        # The first and the last tenth of the batches: a batch costs the same late in the job.
+        "reschedule_batch_s_first": round(statistics.mean(early), 3),
+        "reschedule_batch_s_last": round(statistics.mean(late), 3),
         "reschedule_request_s": round(request_seconds, 3),
         "reschedule_request_queries": request_queries,
         "reschedule_request_s_small": round(small_seconds, 3),
