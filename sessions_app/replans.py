@@ -230,9 +230,13 @@ def replan_job_step(*, job_id: int, batch_size: int | None = None) -> bool:
     """
     batch_size = batch_size or settings.SESSION_REPLAN_BATCH_SIZE
     session_id = ReplanJob.objects.filter(pk=job_id).values_list("session_id", flat=True).first()
-    if session_id is None:
+    session = (
+        None
+        if session_id is None
+        else Session.objects.select_for_update().filter(pk=session_id).first()
+    )
+    if session is None:  # deleted (in the admin) with its jobs
         return True
-    session = Session.objects.select_for_update().get(pk=session_id)
     job = ReplanJob.objects.select_for_update().get(pk=job_id)
     if job.is_finished:
         return True
