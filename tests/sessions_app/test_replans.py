@@ -304,3 +304,32 @@ def test_a_session_without_registrants_needs_no_job_and_shows_no_progress(
     assert ReplanJob.objects.get().status == ReplanStatus.DONE
     page = host_client.get(reverse("sessions_app:dashboard", kwargs={"session_id": session.pk}))
     assert "replan-progress" not in page.text
+
+
+def test_a_failed_job_says_how_far_it_got_and_the_admin_lists_it_with_its_error(
+    host, host_client: Client
+) -> None:
+    from sessions_app.replans import replan_job_fail
+    from tests.factories import TEST_PASSWORD, UserFactory
+
+    session = _with_registrations(host, 4500)
+    session_change(session, now=NOW, starts_at=STARTS_AT + timedelta(hours=1), replan=False)
+    job = ReplanJob.objects.get()
+    replan_job_step(job_id=job.pk)
+    replan_job_fail(
+        job_id=job.pk, error="OperationalError('server closed the connection')", now=NOW
+    )
+    page = _progress(host_client, session)
+    assert "This stopped after 2,000 of 4,500 registrants because of an error" in page
+    assert "hx-trigger" not in page
+
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    client = Client()
+    assert client.login(username=admin.email, password=TEST_PASSWORD)
+    listing = client.get(
+        reverse("admin:sessions_app_replanjob_changelist"),
+        {"q": "server closed", "status__exact": "failed"},
+    )
+    assert listing.status_code == 200
+    assert session.title in listing.text
+    assert "Failed" in listing.text
