@@ -115,10 +115,15 @@ def replan_job_create(
 
 def _previous_for(spec: dict[str, object], registration_id: int) -> dict[str, object]:
     """The schedule this registrant last heard of, through the chain of superseded jobs."""
-    while isinstance(spec.get("unreached"), dict) and registration_id > int(
-        spec.get("unreached_after", 0)  # type: ignore[arg-type]
-    ):
-        spec = spec["unreached"]  # type: ignore[assignment]
+    while True:
+        unreached, after = spec.get("unreached"), spec.get("unreached_after")
+        if (
+            not isinstance(unreached, dict)
+            or not isinstance(after, int)
+            or registration_id <= after
+        ):
+            break
+        spec = unreached
     schedule = spec.get("schedule")
     return schedule if isinstance(schedule, dict) else {}
 
