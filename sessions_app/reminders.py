@@ -188,7 +188,11 @@ def session_reminders_plan(*, session: Session, now: datetime) -> ReconcileResul
 
 def session_host_reminders_plan(*, session: Session, now: datetime) -> ReconcileResult:
     """Reconcile the hosts' reminders of the session only (a handful of rows), in the request
-    that changed it; the registrants' are replanned in the background (sessions_app.replans)."""
+    that changed it; the registrants' are replanned in the background (sessions_app.replans).
+
+    Narrowed to the messages about the session itself, so the outbox finds them on its
+    (content type, object id) index instead of reading every message of the topic.
+    """
     wanted: list[WantedMessage] = []
     if session.state == SessionState.SCHEDULED:
         wanted = _host_wanted(
@@ -198,7 +202,7 @@ def session_host_reminders_plan(*, session: Session, now: datetime) -> Reconcile
             now=now,
         )
     return outbox_reconcile(
-        topic=_topic(session), wanted=wanted, now=now, kinds=HOST_KINDS.values()
+        topic=_topic(session), wanted=wanted, now=now, kinds=HOST_KINDS.values(), about=session
     )
 
 
