@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import datetime
 
 from django.contrib.contenttypes.models import ContentType
@@ -74,3 +75,19 @@ def unsent_payloads(*, topic: str, kind: str) -> dict[int, dict[str, object]]:
 def provider_failing() -> ProviderHealth | None:
     """The provider's health while it is refusing our mail, else None."""
     return ProviderHealth.objects.filter(name="default", failing_since__isnull=False).first()
+
+
+def messages_about(
+    *, topic: str, kind: str, about_model: type[models.Model], about_pks: Collection[int]
+) -> list[tuple[int, str, int | None, dict[str, object]]]:
+    """(object id, status, schedule sequence, payload) of every `kind` message of a topic about
+    `about_pks` of `about_model` (a batch of registrations), in one query on the
+    (content type, object id) index."""
+    return list(
+        Message.objects.filter(
+            topic=topic,
+            kind=kind,
+            content_type=ContentType.objects.get_for_model(about_model),
+            object_id__in=list(about_pks),
+        ).values_list("object_id", "status", "schedule_sequence", "payload")
+    )

@@ -345,12 +345,15 @@ def outbox_reconcile(
     kinds: Collection[str] | None = None,
     about: models.Model | None = None,
     abouts: Collection[models.Model] | None = None,
+    about_model: type[models.Model] | None = None,
+    about_pks: Collection[int] = (),
 ) -> ReconcileResult:
     """Make the pending messages of `topic` match `wanted`, in bulk.
 
     The scope is the topic's messages, narrowed to `kinds` and to the messages `about` one
-    object (or `abouts` several, all of one model) when those are given; only messages in
-    scope are moved or cancelled.
+    object (or `abouts` several, all of one model; or, without model instances, those about
+    `about_pks` of `about_model`: a batch of a background replan) when those are given; only
+    messages in scope are moved or cancelled.
 
     1. A pending row still wanted under its key keeps it, moved if its moment, sequence or
        recipient changed. A pending row whose key is no longer wanted but whose `slot` is
@@ -370,19 +373,20 @@ def outbox_reconcile(
         objects = list(abouts)
         if len({type(obj) for obj in objects}) > 1:
             raise ValueError("abouts must all be of one model")
-        scope = (
-            scope.filter(
-                content_type=ContentType.objects.get_for_model(objects[0]),
-                object_id__in=[obj.pk for obj in objects],
-            )
-            if objects
-            else scope.none()
+        about_model = type(objects[0]) if objects else None
+        about_pks = [obj.pk for obj in objects]
+        if not objects:
+            scope = scope.none()
+    if about_model is not None:
+        scope = scope.filter(
+            content_type=ContentType.objects.get_for_model(about_model),
+            object_id__in=list(about_pks),
         )
     return _reconcile(
         scope=scope,
         wanted_by_key={message.dedupe_key: message for message in wanted},
         topic=topic,
-        is_narrowed=abouts is not None or kinds is not None,
+        is_narrowed=abouts is not None or about_model is not None or kinds is not None,
         now=now,
     )
 

@@ -15,6 +15,7 @@ from sessions_app.models import (
     Registration,
     RegistrationAnswer,
     RegistrationQuestion,
+    ReplanJob,
     Session,
 )
 from sessions_app.recordings import recording_delete
@@ -274,3 +275,30 @@ class RecordingAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Recording]) -> None:
         for recording in queryset:
             recording_delete(recording=recording)
+
+
+@admin.register(ReplanJob)
+class ReplanJobAdmin(admin.ModelAdmin):
+    """Background replans of a session's registrants: read-only, the task writes them."""
+
+    list_display = (
+        "id",
+        "session",
+        "kind",
+        "status",
+        "done",
+        "total",
+        "batches",
+        "requested_at",
+        "finished_at",
+    )
+    list_filter = ("status", "kind", "requested_at")
+    search_fields = ("session__title", "session__code", "error")
+    list_select_related = ("session",)
+    date_hierarchy = "requested_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ReplanJob | None = None) -> bool:
+        return False

@@ -310,3 +310,60 @@ class Recording(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class ReplanKind(models.TextChoices):
+    RESCHEDULE = "reschedule", "Reschedule (updates and reminders)"
+    REMINDERS = "reminders", "Reminder settings (reminders only)"
+    CANCEL = "cancel", "Cancellation"
+
+
+class ReplanStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    SUPERSEDED = "superseded", "Superseded by a newer change"
+    FAILED = "failed", "Failed"
+
+
+class ReplanJob(models.Model):
+    """The messages of every registrant of a session, replanned in the background.
+
+    A reschedule, a change of reminder settings or a cancellation saves the session at once and
+    records one of these; a Celery task walks the registrations with id up to
+    `last_registration_id` in batches (`cursor_registration_id` is the last one done) and
+    reconciles each batch's messages. A newer change of the same session supersedes it.
+    """
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="replan_jobs")
+    kind = models.CharField(max_length=16, choices=ReplanKind.choices)
+    status = models.CharField(
+        max_length=16, choices=ReplanStatus.choices, default=ReplanStatus.QUEUED
+    )
+    # The session's sequence when the change was made, and the moment of the change: reminders
+    # whose moment is after it are planned even if the task reaches them later.
+    sequence = models.PositiveIntegerField()
+    requested_at = models.DateTimeField()
+    # The schedule registrants last heard of (the payload of their update e-mails).
+    previous_schedule = models.JSONField(default=dict, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    last_registration_id = models.BigIntegerField(default=0)
+    cursor_registration_id = models.BigIntegerField(default=0)
+    batches = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["status", "updated_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of session {self.session_id} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ReplanStatus.DONE, ReplanStatus.SUPERSEDED, ReplanStatus.FAILED)

@@ -186,6 +186,26 @@ def session_reminders_plan(*, session: Session, now: datetime) -> ReconcileResul
     return outbox_reconcile(topic=_topic(session), wanted=wanted, now=now, kinds=REMINDER_KINDS)
 
 
+def session_host_reminders_plan(*, session: Session, now: datetime) -> ReconcileResult:
+    """Reconcile the hosts' reminders of the session only (a handful of rows), in the request
+    that changed it; the registrants' are replanned in the background (sessions_app.replans).
+
+    Narrowed to the messages about the session itself, so the outbox finds them on its
+    (content type, object id) index instead of reading every message of the topic.
+    """
+    wanted: list[WantedMessage] = []
+    if session.state == SessionState.SCHEDULED:
+        wanted = _host_wanted(
+            session=session,
+            hosts=session_host_recipients(session=session),
+            moments=session_reminder_moments(session=session),
+            now=now,
+        )
+    return outbox_reconcile(
+        topic=_topic(session), wanted=wanted, now=now, kinds=HOST_KINDS.values(), about=session
+    )
+
+
 def program_host_reminders_plan(*, program_id: int, now: datetime) -> ReconcileResult:
     """Reconcile the host reminders of the program's upcoming sessions: its hosts changed.
 
@@ -223,7 +243,7 @@ def program_host_reminders_plan(*, program_id: int, now: datetime) -> ReconcileR
 
 
 def registrations_reminders_wanted(
-    *, session: Session, registrations: list[Registration], now: datetime
+    *, session: Session, registrations: list[Registration] | list[RegistrationRow], now: datetime
 ) -> list[WantedMessage]:
     """The reminders these registrants should have now (none unless the session is scheduled).
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from programs.models import Module, Program
 from reminders.models import MessageStatus
-from reminders.selectors import about_unsent_or_sent_since, unsent_payloads
+from reminders.selectors import about_unsent_or_sent_since
 from reminders.services import WantedMessage, outbox_enqueue, outbox_reconcile
 from sessions_app import codes, rooms
 from sessions_app.models import (
@@ -30,6 +30,7 @@ from sessions_app.models import (
     RegistrationAnswer,
     RegistrationQuestion,
     RegistrationSource,
+    ReplanKind,
     Session,
     SessionState,
 )
@@ -38,12 +39,11 @@ from sessions_app.reminders import (
     REMINDER_KINDS,
     registration_reminders_plan,
     registrations_reminders_wanted,
+    session_host_reminders_plan,
     session_reminders_plan,
 )
+from sessions_app.replans import CANCELLATION, CONFIRMATION, UPDATE, replan_job_create
 
-CONFIRMATION = "session_confirmation"
-UPDATE = "session_update"
-CANCELLATION = "session_cancellation"
 SESSION_KINDS = (CONFIRMATION, UPDATE, CANCELLATION)
 
 CODE_ATTEMPTS = 8
@@ -143,35 +143,6 @@ def session_create(
     return session
 
 
-def _update_messages(
-    *, session: Session, previous: dict[str, object], now: datetime
-) -> list[WantedMessage]:
-    """One update per registrant; rows, not model instances, for sessions of thousands.
-
-    Each says what the schedule was (`previous`: the one before this change) — or, for someone
-    whose update about an earlier change is still unsent (it is cancelled by this reconcile),
-    the schedule that update would have replaced: what they last heard.
-    """
-    unsent = unsent_payloads(topic=session_topic(session), kind=UPDATE)
-    return [
-        WantedMessage(
-            kind=UPDATE,
-            recipient_email=email,
-            recipient_name=name,
-            dedupe_key=f"session:{session.pk}:update:{session.sequence}:{pk}",
-            due_at=now,
-            about_model=Registration,
-            about_pk=pk,
-            schedule_sequence=session.sequence,
-            expires_at=session.ends_at,
-            payload={"previous": unsent.get(pk, {}).get("previous") or previous},
-        )
-        for pk, email, name in session.registrations.order_by("id").values_list(
-            "id", "email", "name"
-        )
-    ]
-
-
 def _schedule_of(session: Session) -> dict[str, object]:
     return {
         "starts_at": session.starts_at.isoformat(),
@@ -201,9 +172,12 @@ def session_update(
 ) -> bool:
     """Save the session's details; True when its time or duration changed (a reschedule).
 
-    A reschedule raises `sequence` and plans an update (the invite with the new SEQUENCE) for
-    every registrant; updates planned for an earlier schedule that are still pending are
-    cancelled in the same reconcile.
+    A reschedule raises `sequence`, so nothing planned for the old schedule is sent from this
+    moment on (the renderers check it), and records a `ReplanJob`: a Celery task plans an
+    update (the invite with the new SEQUENCE) and the new reminders for every registrant in
+    batches, cancelling what was planned for the earlier schedule. A change of the zone or the
+    reminder switches replans the registrants' reminders the same way. The hosts' reminders
+    are planned here. The queries do not grow with the registrations.
     """
     locked = Session.objects.select_for_update().get(pk=session.pk)
     if locked.is_cancelled:
@@ -232,6 +206,18 @@ def session_update(
         "remind_half_hour_before": remind_half_hour_before,
     }
     previous = _schedule_of(locked)
+    # The zone moves the day-before reminder (the same wall-clock time the day before).
+    reminders_changed = (
+        time_zone,
+        remind_day_before,
+        remind_hour_before,
+        remind_half_hour_before,
+    ) != (
+        locked.time_zone,
+        locked.remind_day_before,
+        locked.remind_hour_before,
+        locked.remind_half_hour_before,
+    )
     for name, value in changes.items():
         setattr(locked, name, value)
     if rescheduled:
@@ -244,14 +230,14 @@ def session_update(
     if co_hosts is not None:
         locked.co_hosts.set(list(co_hosts))
     session.refresh_from_db()
-    # Any change may move reminders: the time, the zone, which reminders are on, the co-hosts.
-    session_reminders_plan(session=locked, now=now)
-    if rescheduled:
-        outbox_reconcile(
-            topic=session_topic(locked),
-            wanted=_update_messages(session=locked, previous=previous, now=now),
+    # Any change may move the hosts' reminders: the time, the zone, the switches, the co-hosts.
+    session_host_reminders_plan(session=locked, now=now)
+    if rescheduled or reminders_changed:
+        replan_job_create(
+            session=locked,
+            kind=ReplanKind.RESCHEDULE if rescheduled else ReplanKind.REMINDERS,
             now=now,
-            kinds=[UPDATE],
+            previous_schedule=previous,
         )
     return rescheduled
 
@@ -260,7 +246,10 @@ def session_update(
 def session_cancel(*, session: Session, now: datetime) -> Session:
     """Cancel the session and tell every registrant (METHOD:CANCEL with a higher SEQUENCE).
 
-    Pending confirmations and updates are cancelled in the same reconcile.
+    The session is cancelled at once, so no reminder, confirmation or update about it goes out
+    from this moment (the renderers check); the hosts' reminders are cancelled here, and a
+    `ReplanJob` plans the cancellation e-mails for every registrant in the background,
+    cancelling their pending confirmations, updates and reminders as it goes.
     """
     locked = Session.objects.select_for_update().get(pk=session.pk)
     if locked.is_cancelled:
@@ -274,25 +263,8 @@ def session_cancel(*, session: Session, now: datetime) -> Session:
     # People in the waiting room poll the cached state: their next poll says cancelled.
     rooms.room_cache_forget(session_id=locked.pk)
     session.refresh_from_db()
-    outbox_reconcile(
-        topic=session_topic(session),
-        wanted=[
-            WantedMessage(
-                kind=CANCELLATION,
-                recipient_email=registration.email,
-                recipient_name=registration.name,
-                dedupe_key=f"session:{session.pk}:cancellation:{registration.pk}",
-                due_at=now,
-                about=registration,
-                schedule_sequence=session.sequence,
-                expires_at=session.ends_at,
-            )
-            for registration in session.registrations.order_by("id")
-        ],
-        now=now,
-        kinds=list(SESSION_KINDS),
-    )
-    session_reminders_plan(session=session, now=now)
+    session_host_reminders_plan(session=locked, now=now)
+    replan_job_create(session=locked, kind=ReplanKind.CANCEL, now=now)
     return session
 
 

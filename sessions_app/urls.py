@@ -15,6 +15,7 @@ urlpatterns = [
     path("sessions/<int:session_id>/", views.session_dashboard, name="dashboard"),
     path("sessions/<int:session_id>/edit/", views.session_edit, name="session_edit"),
     path("sessions/<int:session_id>/cancel/", views.session_cancel, name="session_cancel"),
+    path("sessions/<int:session_id>/replan/", views.replan_progress, name="replan_progress"),
     path(
         "sessions/<int:session_id>/registrations.csv",
         views.registrations_csv,

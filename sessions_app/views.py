@@ -22,7 +22,8 @@ from programs.selectors import get_hosted_program_or_404, programs_hosted_by
 from sessions_app import selectors, services
 from sessions_app.forms import ParticipantsAddForm, QuestionForm, SessionForm
 from sessions_app.ics import session_public_url
-from sessions_app.models import Registration, RegistrationAnswer, Session
+from sessions_app.models import Registration, RegistrationAnswer, ReplanJob, Session
+from sessions_app.replans import session_replan_shown
 from sessions_app.tokens import feed_url
 
 REGISTRATIONS_PER_PAGE = 50
@@ -77,7 +78,9 @@ def session_edit(request: HttpRequest, session_id: int) -> HttpResponse:
         else:
             if rescheduled:
                 messages.success(
-                    request, "Session rescheduled: every registrant gets the updated invite."
+                    request,
+                    "Session rescheduled: every registrant gets the updated invite "
+                    "(the progress is shown below).",
                 )
             else:
                 messages.success(request, "Session saved.")
@@ -100,7 +103,11 @@ def session_cancel(request: HttpRequest, session_id: int) -> HttpResponse:
         except services.ScheduleError as refused:
             error = str(refused)
         else:
-            messages.success(request, "Session cancelled: every registrant gets the cancellation.")
+            messages.success(
+                request,
+                "Session cancelled: every registrant gets the cancellation "
+                "(the progress is shown below).",
+            )
             return redirect(_dashboard_url(session))
     return render(
         request,
@@ -179,8 +186,23 @@ def _render_dashboard(
         "direct_link": session_public_url(session),
         "is_open": session.is_open_for_registration(now=now),
         "is_over": session.is_over(now=now),
+        **_replan_context(session_replan_shown(session=session, now=now)),
     }
     return render(request, "sessions_app/session_dashboard.html", context, status=status)
+
+
+def _replan_context(job: ReplanJob | None) -> dict[str, object]:
+    if job is None:
+        return {"job": None}
+    return {"job": job, "done_text": f"{job.done:,}", "total_text": f"{job.total:,}"}
+
+
+@login_required
+def replan_progress(request: HttpRequest, session_id: int) -> HttpResponse:
+    """The progress card, polled by htmx while the session's registrants are replanned."""
+    session = selectors.get_hosted_session_or_404(user=request.user, session_id=session_id)
+    job = session_replan_shown(session=session, now=timezone.now())
+    return render(request, "sessions_app/includes/replan_progress.html", _replan_context(job))
 
 
 @login_required

@@ -233,6 +233,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(hours=24),
         "options": {"expires": 3600},
     },
+    # Background replans (sessions_app.replans) whose task was lost: queued again.
+    "replans-resume": {
+        "task": "sessions_app.tasks.resume_replans",
+        "schedule": timedelta(seconds=60),
+        "options": {"expires": 60},
+    },
     # Recording files left behind when a session or program is deleted in the admin.
     "recordings-sweep": {
         "task": "sessions_app.tasks.sweep_recordings",
@@ -256,6 +262,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Background replans of a session's registrants (sessions_app.replans): registrations per batch,
+# each batch one transaction under the session's row lock.
+SESSION_REPLAN_BATCH_SIZE = env.int("SESSION_REPLAN_BATCH_SIZE", default=2000)
 
 # Reminder moments replaced by exact durations in seconds, e.g. {"day": 120, "hour": 60,
 # "30min": 30}: for demos and end-to-end tests that watch every reminder arrive. Empty in use.

@@ -32,6 +32,7 @@ from tests.factories import (
     hosted_session,
 )
 from tests.sessions_app.invites import html_body, invite_of
+from tests.support.replans import replans_run
 from tests.support.sessions import session_change
 
 pytestmark = pytest.mark.django_db
@@ -188,6 +189,7 @@ def test_rescheduling_sends_every_registrant_the_update_with_a_higher_sequence(
     assert session.sequence == 1
     assert session.starts_at == datetime(2026, 11, 26, 7, 15, tzinfo=UTC)
 
+    replans_run()  # the worker's part: the updates are planned in the background
     assert outbox_dispatch().sent == 3
     assert sorted(email.to[0] for email in mail.outbox) == [
         f"Person {index} <person{index}@example.org>" for index in range(3)
@@ -290,6 +292,7 @@ def test_cancelling_sends_method_cancel_to_every_registrant(host, host_client: C
     session.refresh_from_db()
     assert session.state == SessionState.CANCELLED
     assert session.sequence == 1
+    replans_run()
     # The late registrant's confirmation, still pending, is not sent any more.
     assert Message.objects.get(
         recipient_email="late@example.org", kind="session_confirmation"
@@ -324,6 +327,7 @@ def test_a_confirmation_pending_when_the_session_is_cancelled_is_not_sent(host) 
     session = hosted_session(user=host, starts_at=STARTS_AT)
     services.registration_create(session=session, email="ada@example.org", name="Ada", now=NOW)
     services.session_cancel(session=session, now=NOW)
+    replans_run()
     result = outbox_dispatch()
     assert [sent.subject.split(":")[0] for sent in mail.outbox] == ["Cancelled"]
     assert result.sent == 1

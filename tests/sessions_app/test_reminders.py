@@ -24,6 +24,7 @@ from sessions_app.services import (
     session_create,
 )
 from tests.factories import UserFactory, hosted_program
+from tests.support.replans import replans_run
 from tests.support.sessions import session_change
 
 pytestmark = pytest.mark.django_db
@@ -184,6 +185,7 @@ def test_cancelling_the_session_cancels_its_reminders() -> None:
         session = _session(starts_at=starts_at)
         _register(session, "ada@example.org", now=now)
         session_cancel(session=session, now=now)
+        replans_run()
     assert not Message.objects.filter(
         kind__in=REMINDER_KINDS, status=MessageStatus.PENDING
     ).exists()

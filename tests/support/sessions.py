@@ -6,10 +6,17 @@ from datetime import datetime
 
 from sessions_app.models import Session
 from sessions_app.services import session_update
+from tests.support.replans import replans_run
 
 
-def session_change(session: Session, *, now: datetime, **changes: object) -> bool:
-    """`session_update` with the session's current values for every field not in `changes`."""
+def session_change(
+    session: Session, *, now: datetime, replan: bool = True, **changes: object
+) -> bool:
+    """`session_update` with the session's current values for every field not in `changes`.
+
+    With `replan`, the background replan of the registrants runs too (its task function,
+    called directly), so the outbox is as it is once the worker has done its work.
+    """
     fields = {
         "title": session.title,
         "description": session.description,
@@ -25,4 +32,7 @@ def session_change(session: Session, *, now: datetime, **changes: object) -> boo
         "remind_half_hour_before": session.remind_half_hour_before,
         **changes,
     }
-    return session_update(session=session, now=now, **fields)
+    rescheduled = session_update(session=session, now=now, **fields)
+    if replan:
+        replans_run()
+    return rescheduled
