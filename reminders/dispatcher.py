@@ -432,7 +432,7 @@ def _record_failure(
     reason = failure.reason[:2000]
     if failure.temporary:
         result.refused += 1
-        result.last_refusal = reason
+        result.last_refusal = failure.public_reason[:2000]
     if failure.temporary and message.attempts < settings.OUTBOX_MAX_ATTEMPTS:
         _finish(
             message,

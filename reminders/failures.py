@@ -38,6 +38,13 @@ class SendFailure:
     # The provider refuses us rather than this message: more sends this tick would fail alike.
     provider_wide: bool
     reason: str
+    # What the provider said without naming the recipient: shown to every host while the
+    # provider is failing, so it must not carry one participant's address to others.
+    public_reason: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.public_reason:
+            object.__setattr__(self, "public_reason", self.reason)
 
 
 def _reply(code: int, text: bytes | str) -> str:
@@ -53,7 +60,12 @@ def _smtp_failure(error: smtplib.SMTPException) -> SendFailure:
             f"{address}: {_reply(code, text)}" for address, (code, text) in error.recipients.items()
         )
         is_permanent = bool(replies) and all(code >= 500 for code, _ in replies)
-        return SendFailure(temporary=not is_permanent, provider_wide=False, reason=reason)
+        return SendFailure(
+            temporary=not is_permanent,
+            provider_wide=False,
+            reason=reason,
+            public_reason="RCPT: " + "; ".join(_reply(code, text) for code, text in replies),
+        )
     if isinstance(error, smtplib.SMTPResponseException):
         reason = _reply(error.smtp_code, error.smtp_error)
         if isinstance(error, smtplib.SMTPDataError):

@@ -71,6 +71,8 @@ def test_a_refused_recipient_keeps_the_servers_words() -> None:
         smtplib.SMTPRecipientsRefused({"a@x.org": (550, b"5.1.1 No such\r\n mailbox")})
     )
     assert failure.reason == "a@x.org: 550 5.1.1 No such mailbox"
+    # What every host may be shown names nobody.
+    assert failure.public_reason == "RCPT: 550 5.1.1 No such mailbox"
 
 
 class DownBackend(EmailBackend):

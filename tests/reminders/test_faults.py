@@ -98,6 +98,7 @@ def test_a_relay_answering_451_for_a_minute_at_any_stage_delays_mail_and_loses_n
         health = ProviderHealth.objects.get()
         assert health.failing_since == start
         assert "451" in health.last_error
+        assert "@" not in health.last_error  # shown to every host: no participant's address
         smtp_server.recover()
         recovered = timezone.now()
         _ticks_until_done(traveller)
