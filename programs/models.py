@@ -1,16 +1,16 @@
 from __future__ import annotations
 
-import zoneinfo
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 
+from programs.timezones import known_time_zones
+
 
 def validate_time_zone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+    if value not in known_time_zones():
         raise ValidationError(
             f"{value!r} is not a known time zone (use a name like Europe/Berlin)."
         )
