@@ -142,7 +142,7 @@ def throughput(n: int) -> dict[str, object]:
     starts_at = timezone.now() + timedelta(days=30)
     sink = Sink()
     smtp = {
-        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_BACKEND": "reminders.backends.SMTPEmailBackend",
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": sink.port,
         "EMAIL_USE_TLS": False,
@@ -202,7 +202,7 @@ def wave(n: int) -> dict[str, object]:
         redis_url=redis_url,
         var_dir=ROOT / "var" / "benchmark-wave",
         extra_env={
-            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_BACKEND": "reminders.backends.SMTPEmailBackend",
             "EMAIL_URL": server.url,
             "OUTBOX_DISPATCH_INTERVAL_SECONDS": "5",
         },

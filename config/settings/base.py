@@ -176,6 +176,9 @@ STORAGES = {
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=EMAIL_CONFIG["EMAIL_BACKEND"])
+if EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":
+    # The same backend, with the envelope addresses read the cheap way (reminders.backends).
+    EMAIL_BACKEND = "reminders.backends.SMTPEmailBackend"
 # A provider that stops answering must not hold a dispatcher (and its lease) for ever.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Convene <noreply@convene.localhost>")

@@ -43,7 +43,7 @@ def smtp_server() -> Iterator[ScriptedSMTPServer]:
 @pytest.fixture
 def smtp_settings(smtp_server: ScriptedSMTPServer) -> Iterator[None]:
     with override_settings(
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_BACKEND="reminders.backends.SMTPEmailBackend",
         EMAIL_HOST="127.0.0.1",
         EMAIL_PORT=smtp_server.port,
         EMAIL_USE_TLS=False,
@@ -169,7 +169,7 @@ def test_a_stored_name_with_a_line_break_does_not_hold_back_the_batch(
 
 def _smtp_worker_env(server: ScriptedSMTPServer) -> dict[str, str]:
     return {
-        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_BACKEND": "reminders.backends.SMTPEmailBackend",
         "EMAIL_URL": f"smtp://127.0.0.1:{server.port}",
         "OUTBOX_BATCH_SIZE": "50",
     }

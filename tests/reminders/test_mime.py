@@ -65,3 +65,34 @@ def test_every_outbox_email_is_built_the_faster_way() -> None:
     built = build_email(template="test_plain", context={"message": None}, to_email="a@example.org")
     assert isinstance(built, OutboxEmail)
     assert b'boundary="=_' in built.message().as_bytes()
+
+
+@pytest.mark.parametrize(
+    "to",
+    [
+        "ada@example.org",
+        "Ada Lovelace <ada@example.org>",
+        '"Lovelace, Ada" <ada@example.org>',
+        "Zoë Ørsted <zoe@bücher.example>",
+    ],
+)
+def test_the_smtp_backend_speaks_the_same_envelope_as_djangos(to: str) -> None:
+    from django.core.mail.backends.smtp import EmailBackend as DjangoSMTP
+
+    from reminders.backends import SMTPEmailBackend
+    from tests.support.smtp import ScriptedSMTPServer
+
+    server = ScriptedSMTPServer()
+    try:
+        for backend_class in (DjangoSMTP, SMTPEmailBackend):
+            backend = backend_class(host="127.0.0.1", port=server.port, use_tls=False)
+            message = OutboxEmail(
+                subject="Hello", body="Hi", from_email="Convene <noreply@convene.example>", to=[to]
+            )
+            message.connection = backend
+            assert message.send() == 1
+        ours, djangos = server.received[1], server.received[0]
+        assert ours.recipients == djangos.recipients
+        assert ours.message["To"] == djangos.message["To"]
+    finally:
+        server.stop()
