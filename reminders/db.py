@@ -48,5 +48,7 @@ class LoggedCursor:
 @contextmanager
 def server_cursor() -> Iterator[LoggedCursor]:
     connection.ensure_connection()
-    with psycopg.Cursor(connection.connection) as cursor:
+    # Django's error wrapper: psycopg's errors become django.db's, and a broken connection is
+    # marked so that Django replaces it.
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         yield LoggedCursor(cursor)

@@ -16,14 +16,17 @@ failure means comes from `reminders.failures`.
 from __future__ import annotations
 
 import logging
+import secrets
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.core.mail import EmailMessage, get_connection
@@ -47,6 +50,9 @@ SENDING = MessageStatus.SENDING.value
 # Temporary refusals in a row (none sent between) after which the tick stops: a provider that
 # refuses every recipient is not asked about the rest of the batch until the next tick.
 REFUSALS_BEFORE_PAUSE = 10
+# Not a message's fault: a Celery time limit, a lost database. They end the tick; nothing is
+# marked failed for them.
+INTERRUPTIONS: tuple[type[BaseException], ...] = (SoftTimeLimitExceeded, DatabaseError)
 RENDER_FIELDS = (
     "id",
     "kind",
@@ -72,8 +78,10 @@ class DispatchResult:
     retried: int = 0
     skipped: int = 0
     cancelled: int = 0
-    # Sends that reached the provider and were refused for now, and the last reason.
+    # Sends refused for now: by the provider as a whole (it refuses us), and for one message
+    # alone (a greylisted recipient), and the last reason, for the provider's health.
     refused: int = 0
+    refused_alone: int = 0
     last_refusal: str = ""
 
     @property
@@ -105,6 +113,7 @@ def outbox_claim(
         message_events_record(
             message_ids=expired, status="reclaimed", detail="lease expired", now=now
         )
+        batch = _worn_out_fail(batch, expired=set(expired), until=until, now=now)
     batch.sort(key=lambda row: (row.due_at, row.pk))
     prefetch_related_objects(
         batch, GenericPrefetch("about", registry.about_querysets({row.kind for row in batch}))
@@ -174,6 +183,28 @@ def _claim_postgresql(
     return batch, expired
 
 
+def _worn_out_fail(
+    batch: list[Message], *, expired: set[int], until: datetime, now: datetime
+) -> list[Message]:
+    """Fail reclaimed rows whose dispatchers died more often than a message may be attempted.
+
+    A message whose rendering kills its worker (memory, a hard time limit) would otherwise be
+    claimed again every minute for ever, each time delaying its batch.
+    """
+    worn = [
+        row.pk for row in batch if row.pk in expired and row.attempts > settings.OUTBOX_MAX_ATTEMPTS
+    ]
+    if not worn:
+        return batch
+    reason = "its dispatcher stopped every time it was being sent"
+    Message.objects.filter(id__in=worn, status=MessageStatus.SENDING, leased_until=until).update(
+        status=MessageStatus.FAILED, leased_until=None, last_error=reason, updated_at=now
+    )
+    message_events_record(message_ids=worn, status=MessageStatus.FAILED, detail=reason, now=now)
+    logger.error("messages %s failed: %s", worn, reason)
+    return [row for row in batch if row.pk not in set(worn)]
+
+
 @lru_cache(maxsize=1)
 def _render_fields() -> list[object]:
     """RENDER_FIELDS in the model's order, the order `Model.from_db` expects values in."""
@@ -218,14 +249,27 @@ def _claim_portable(
     return list(Message.objects.filter(id__in=ids).only(*RENDER_FIELDS)), expired
 
 
-def outbox_release(*, message_ids: list[int]) -> None:
-    """Hand claimed but unsent messages back at once, instead of waiting for their lease to run out."""
-    Message.objects.filter(id__in=message_ids, status=MessageStatus.SENDING).update(
+def outbox_release(*, message_ids: list[int], leased_until: datetime | None = None) -> None:
+    """Hand claimed but unsent messages back at once, instead of waiting for their lease to run out.
+
+    With `leased_until` (the claim's token), only rows still leased under it: a row another
+    dispatcher has claimed since stays its own.
+    """
+    rows = Message.objects.filter(id__in=message_ids, status=MessageStatus.SENDING)
+    if leased_until is not None:
+        rows = rows.filter(leased_until=leased_until)
+    rows.update(
         status=MessageStatus.PENDING,
         leased_until=None,
         attempts=F("attempts") - 1,
         updated_at=timezone.now(),
     )
+
+
+def lease_token(until: datetime) -> datetime:
+    """`until` and up to a second more, at random: two dispatchers claiming or renewing at the
+    same microsecond (or under a frozen test clock) still hold different tokens."""
+    return until + timedelta(microseconds=secrets.randbelow(1_000_000))
 
 
 @dataclass
@@ -238,19 +282,24 @@ class _Lease:
     owned: set[int]
 
     def renew_if_due(self, message_ids: list[int]) -> None:
-        """Extend the lease of `message_ids`; rows lost to another dispatcher are dropped."""
+        """Extend the lease of `message_ids`; rows lost to another dispatcher are dropped.
+
+        The update is conditional on the old token, so it cannot take a row another
+        dispatcher has claimed since; the rows that now carry the new token are ours.
+        """
         now = timezone.now()
-        if now < self.renew_at or not message_ids:
+        ids = [pk for pk in message_ids if pk in self.owned]
+        if now < self.renew_at or not ids:
             return
-        until = now + self.length
+        until = lease_token(now + self.length)
+        Message.objects.filter(
+            id__in=ids, status=MessageStatus.SENDING, leased_until=self.until
+        ).update(leased_until=until)
         kept = set(
-            Message.objects.filter(
-                id__in=message_ids, status=MessageStatus.SENDING, leased_until=self.until
-            ).values_list("id", flat=True)
+            Message.objects.filter(id__in=ids, leased_until=until).values_list("id", flat=True)
         )
-        Message.objects.filter(id__in=kept).update(leased_until=until)
         self.until, self.renew_at = until, now + self.length / 3
-        self.owned &= kept
+        self.owned = kept
 
 
 def _leased_values(status: str, now: datetime, fields: dict[str, object]) -> dict[str, object]:
@@ -341,7 +390,7 @@ def _render(message: Message, *, lease: _Lease, result: DispatchResult) -> Email
         else:
             result.skipped += 1
         return None
-    except DatabaseError:
+    except INTERRUPTIONS:
         raise
     except Exception as error:
         logger.exception("building message %s failed", message.pk)
@@ -375,15 +424,29 @@ def _sends_in_thread(backend: BaseEmailBackend) -> bool:
 class _InFlight:
     message: Message
     email: EmailMessage
-    wait: Callable[[], object]
+    future: Future[int] | None  # None: sent inline when waited for
 
 
 def _send_start(
     message: Message, email: EmailMessage, *, executor: ThreadPoolExecutor | None
 ) -> _InFlight:
-    if executor is None:
-        return _InFlight(message, email, email.send)  # sent when waited for
-    return _InFlight(message, email, executor.submit(email.send).result)
+    return _InFlight(message, email, executor.submit(email.send) if executor else None)
+
+
+def _wait(in_flight: _InFlight, *, lease: _Lease) -> int:
+    """The send's result, renewing the lease while the provider takes its time.
+
+    A provider may take longer than a lease for one message (every step of an SMTP
+    conversation may wait `EMAIL_TIMEOUT`; an HTTP API its own timeout), so the wait is cut
+    into thirds of a lease and the rows still ours are renewed between them.
+    """
+    if in_flight.future is None:
+        return in_flight.email.send()
+    while True:
+        try:
+            return in_flight.future.result(timeout=lease.length.total_seconds() / 3)
+        except FutureTimeout:
+            lease.renew_if_due(sorted(lease.owned))
 
 
 def _settle(
@@ -392,9 +455,14 @@ def _settle(
     """Wait for the send, record its outcome; True when the tick should stop here."""
     message, email = in_flight.message, in_flight.email
     try:
-        in_flight.wait()
+        sent = _wait(in_flight, lease=lease)
+    except INTERRUPTIONS:
+        raise
     except Exception as error:
         failure = send_failure_classify(error)
+        if failure.delivered:
+            logger.warning("message %s was accepted, but: %s", message.pk, failure.reason)
+            return _record_sent(message, email=email, lease=lease, result=result, refusals=refusals)
         _record_failure(message, failure=failure, lease=lease, result=result)
         if not failure.temporary:
             return False
@@ -404,6 +472,23 @@ def _settle(
             # The connection may be broken: the next tick opens a new one.
             _connection_reset(email.connection)
         return failure.provider_wide or refusals[0] >= REFUSALS_BEFORE_PAUSE
+    if sent != 1:
+        failure = SendFailure(
+            temporary=False, provider_wide=False, reason="the e-mail backend sent nothing"
+        )
+        _record_failure(message, failure=failure, lease=lease, result=result)
+        return False
+    return _record_sent(message, email=email, lease=lease, result=result, refusals=refusals)
+
+
+def _record_sent(
+    message: Message,
+    *,
+    email: EmailMessage,
+    lease: _Lease,
+    result: DispatchResult,
+    refusals: list[int],
+) -> bool:
     refusals[0] = 0
     status = getattr(email, "anymail_status", None)
     provider_id = getattr(status, "message_id", None) or ""
@@ -421,7 +506,7 @@ def _settle(
     )
     if recorded:
         result.unrecorded_sent.append(message.pk)
-    result.sent += 1
+        result.sent += 1
     return False
 
 
@@ -431,7 +516,10 @@ def _record_failure(
     now = timezone.now()
     reason = failure.reason[:2000]
     if failure.temporary:
-        result.refused += 1
+        if failure.provider_wide:
+            result.refused += 1
+        else:
+            result.refused_alone += 1
         result.last_refusal = failure.public_reason[:2000]
     if failure.temporary and message.attempts < settings.OUTBOX_MAX_ATTEMPTS:
         _finish(
@@ -506,41 +594,91 @@ def _dispatch_batch(
     """Send one claimed batch; False when the tick should end (the provider is refusing)."""
     refusals = [0]
     in_flight: _InFlight | None = None
+    index = 0
+
+    def release_rest() -> None:
+        outbox_release(
+            message_ids=[row.pk for row in batch[index:] if row.pk in lease.owned],
+            leased_until=lease.until,
+        )
+
     try:
-        for index, message in enumerate(batch):
-            # Every row still ours: the rest of the batch and the one being sent.
-            lease.renew_if_due(
-                [row.pk for row in batch[index:]] + ([in_flight.message.pk] if in_flight else [])
-            )
+        for index, message in enumerate(batch):  # release_rest() reads `index`
             if time.monotonic() >= stop_at:
-                outbox_release(
-                    message_ids=[row.pk for row in batch[index:] if row.pk in lease.owned]
-                )
+                release_rest()
                 return False
             if message.pk not in lease.owned:
                 continue
             email = _render(message, lease=lease, result=result)
             if in_flight is not None:
-                current, in_flight = in_flight, None
-                if _settle(current, lease=lease, result=result, refusals=refusals):
-                    rest = [row.pk for row in batch[index:] if row.pk in lease.owned]
-                    outbox_release(message_ids=rest)
+                stop = _settle(in_flight, lease=lease, result=result, refusals=refusals)
+                in_flight = None  # recorded: from here on, not the finally's to record
+                if stop:
+                    release_rest()
                     return False
-            if email is not None:
-                email.connection = connection
-                in_flight = _send_start(message, email, executor=executor)
+            if email is None:
+                continue
+            # Only a row still ours, whose moment has not passed while the previous send
+            # took its time, is handed over.
+            lease.renew_if_due([row.pk for row in batch[index:]])
+            if message.pk not in lease.owned:
+                continue
+            if message.expires_at is not None and timezone.now() >= message.expires_at:
+                _finish(
+                    message,
+                    lease=lease,
+                    status=MessageStatus.SKIPPED,
+                    now=timezone.now(),
+                    detail="its moment had passed",
+                )
+                result.skipped += 1
+                continue
+            email.connection = connection
+            in_flight = _send_start(message, email, executor=executor)
+        index = len(batch)
         if in_flight is not None:
-            current, in_flight = in_flight, None
-            return not _settle(current, lease=lease, result=result, refusals=refusals)
+            stop = _settle(in_flight, lease=lease, result=result, refusals=refusals)
+            in_flight = None
+            return not stop
         return True
+    except BaseException:
+        # Interrupted (a time limit, a database error): what was not handed over yet goes
+        # back at once; what was handed over is recorded below when it can be.
+        try:
+            release_rest()
+        except Exception:
+            logger.warning("could not hand back the rest of the batch", exc_info=True)
+        raise
     finally:
         if in_flight is not None:
-            # Interrupted (a time limit, a database error): what was handed over is recorded
-            # when it can be; otherwise its lease runs out and it is sent again (one duplicate).
             try:
                 _settle(in_flight, lease=lease, result=result, refusals=refusals)
-            except Exception:
+            except BaseException:
+                # Its lease runs out and it is sent again: the one duplicate a crash may cost.
                 logger.warning("could not record message %s", in_flight.message.pk, exc_info=True)
+
+
+def _connection_open(
+    connection: BaseEmailBackend, batch: list[Message], until: datetime, result: DispatchResult
+) -> bool:
+    """Open the provider's connection for a batch; False (the batch handed back) if it refuses.
+
+    Opening is where an SMTP server greets us, where STARTTLS and AUTH happen: a refusal
+    there is the provider's, classified and reported like any other.
+    """
+    try:
+        connection.open()
+    except INTERRUPTIONS:
+        raise
+    except Exception as error:
+        failure = send_failure_classify(error)
+        logger.warning("the e-mail provider refused the connection: %s", failure.reason)
+        outbox_release(message_ids=[row.pk for row in batch], leased_until=until)
+        result.refused += 1
+        result.last_refusal = failure.public_reason[:2000]
+        _connection_reset(connection)
+        return False
+    return True
 
 
 def outbox_dispatch(
@@ -569,14 +707,16 @@ def outbox_dispatch(
         else None
     )
     try:
-        with connection, _dispatch_session():
+        with _dispatch_session():
             while time.monotonic() < stop_at:
                 claimed_at = timezone.now()
-                until = claimed_at + length
+                until = lease_token(claimed_at + length)
                 batch = outbox_claim(
                     now=now or claimed_at, limit=batch_size, lease=length, leased_until=until
                 )
                 if not batch:
+                    break
+                if not _connection_open(connection, batch, until, result):
                     break
                 lease = _Lease(
                     until=until,
@@ -599,7 +739,10 @@ def outbox_dispatch(
     finally:
         if executor is not None:
             executor.shutdown(wait=True)
+        _connection_reset(connection)
+    # One greylisted recipient is not a failing provider; three refused in one tick may be.
+    refused = result.refused + (result.refused_alone if result.refused_alone >= 3 else 0)
     provider_health_record(
-        sent=result.sent, refused=result.refused, reason=result.last_refusal, now=timezone.now()
+        sent=result.sent, refused=refused, reason=result.last_refusal, now=timezone.now()
     )
     return result

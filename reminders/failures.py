@@ -17,6 +17,7 @@ template error) is about that message alone: it fails with its reason and the ba
 
 from __future__ import annotations
 
+import re
 import smtplib
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ from anymail.exceptions import (
     AnymailError,
     AnymailInvalidAddress,
     AnymailRecipientsRefused,
+    AnymailUnsupportedFeature,
 )
 
 
@@ -41,10 +43,36 @@ class SendFailure:
     # What the provider said without naming the recipient: shown to every host while the
     # provider is failing, so it must not carry one participant's address to others.
     public_reason: str = ""
+    # The provider took the message although the call reported an error (an answer anymail
+    # could not read): it is recorded as sent.
+    delivered: bool = False
 
     def __post_init__(self) -> None:
-        if not self.public_reason:
-            object.__setattr__(self, "public_reason", self.reason)
+        object.__setattr__(
+            self, "public_reason", _without_addresses(self.public_reason or self.reason)
+        )
+
+
+_ADDRESS = re.compile(r"<[^<>]*@[^<>]*>|[^\s<>;,:]+@[^\s<>;,:]+")
+
+
+def _without_addresses(text: str) -> str:
+    """Servers quote the recipient in their replies ("<bob@example.org>: Greylisted")."""
+    return _ADDRESS.sub("<address>", text)
+
+
+def _enhanced_class(text: bytes | str) -> str:
+    """The RFC 3463 subject of a reply ("5.7.1 Relay access denied" → "7"), or ""."""
+    if isinstance(text, bytes):
+        text = text.decode(errors="replace")
+    match = re.match(r"\s*[245]\.(\d{1,3})\.\d{1,3}", text)
+    return match.group(1) if match else ""
+
+
+# RFC 3463 subjects of a 5xx to RCPT that speak of us, not of the recipient: addressing of
+# the system (3), network and routing (4), security and policy (7): relay denied, sender not
+# allowed, authentication required. Postfix reports its client and sender restrictions at RCPT.
+SENDER_SUBJECTS = {"3", "4", "7"}
 
 
 def _reply(code: int, text: bytes | str) -> str:
@@ -59,15 +87,26 @@ def _smtp_failure(error: smtplib.SMTPException) -> SendFailure:
         reason = "; ".join(
             f"{address}: {_reply(code, text)}" for address, (code, text) in error.recipients.items()
         )
+        public = "RCPT: " + "; ".join(_reply(code, text) for code, text in replies)
+        # 421: the server is closing the connection (RFC 5321 §3.8), whatever the stage; a
+        # 5xx whose enhanced code speaks of the sender or of policy refuses us, not them.
+        if any(code == 421 for code, _ in replies) or any(
+            code >= 500 and _enhanced_class(text) in SENDER_SUBJECTS for code, text in replies
+        ):
+            return SendFailure(
+                temporary=True, provider_wide=True, reason=reason, public_reason=public
+            )
         is_permanent = bool(replies) and all(code >= 500 for code, _ in replies)
         return SendFailure(
-            temporary=not is_permanent,
-            provider_wide=False,
-            reason=reason,
-            public_reason="RCPT: " + "; ".join(_reply(code, text) for code, text in replies),
+            temporary=not is_permanent, provider_wide=False, reason=reason, public_reason=public
         )
     if isinstance(error, smtplib.SMTPResponseException):
         reason = _reply(error.smtp_code, error.smtp_error)
+        if error.smtp_code == 421:
+            return SendFailure(temporary=True, provider_wide=True, reason=reason)
+        if isinstance(error, smtplib.SMTPSenderRefused) and error.smtp_code == 552:
+            # With SIZE= on MAIL FROM (RFC 1870), 552 says this message is too large.
+            return SendFailure(temporary=False, provider_wide=False, reason=f"MAIL FROM: {reason}")
         if isinstance(error, smtplib.SMTPDataError):
             # After DATA the reply is about this message's content.
             return SendFailure(
@@ -90,8 +129,13 @@ def _anymail_failure(error: AnymailError) -> SendFailure:
     reason = " ".join(str(error).split())
     if isinstance(error, AnymailRecipientsRefused | AnymailInvalidAddress):
         return SendFailure(temporary=False, provider_wide=False, reason=reason)
+    if isinstance(error, AnymailUnsupportedFeature):
+        # The provider cannot do what every message asks (a configuration to fix).
+        return SendFailure(temporary=True, provider_wide=True, reason=reason)
     if isinstance(error, AnymailAPIError):
         status = getattr(error, "status_code", None)
+        if status is not None and 200 <= status < 300:
+            return SendFailure(temporary=False, provider_wide=False, reason=reason, delivered=True)
         if status is None or status in (401, 403, 408, 429) or status >= 500:
             return SendFailure(temporary=True, provider_wide=True, reason=reason)
         return SendFailure(temporary=False, provider_wide=False, reason=reason)

@@ -15,6 +15,7 @@ Nothing changes for a provider's HTTP API (django-anymail backends never seriali
 
 from __future__ import annotations
 
+import re
 import secrets
 from email._policybase import Compat32
 from email.message import Message as MimeMessage
@@ -25,16 +26,20 @@ from django.core.mail import EmailMultiAlternatives
 _SHORT_LINE = 76
 
 
+# Printable ASCII and tab only: any other control character (vertical tab, form feed, the
+# separators the standard library treats as line breaks) takes the standard path, which
+# refuses what would start a new header.
+_PLAIN = re.compile(r"[\t\x20-\x7e]*")
+
+
 class _FastFolding(Compat32):
-    """compat32 (Django's policy), writing short single-line ASCII headers without folding."""
+    """compat32 (Django's policy), writing short single-line printable headers without folding."""
 
     def _fold(self, name: str, value: object, sanitize: bool) -> str:
         if (
             isinstance(value, str)
-            and value.isascii()
             and len(name) + 2 + len(value) <= _SHORT_LINE
-            and "\n" not in value
-            and "\r" not in value
+            and _PLAIN.fullmatch(value)
         ):
             return f"{name}: {value}{self.linesep}"
         return super()._fold(name, value, sanitize)

@@ -538,23 +538,31 @@ def provider_health_record(*, sent: int, refused: int, reason: str, now: datetim
 def outbox_prune(*, now: datetime, older_than: timedelta, batch_size: int = 2000) -> int:
     """Delete sent, cancelled and skipped messages (and their events) older than `older_than`.
 
-    In batches of `batch_size`, each its own transaction, so a large backlog never holds locks
-    for long; failed messages stay for a host or an admin to look into. Returns the number
-    deleted.
+    Walks the table by id in batches of `batch_size`, each its own transaction that locks its
+    rows and checks their status again (a message queued again meanwhile stays), so a large
+    backlog never holds locks for long and the whole walk reads the table once. Failed
+    messages stay for a host or an admin to look into. Returns the number deleted.
     """
     cutoff = now - older_than
     finished = [MessageStatus.SENT, MessageStatus.CANCELLED, MessageStatus.SKIPPED]
     deleted = 0
+    last_id = 0
     while True:
         ids = list(
-            Message.objects.filter(status__in=finished, updated_at__lt=cutoff)
-            .order_by()
+            Message.objects.filter(id__gt=last_id, status__in=finished, updated_at__lt=cutoff)
+            .order_by("id")
             .values_list("id", flat=True)[:batch_size]
         )
         if not ids:
             return deleted
+        last_id = ids[-1]
         with transaction.atomic():
-            MessageEvent.objects.filter(message_id__in=ids).delete()
-            CapturedEmail.objects.filter(message_id__in=ids).update(message=None)
-            Message.objects.filter(id__in=ids).delete()
-        deleted += len(ids)
+            still = list(
+                Message.objects.select_for_update(skip_locked=True)
+                .filter(id__in=ids, status__in=finished, updated_at__lt=cutoff)
+                .values_list("id", flat=True)
+            )
+            MessageEvent.objects.filter(message_id__in=still).delete()
+            CapturedEmail.objects.filter(message_id__in=still).update(message=None)
+            Message.objects.filter(id__in=still).delete()
+        deleted += len(still)

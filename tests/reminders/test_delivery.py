@@ -192,3 +192,195 @@ def test_the_claim_reads_the_index_after_a_burst_whatever_the_statistics(
     assert "Index Scan using outbox_due_pending" in plan, plan
     assert "Bitmap" not in plan, plan
     assert "Seq Scan" not in plan, plan
+
+
+class HookBackend(EmailBackend):
+    """Runs `before(messages)` before each send: a slow or interrupted provider."""
+
+    before = None
+
+    def send_messages(self, messages):
+        if HookBackend.before is not None:
+            HookBackend.before(messages)
+        return super().send_messages(messages)
+
+
+@pytest.fixture
+def hook_backend():
+    with override_settings(EMAIL_BACKEND="tests.reminders.test_delivery.HookBackend"):
+        yield HookBackend
+    HookBackend.before = None
+
+
+def test_a_time_limit_while_waiting_for_the_provider_records_the_send_and_ends_the_tick(
+    hook_backend, transactional_db
+) -> None:
+    import signal
+    import time
+
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    first, second, third = MessageFactory.create_batch(3)
+    sends = []
+
+    def slow_first(messages):
+        sends.append(messages[0].to[0])
+        if len(sends) == 1:
+            time.sleep(0.6)
+
+    hook_backend.before = slow_first
+
+    def soft_limit(*_):
+        raise SoftTimeLimitExceeded()
+
+    previous = signal.signal(signal.SIGALRM, soft_limit)
+    signal.setitimer(signal.ITIMER_REAL, 0.2)
+    try:
+        with pytest.raises(SoftTimeLimitExceeded):
+            outbox_dispatch()
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    statuses = dict(Message.objects.values_list("recipient_email", "status"))
+    # The one that went out is recorded as sent, not failed; the rest wait for the next tick.
+    assert statuses[first.recipient_email] == MessageStatus.SENT
+    assert statuses[second.recipient_email] == MessageStatus.PENDING
+    assert statuses[third.recipient_email] == MessageStatus.PENDING
+    assert len(mail.outbox) == 1
+
+
+def test_a_stalled_dispatcher_neither_sends_nor_hands_back_rows_another_has_claimed(
+    hook_backend, transactional_db
+) -> None:
+    """A stalls five minutes in its first send (past its lease); B claims the batch meanwhile."""
+    from reminders.dispatcher import outbox_claim
+
+    MessageFactory.create_batch(4)
+    claimed_by_b: list[int] = []
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+
+        def stall(messages):
+            if not claimed_by_b:
+                traveller.shift(timedelta(minutes=5))
+                claimed_by_b.extend(
+                    row.pk
+                    for row in outbox_claim(
+                        now=timezone.now(), limit=10, lease=timedelta(minutes=1)
+                    )
+                )
+
+        hook_backend.before = stall
+        with override_settings(OUTBOX_LEASE_SECONDS=60):
+            outbox_dispatch(batch_size=4)
+    # B took all four, the one on A's wire included (its lease had run out).
+    assert len(claimed_by_b) == 4
+    # A sent only the message it had started; every row is still B's to send and record.
+    assert len(mail.outbox) == 1
+    assert set(Message.objects.filter(pk__in=claimed_by_b).values_list("status", flat=True)) == {
+        MessageStatus.SENDING
+    }
+
+
+class SendsNothingBackend(EmailBackend):
+    def send_messages(self, messages):
+        return 0
+
+
+@override_settings(EMAIL_BACKEND="tests.reminders.test_delivery.SendsNothingBackend")
+def test_a_backend_that_sent_nothing_is_not_recorded_as_sent() -> None:
+    message = MessageFactory()
+    outbox_dispatch()
+    message.refresh_from_db()
+    assert message.status == MessageStatus.FAILED
+    assert "sent nothing" in message.last_error
+
+
+@pytest.mark.parametrize(
+    ("error", "provider_wide"),
+    [
+        (smtplib.SMTPRecipientsRefused({"a@x.org": (421, b"4.4.2 closing")}), True),
+        (smtplib.SMTPDataError(421, b"4.4.2 closing"), True),
+        (smtplib.SMTPRecipientsRefused({"a@x.org": (554, b"5.7.1 Relay access denied")}), True),
+        (smtplib.SMTPRecipientsRefused({"a@x.org": (550, b"5.1.1 User unknown")}), False),
+    ],
+)
+def test_replies_about_us_rather_than_the_recipient_keep_the_mail(error, provider_wide) -> None:
+    failure = send_failure_classify(error)
+    assert failure.provider_wide == provider_wide
+    assert failure.temporary == provider_wide
+
+
+def test_a_message_too_large_for_the_server_fails_alone() -> None:
+    failure = send_failure_classify(
+        smtplib.SMTPSenderRefused(552, b"5.3.4 Message size exceeds fixed limit", "n@x.org")
+    )
+    assert (failure.temporary, failure.provider_wide) == (False, False)
+
+
+def test_what_hosts_are_shown_names_no_recipient() -> None:
+    failure = send_failure_classify(
+        smtplib.SMTPRecipientsRefused(
+            {"bob@example.org": (450, b"4.2.0 <bob@example.org>: Recipient address rejected")}
+        )
+    )
+    assert "bob" not in failure.public_reason
+    assert "Recipient address rejected" in failure.public_reason
+
+
+@override_settings(EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend")
+def test_a_refused_connection_keeps_the_mail_and_tells_the_hosts(transactional_db) -> None:
+    from tests.support.smtp import free_port
+
+    with override_settings(EMAIL_HOST="127.0.0.1", EMAIL_PORT=free_port(), EMAIL_TIMEOUT=2):
+        MessageFactory.create_batch(3)
+        result = outbox_dispatch()
+    assert result.sent == 0
+    assert Message.objects.filter(status=MessageStatus.PENDING, attempts=0).count() == 3
+    health = ProviderHealth.objects.get()
+    assert health.failing_since is not None
+    assert "Connection refused" in health.last_error or "ConnectionRefused" in health.last_error
+
+
+def test_one_greylisted_recipient_is_not_a_failing_provider() -> None:
+    from reminders.services import provider_health_record
+
+    class Greylisting(EmailBackend):
+        pass
+
+    MessageFactory(recipient_email="grey@example.org")
+    with override_settings(EMAIL_BACKEND="tests.reminders.test_delivery.GreylistingBackend"):
+        outbox_dispatch()
+    assert not ProviderHealth.objects.filter(failing_since__isnull=False).exists()
+    provider_health_record(sent=0, refused=0, reason="", now=timezone.now())
+
+
+class GreylistingBackend(EmailBackend):
+    def send_messages(self, messages):
+        raise smtplib.SMTPRecipientsRefused({messages[0].to[0]: (450, b"4.2.0 Greylisted")})
+
+
+def test_a_message_whose_dispatchers_keep_dying_fails_instead_of_coming_back_for_ever() -> None:
+    from django.conf import settings
+
+    from reminders.dispatcher import outbox_claim
+
+    stuck = MessageFactory(
+        status=MessageStatus.SENDING,
+        attempts=settings.OUTBOX_MAX_ATTEMPTS,
+        leased_until=timezone.now() - timedelta(seconds=1),
+    )
+    assert outbox_claim(now=timezone.now(), limit=10, lease=timedelta(minutes=1)) == []
+    stuck.refresh_from_db()
+    assert stuck.status == MessageStatus.FAILED
+    assert "stopped every time" in stuck.last_error
+
+
+def test_a_header_with_a_control_character_takes_the_standard_path() -> None:
+    from email.errors import HeaderParseError
+
+    from reminders.mime import OutboxEmail
+
+    email = OutboxEmail(
+        subject="Hi", body="x", from_email="n@x.org", to=["Eve\x0cBcc: victim@x.org <e@x.org>"]
+    )
+    with pytest.raises((HeaderParseError, ValueError)):
+        email.message().as_bytes()
