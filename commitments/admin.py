@@ -3,10 +3,12 @@ from __future__ import annotations
 from django.contrib import admin
 
 from commitments.models import Answer, CheckIn, Commitment, Question
+from reminders.text import CheckedModelForm
 
 
 @admin.register(Question)
 class QuestionAdmin(admin.ModelAdmin):
+    form = CheckedModelForm
     list_display = ["text", "module", "kind", "is_required", "is_archived", "position"]
     list_filter = ["kind", "is_required", "is_archived", "module__program"]
     search_fields = ["text", "module__title", "module__program__name"]
@@ -15,6 +17,7 @@ class QuestionAdmin(admin.ModelAdmin):
 
 
 class AnswerInline(admin.TabularInline):
+    form = CheckedModelForm
     model = Answer
     extra = 0
     fields = ["question_text", "question_kind", "value"]
@@ -23,6 +26,7 @@ class AnswerInline(admin.TabularInline):
 
 @admin.register(Commitment)
 class CommitmentAdmin(admin.ModelAdmin):
+    form = CheckedModelForm
     list_display = [
         "participant_name",
         "participant_email",
@@ -50,6 +54,7 @@ class CommitmentAdmin(admin.ModelAdmin):
 
 @admin.register(Answer)
 class AnswerAdmin(admin.ModelAdmin):
+    form = CheckedModelForm
     list_display = ["question_text", "value", "commitment", "question_kind"]
     list_filter = ["question_kind", "commitment__module__program"]
     search_fields = ["question_text", "value", "commitment__participant_email"]
@@ -60,6 +65,7 @@ class AnswerAdmin(admin.ModelAdmin):
 
 @admin.register(CheckIn)
 class CheckInAdmin(admin.ModelAdmin):
+    form = CheckedModelForm
     list_display = ["commitment", "day", "is_done", "rating", "updated_at"]
     list_filter = ["is_done", "day", "commitment__module__program"]
     search_fields = ["commitment__participant_name", "commitment__participant_email", "note"]

@@ -3,10 +3,12 @@ from __future__ import annotations
 from django.contrib import admin
 
 from guests.models import GuestEntry, GuestLink
+from reminders.text import CheckedModelForm
 
 
 @admin.register(GuestLink)
 class GuestLinkAdmin(admin.ModelAdmin):
+    form = CheckedModelForm
     list_display = ("session", "token_version", "regenerated_at", "created_at")
     list_filter = ("regenerated_at", "session__program")
     search_fields = ("session__title", "session__code")
@@ -17,6 +19,7 @@ class GuestLinkAdmin(admin.ModelAdmin):
 
 @admin.register(GuestEntry)
 class GuestEntryAdmin(admin.ModelAdmin):
+    form = CheckedModelForm
     list_display = ("name", "session", "created_at")
     list_filter = ("created_at", "session__program")
     search_fields = ("name", "session__title", "session__code")

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.db import transaction
 from django.db.models import QuerySet
 from django.forms import BaseModelForm
@@ -19,14 +22,37 @@ from programs.models import (
     Round,
 )
 from programs.services import hosts_changed
+from reminders.text import CheckedInputMixin, CheckedModelForm
 
 # The admin's sign-in page counts password guesses with the site's own sign-in.
 admin.site.login_form = AdminLoginForm
 
 
+class CheckedUserChangeForm(CheckedInputMixin, auth_forms.UserChangeForm):
+    pass
+
+
+class CheckedUserCreationForm(CheckedInputMixin, auth_forms.AdminUserCreationForm):
+    pass
+
+
+class CheckedUserAdmin(UserAdmin):
+    """Django's user admin with the project's text checks: a host's name reaches e-mail
+    headers (the To of their reminders and resets) like every other name."""
+
+    form = CheckedUserChangeForm
+    add_form = CheckedUserCreationForm
+
+
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), CheckedUserAdmin)
+
+
 class ProgramHostInline(admin.TabularInline):
     """The program's hosts: role and removal. The person is shown, not a search box: a
     selected autocomplete option costs a query per row."""
+
+    form = CheckedModelForm
 
     model = ProgramHost
     extra = 0
@@ -44,6 +70,8 @@ class ProgramHostInline(admin.TabularInline):
 class NewProgramHostInline(admin.TabularInline):
     """Rows to add hosts, with the person picked by search."""
 
+    form = CheckedModelForm
+
     model = ProgramHost
     extra = 1
     fields = ("user", "role")
@@ -56,6 +84,7 @@ class NewProgramHostInline(admin.TabularInline):
 
 
 class ModuleInline(admin.TabularInline):
+    form = CheckedModelForm
     model = Module
     extra = 0
     fields = ("position", "title", "is_activated", "commitment_days")
@@ -63,6 +92,7 @@ class ModuleInline(admin.TabularInline):
 
 @admin.register(Program)
 class ProgramAdmin(admin.ModelAdmin):
+    form = CheckedModelForm
     list_display = ("name", "time_zone", "group_size", "is_opt_in_enabled", "created_at")
     list_filter = ("time_zone", "group_size", "is_opt_in_enabled", "created_at")
     search_fields = ("name", "description", "host_roles__user__email")
@@ -78,6 +108,7 @@ class ProgramAdmin(admin.ModelAdmin):
 
 @admin.register(ProgramHost)
 class ProgramHostAdmin(admin.ModelAdmin):
+    form = CheckedModelForm
     list_display = ("user", "program", "role", "created_at")
     list_filter = ("role",)
     search_fields = ("user__email", "user__username", "program__name")
@@ -106,6 +137,7 @@ class ProgramHostAdmin(admin.ModelAdmin):
 
 @admin.register(Module)
 class ModuleAdmin(admin.ModelAdmin):
+    form = CheckedModelForm
     list_display = ("title", "program", "position", "is_activated", "commitment_days")
     list_filter = ("is_activated", "program")
     search_fields = ("title", "description", "program__name")
@@ -115,6 +147,7 @@ class ModuleAdmin(admin.ModelAdmin):
 
 @admin.register(HostInvitation)
 class HostInvitationAdmin(admin.ModelAdmin):
+    form = CheckedModelForm
     list_display = ("email", "program", "role", "invited_by", "created_at", "accepted_at")
     list_filter = ("role", ("accepted_at", admin.EmptyFieldListFilter))
     search_fields = ("email", "program__name")
@@ -124,6 +157,7 @@ class HostInvitationAdmin(admin.ModelAdmin):
 
 @admin.register(Member)
 class MemberAdmin(admin.ModelAdmin):
+    form = CheckedModelForm
     list_display = ("name", "email", "program", "status", "category", "time_zone", "created_at")
     list_filter = ("status", "program", "category")
     search_fields = ("name", "email", "category", "program__name")
@@ -134,6 +168,7 @@ class MemberAdmin(admin.ModelAdmin):
 
 @admin.register(Round)
 class RoundAdmin(admin.ModelAdmin):
+    form = CheckedModelForm
     list_display = ("program", "state", "opt_in_at", "match_at", "time_zone", "recurrence_weeks")
     list_filter = ("state", "recurrence_weeks", "program")
     search_fields = ("program__name", "time_zone")
@@ -146,6 +181,7 @@ class RoundAdmin(admin.ModelAdmin):
 
 @admin.register(OptIn)
 class OptInAdmin(admin.ModelAdmin):
+    form = CheckedModelForm
     list_display = ("member", "round", "answer", "answered_at", "first_answered_at")
     list_filter = ("answer", "round__program")
     search_fields = ("member__name", "member__email", "round__program__name")
@@ -155,6 +191,7 @@ class OptInAdmin(admin.ModelAdmin):
 
 @admin.register(Match)
 class MatchAdmin(admin.ModelAdmin):
+    form = CheckedModelForm
     list_display = ("number", "round", "member_names", "created_at")
     list_filter = ("round__program", "created_at")
     search_fields = ("members__name", "members__email", "round__program__name")

@@ -6,9 +6,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from reminders.models import CapturedEmail, Message, MessageEvent, MessageStatus
+from reminders.text import CheckedModelForm
 
 
 class MessageEventInline(admin.TabularInline):
+    form = CheckedModelForm
     model = MessageEvent
     extra = 0
     can_delete = False
@@ -20,6 +22,7 @@ class MessageEventInline(admin.TabularInline):
 
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
+    form = CheckedModelForm
     list_display = (
         "id",
         "kind",
@@ -55,6 +58,7 @@ class MessageAdmin(admin.ModelAdmin):
 
 @admin.register(MessageEvent)
 class MessageEventAdmin(admin.ModelAdmin):
+    form = CheckedModelForm
     list_display = ("message", "status", "detail", "created_at")
     list_filter = ("status",)
     search_fields = ("message__recipient_email", "message__topic", "detail")
@@ -64,6 +68,7 @@ class MessageEventAdmin(admin.ModelAdmin):
 
 @admin.register(CapturedEmail)
 class CapturedEmailAdmin(admin.ModelAdmin):
+    form = CheckedModelForm
     list_display = ("subject", "to", "created_at", "message")
     list_filter = ("created_at",)
     search_fields = ("subject", "to")

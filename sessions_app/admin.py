@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from reminders.text import CheckedModelForm
 from sessions_app.models import (
     Attendance,
     CalendarFeed,
@@ -17,12 +18,14 @@ from sessions_app.recordings import recording_delete
 
 
 class RegistrationQuestionInline(admin.TabularInline):
+    form = CheckedModelForm
     model = RegistrationQuestion
     extra = 0
 
 
 @admin.register(Session)
 class SessionAdmin(admin.ModelAdmin):
+    form = CheckedModelForm
     list_display = ("title", "program", "starts_at", "time_zone", "state", "code", "sequence")
     list_filter = ("state", "theme", "is_registration_required", "program")
     search_fields = ("title", "code", "program__name")
@@ -34,6 +37,7 @@ class SessionAdmin(admin.ModelAdmin):
 
 
 class RegistrationAnswerInline(admin.TabularInline):
+    form = CheckedModelForm
     model = RegistrationAnswer
     extra = 0
     readonly_fields = ("question", "question_label", "value")
@@ -41,6 +45,7 @@ class RegistrationAnswerInline(admin.TabularInline):
 
 @admin.register(Registration)
 class RegistrationAdmin(admin.ModelAdmin):
+    form = CheckedModelForm
     list_display = ("email", "name", "session", "source", "created_at")
     list_filter = ("source", "created_at", "session__program")
     search_fields = ("email", "name", "session__title", "session__code")
@@ -52,6 +57,7 @@ class RegistrationAdmin(admin.ModelAdmin):
 
 @admin.register(RegistrationQuestion)
 class RegistrationQuestionAdmin(admin.ModelAdmin):
+    form = CheckedModelForm
     list_display = ("label", "session", "kind", "is_required", "position")
     list_filter = ("kind", "is_required")
     search_fields = ("label", "session__title", "session__code")
@@ -61,6 +67,7 @@ class RegistrationQuestionAdmin(admin.ModelAdmin):
 
 @admin.register(RegistrationAnswer)
 class RegistrationAnswerAdmin(admin.ModelAdmin):
+    form = CheckedModelForm
     list_display = ("question_label", "value", "registration")
     list_filter = ("registration__session__program",)
     search_fields = ("question_label", "value", "registration__email")
@@ -70,6 +77,7 @@ class RegistrationAnswerAdmin(admin.ModelAdmin):
 
 @admin.register(CalendarFeed)
 class CalendarFeedAdmin(admin.ModelAdmin):
+    form = CheckedModelForm
     list_display = ("user", "token_version", "reset_at", "created_at")
     list_filter = ("reset_at",)
     search_fields = ("user__email",)
@@ -80,6 +88,7 @@ class CalendarFeedAdmin(admin.ModelAdmin):
 
 @admin.register(Attendance)
 class AttendanceAdmin(admin.ModelAdmin):
+    form = CheckedModelForm
     list_display = ("name", "session", "role", "status", "arrived_at", "joined_at", "left_at")
     list_filter = ("role", "status", "session__program")
     search_fields = ("name", "participant_key", "session__title", "session__code")
@@ -89,6 +98,7 @@ class AttendanceAdmin(admin.ModelAdmin):
 
 @admin.register(Recording)
 class RecordingAdmin(admin.ModelAdmin):
+    form = CheckedModelForm
     list_display = ("original_name", "session", "size_bytes", "uploaded_by", "created_at")
     list_filter = ("created_at", "session__program")
     search_fields = ("original_name", "session__title", "session__code")
