@@ -273,11 +273,20 @@ def _account_exists(request: HttpRequest) -> HttpResponse:
     return redirect(f"{reverse('login')}?next={request.path}")
 
 
-def _time_zone_return(target: str) -> str:
-    """Where to go after choosing a zone. The footer's "Change time zone" link on the zone page
-    itself wraps that page in itself: unwrap it back to the page the visitor started from."""
+def _time_zone_return(request: HttpRequest, target: str) -> str:
+    """Where to go after choosing a zone: `target` if it is a page of this site, else "/".
+
+    The footer's "Change time zone" link on the zone page itself wraps that page in itself:
+    unwrap it back to the page the visitor started from. Each step is checked with Django's
+    `url_has_allowed_host_and_scheme` before it is taken apart, so a `next` that is no URL at
+    all (`http://[`) is refused like one of another site's.
+    """
     zone_page = reverse("programs:set_time_zone")
     for _ in range(5):
+        if not url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            return "/"
         parts = urlsplit(target)
         if parts.path != zone_page:
             return target
@@ -287,9 +296,7 @@ def _time_zone_return(target: str) -> str:
 
 def set_time_zone(request: HttpRequest) -> HttpResponse:
     """The zone switcher: every page shows times in the zone chosen here, for this browser."""
-    target = _time_zone_return(request.POST.get("next") or request.GET.get("next") or "/")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = "/"
+    target = _time_zone_return(request, request.POST.get("next") or request.GET.get("next") or "/")
     current = request.session.get(SESSION_KEY, "UTC")
     form = TimeZoneForm(request.POST or None, initial={"time_zone": current, "next": target})
     if request.method == "POST" and form.is_valid():
