@@ -3,12 +3,11 @@ from __future__ import annotations
 from django.contrib import admin
 
 from commitments.models import Answer, CheckIn, Commitment, Question
-from reminders.text import CheckedModelForm
+from reminders.admin_base import CheckedModelAdmin, CheckedTabularInline
 
 
 @admin.register(Question)
-class QuestionAdmin(admin.ModelAdmin):
-    form = CheckedModelForm
+class QuestionAdmin(CheckedModelAdmin):
     list_display = ["text", "module", "kind", "is_required", "is_archived", "position"]
     list_filter = ["kind", "is_required", "is_archived", "module__program"]
     search_fields = ["text", "module__title", "module__program__name"]
@@ -16,8 +15,7 @@ class QuestionAdmin(admin.ModelAdmin):
     raw_id_fields = ["module"]
 
 
-class AnswerInline(admin.TabularInline):
-    form = CheckedModelForm
+class AnswerInline(CheckedTabularInline):
     model = Answer
     extra = 0
     fields = ["question_text", "question_kind", "value"]
@@ -25,8 +23,7 @@ class AnswerInline(admin.TabularInline):
 
 
 @admin.register(Commitment)
-class CommitmentAdmin(admin.ModelAdmin):
-    form = CheckedModelForm
+class CommitmentAdmin(CheckedModelAdmin):
     list_display = [
         "participant_name",
         "participant_email",
@@ -53,8 +50,7 @@ class CommitmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Answer)
-class AnswerAdmin(admin.ModelAdmin):
-    form = CheckedModelForm
+class AnswerAdmin(CheckedModelAdmin):
     list_display = ["question_text", "value", "commitment", "question_kind"]
     list_filter = ["question_kind", "commitment__module__program"]
     search_fields = ["question_text", "value", "commitment__participant_email"]
@@ -64,8 +60,7 @@ class AnswerAdmin(admin.ModelAdmin):
 
 
 @admin.register(CheckIn)
-class CheckInAdmin(admin.ModelAdmin):
-    form = CheckedModelForm
+class CheckInAdmin(CheckedModelAdmin):
     list_display = ["commitment", "day", "is_done", "rating", "updated_at"]
     list_filter = ["is_done", "day", "commitment__module__program"]
     search_fields = ["commitment__participant_name", "commitment__participant_email", "note"]

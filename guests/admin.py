@@ -3,12 +3,11 @@ from __future__ import annotations
 from django.contrib import admin
 
 from guests.models import GuestEntry, GuestLink
-from reminders.text import CheckedModelForm
+from reminders.admin_base import CheckedModelAdmin
 
 
 @admin.register(GuestLink)
-class GuestLinkAdmin(admin.ModelAdmin):
-    form = CheckedModelForm
+class GuestLinkAdmin(CheckedModelAdmin):
     list_display = ("session", "token_version", "regenerated_at", "created_at")
     list_filter = ("regenerated_at", "session__program")
     search_fields = ("session__title", "session__code")
@@ -18,8 +17,7 @@ class GuestLinkAdmin(admin.ModelAdmin):
 
 
 @admin.register(GuestEntry)
-class GuestEntryAdmin(admin.ModelAdmin):
-    form = CheckedModelForm
+class GuestEntryAdmin(CheckedModelAdmin):
     list_display = ("name", "session", "created_at")
     list_filter = ("created_at", "session__program")
     search_fields = ("name", "session__title", "session__code")

@@ -22,7 +22,8 @@ from programs.models import (
     Round,
 )
 from programs.services import hosts_changed
-from reminders.text import CheckedInputMixin, CheckedModelForm
+from reminders.admin_base import CheckedModelAdmin, CheckedTabularInline
+from reminders.text import CheckedInputMixin
 
 # The admin's sign-in page counts password guesses with the site's own sign-in.
 admin.site.login_form = AdminLoginForm
@@ -48,11 +49,9 @@ admin.site.unregister(get_user_model())
 admin.site.register(get_user_model(), CheckedUserAdmin)
 
 
-class ProgramHostInline(admin.TabularInline):
+class ProgramHostInline(CheckedTabularInline):
     """The program's hosts: role and removal. The person is shown, not a search box: a
     selected autocomplete option costs a query per row."""
-
-    form = CheckedModelForm
 
     model = ProgramHost
     extra = 0
@@ -67,10 +66,8 @@ class ProgramHostInline(admin.TabularInline):
         return False
 
 
-class NewProgramHostInline(admin.TabularInline):
+class NewProgramHostInline(CheckedTabularInline):
     """Rows to add hosts, with the person picked by search."""
-
-    form = CheckedModelForm
 
     model = ProgramHost
     extra = 1
@@ -83,16 +80,14 @@ class NewProgramHostInline(admin.TabularInline):
         return super().get_queryset(request).none()
 
 
-class ModuleInline(admin.TabularInline):
-    form = CheckedModelForm
+class ModuleInline(CheckedTabularInline):
     model = Module
     extra = 0
     fields = ("position", "title", "is_activated", "commitment_days")
 
 
 @admin.register(Program)
-class ProgramAdmin(admin.ModelAdmin):
-    form = CheckedModelForm
+class ProgramAdmin(CheckedModelAdmin):
     list_display = ("name", "time_zone", "group_size", "is_opt_in_enabled", "created_at")
     list_filter = ("time_zone", "group_size", "is_opt_in_enabled", "created_at")
     search_fields = ("name", "description", "host_roles__user__email")
@@ -107,8 +102,7 @@ class ProgramAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProgramHost)
-class ProgramHostAdmin(admin.ModelAdmin):
-    form = CheckedModelForm
+class ProgramHostAdmin(CheckedModelAdmin):
     list_display = ("user", "program", "role", "created_at")
     list_filter = ("role",)
     search_fields = ("user__email", "user__username", "program__name")
@@ -136,8 +130,7 @@ class ProgramHostAdmin(admin.ModelAdmin):
 
 
 @admin.register(Module)
-class ModuleAdmin(admin.ModelAdmin):
-    form = CheckedModelForm
+class ModuleAdmin(CheckedModelAdmin):
     list_display = ("title", "program", "position", "is_activated", "commitment_days")
     list_filter = ("is_activated", "program")
     search_fields = ("title", "description", "program__name")
@@ -146,8 +139,7 @@ class ModuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(HostInvitation)
-class HostInvitationAdmin(admin.ModelAdmin):
-    form = CheckedModelForm
+class HostInvitationAdmin(CheckedModelAdmin):
     list_display = ("email", "program", "role", "invited_by", "created_at", "accepted_at")
     list_filter = ("role", ("accepted_at", admin.EmptyFieldListFilter))
     search_fields = ("email", "program__name")
@@ -156,8 +148,7 @@ class HostInvitationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Member)
-class MemberAdmin(admin.ModelAdmin):
-    form = CheckedModelForm
+class MemberAdmin(CheckedModelAdmin):
     list_display = ("name", "email", "program", "status", "category", "time_zone", "created_at")
     list_filter = ("status", "program", "category")
     search_fields = ("name", "email", "category", "program__name")
@@ -167,8 +158,7 @@ class MemberAdmin(admin.ModelAdmin):
 
 
 @admin.register(Round)
-class RoundAdmin(admin.ModelAdmin):
-    form = CheckedModelForm
+class RoundAdmin(CheckedModelAdmin):
     list_display = ("program", "state", "opt_in_at", "match_at", "time_zone", "recurrence_weeks")
     list_filter = ("state", "recurrence_weeks", "program")
     search_fields = ("program__name", "time_zone")
@@ -180,8 +170,7 @@ class RoundAdmin(admin.ModelAdmin):
 
 
 @admin.register(OptIn)
-class OptInAdmin(admin.ModelAdmin):
-    form = CheckedModelForm
+class OptInAdmin(CheckedModelAdmin):
     list_display = ("member", "round", "answer", "answered_at", "first_answered_at")
     list_filter = ("answer", "round__program")
     search_fields = ("member__name", "member__email", "round__program__name")
@@ -190,8 +179,7 @@ class OptInAdmin(admin.ModelAdmin):
 
 
 @admin.register(Match)
-class MatchAdmin(admin.ModelAdmin):
-    form = CheckedModelForm
+class MatchAdmin(CheckedModelAdmin):
     list_display = ("number", "round", "member_names", "created_at")
     list_filter = ("round__program", "created_at")
     search_fields = ("members__name", "members__email", "round__program__name")

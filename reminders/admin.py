@@ -5,12 +5,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from reminders.admin_base import CheckedModelAdmin, CheckedTabularInline
 from reminders.models import CapturedEmail, Message, MessageEvent, MessageStatus
-from reminders.text import CheckedModelForm
 
 
-class MessageEventInline(admin.TabularInline):
-    form = CheckedModelForm
+class MessageEventInline(CheckedTabularInline):
     model = MessageEvent
     extra = 0
     can_delete = False
@@ -21,8 +20,7 @@ class MessageEventInline(admin.TabularInline):
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
-    form = CheckedModelForm
+class MessageAdmin(CheckedModelAdmin):
     list_display = (
         "id",
         "kind",
@@ -57,8 +55,7 @@ class MessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(MessageEvent)
-class MessageEventAdmin(admin.ModelAdmin):
-    form = CheckedModelForm
+class MessageEventAdmin(CheckedModelAdmin):
     list_display = ("message", "status", "detail", "created_at")
     list_filter = ("status",)
     search_fields = ("message__recipient_email", "message__topic", "detail")
@@ -67,8 +64,7 @@ class MessageEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(CapturedEmail)
-class CapturedEmailAdmin(admin.ModelAdmin):
-    form = CheckedModelForm
+class CapturedEmailAdmin(CheckedModelAdmin):
     list_display = ("subject", "to", "created_at", "message")
     list_filter = ("created_at",)
     search_fields = ("subject", "to")

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from reminders.text import CheckedModelForm
+from reminders.admin_base import CheckedModelAdmin, CheckedTabularInline
 from sessions_app.models import (
     Attendance,
     CalendarFeed,
@@ -17,15 +17,13 @@ from sessions_app.models import (
 from sessions_app.recordings import recording_delete
 
 
-class RegistrationQuestionInline(admin.TabularInline):
-    form = CheckedModelForm
+class RegistrationQuestionInline(CheckedTabularInline):
     model = RegistrationQuestion
     extra = 0
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
-    form = CheckedModelForm
+class SessionAdmin(CheckedModelAdmin):
     list_display = ("title", "program", "starts_at", "time_zone", "state", "code", "sequence")
     list_filter = ("state", "theme", "is_registration_required", "program")
     search_fields = ("title", "code", "program__name")
@@ -36,16 +34,14 @@ class SessionAdmin(admin.ModelAdmin):
     inlines = [RegistrationQuestionInline]
 
 
-class RegistrationAnswerInline(admin.TabularInline):
-    form = CheckedModelForm
+class RegistrationAnswerInline(CheckedTabularInline):
     model = RegistrationAnswer
     extra = 0
     readonly_fields = ("question", "question_label", "value")
 
 
 @admin.register(Registration)
-class RegistrationAdmin(admin.ModelAdmin):
-    form = CheckedModelForm
+class RegistrationAdmin(CheckedModelAdmin):
     list_display = ("email", "name", "session", "source", "created_at")
     list_filter = ("source", "created_at", "session__program")
     search_fields = ("email", "name", "session__title", "session__code")
@@ -56,8 +52,7 @@ class RegistrationAdmin(admin.ModelAdmin):
 
 
 @admin.register(RegistrationQuestion)
-class RegistrationQuestionAdmin(admin.ModelAdmin):
-    form = CheckedModelForm
+class RegistrationQuestionAdmin(CheckedModelAdmin):
     list_display = ("label", "session", "kind", "is_required", "position")
     list_filter = ("kind", "is_required")
     search_fields = ("label", "session__title", "session__code")
@@ -66,8 +61,7 @@ class RegistrationQuestionAdmin(admin.ModelAdmin):
 
 
 @admin.register(RegistrationAnswer)
-class RegistrationAnswerAdmin(admin.ModelAdmin):
-    form = CheckedModelForm
+class RegistrationAnswerAdmin(CheckedModelAdmin):
     list_display = ("question_label", "value", "registration")
     list_filter = ("registration__session__program",)
     search_fields = ("question_label", "value", "registration__email")
@@ -76,8 +70,7 @@ class RegistrationAnswerAdmin(admin.ModelAdmin):
 
 
 @admin.register(CalendarFeed)
-class CalendarFeedAdmin(admin.ModelAdmin):
-    form = CheckedModelForm
+class CalendarFeedAdmin(CheckedModelAdmin):
     list_display = ("user", "token_version", "reset_at", "created_at")
     list_filter = ("reset_at",)
     search_fields = ("user__email",)
@@ -87,8 +80,7 @@ class CalendarFeedAdmin(admin.ModelAdmin):
 
 
 @admin.register(Attendance)
-class AttendanceAdmin(admin.ModelAdmin):
-    form = CheckedModelForm
+class AttendanceAdmin(CheckedModelAdmin):
     list_display = ("name", "session", "role", "status", "arrived_at", "joined_at", "left_at")
     list_filter = ("role", "status", "session__program")
     search_fields = ("name", "participant_key", "session__title", "session__code")
@@ -97,8 +89,7 @@ class AttendanceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Recording)
-class RecordingAdmin(admin.ModelAdmin):
-    form = CheckedModelForm
+class RecordingAdmin(CheckedModelAdmin):
     list_display = ("original_name", "session", "size_bytes", "uploaded_by", "created_at")
     list_filter = ("created_at", "session__program")
     search_fields = ("original_name", "session__title", "session__code")
