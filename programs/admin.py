@@ -3,7 +3,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import QuerySet
 from django.forms import BaseModelForm
@@ -22,7 +23,7 @@ from programs.models import (
     Round,
 )
 from programs.services import hosts_changed
-from reminders.admin_base import CheckedModelAdmin, CheckedTabularInline
+from reminders.admin_base import CheckedAdminMixin, CheckedModelAdmin, CheckedTabularInline
 from reminders.text import CheckedInputMixin
 
 # The admin's sign-in page counts password guesses with the site's own sign-in.
@@ -45,8 +46,14 @@ class CheckedUserAdmin(UserAdmin):
     add_form = CheckedUserCreationForm
 
 
+class CheckedGroupAdmin(CheckedAdminMixin, GroupAdmin):
+    pass
+
+
 admin.site.unregister(get_user_model())
 admin.site.register(get_user_model(), CheckedUserAdmin)
+admin.site.unregister(Group)
+admin.site.register(Group, CheckedGroupAdmin)
 
 
 class ProgramHostInline(CheckedTabularInline):

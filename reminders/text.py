@@ -72,8 +72,24 @@ def is_single_line(field: forms.Field) -> bool:
     return not isinstance(field.widget, forms.Textarea | forms.PasswordInput)
 
 
+def validate_json_text(value: object) -> None:
+    """Every string in a JSON document, keys included, checked as multi-line text (PostgreSQL's
+    jsonb refuses an escaped NUL, `\\u0000`, with an error)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            validate_multi_line(key)
+            validate_json_text(item)
+    elif isinstance(value, list):
+        for item in value:
+            validate_json_text(item)
+    else:
+        validate_multi_line(value)
+
+
 def text_validator(field: forms.Field) -> Callable[[object], None] | None:
     """The validator a form field gets, or None for a field that holds no free text."""
+    if isinstance(field, forms.JSONField):
+        return validate_json_text
     if not isinstance(field, forms.CharField):
         return None
     return validate_single_line if is_single_line(field) else validate_multi_line
