@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import PasswordResetView
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -288,6 +288,8 @@ def _time_zone_return(request: HttpRequest, target: str) -> str:
         ):
             return "/"
         parts = urlsplit(target)
+        if not parts.path.startswith("/"):  # `-1`, `page`: not a page of this site either
+            return "/"
         if parts.path != zone_page:
             return target
         target = parse_qs(parts.query).get("next", ["/"])[0]
@@ -302,7 +304,8 @@ def set_time_zone(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         request.session[SESSION_KEY] = form.cleaned_data["time_zone"]
         messages.success(request, f"Times are now shown in {form.cleaned_data['time_zone']}.")
-        return redirect(target)
+        # Not `redirect()`, which reads a target without a slash as a view name to reverse.
+        return HttpResponseRedirect(target)
     return render(
         request, "programs/time_zone.html", {"form": form}, status=400 if form.errors else 200
     )

@@ -251,7 +251,7 @@ def test_time_zone_switcher_rejects_unknown_zones_and_foreign_redirects(
     assert response["Location"] == "/"
 
 
-@pytest.mark.parametrize("target", ["http://[", "//[::1", "/time-zone/?next=http://["])
+@pytest.mark.parametrize("target", ["http://[", "//[::1", "/time-zone/?next=http://[", "-1"])
 def test_time_zone_switcher_sends_a_next_that_is_no_url_home(client: Client, target: str) -> None:
     response = client.post(
         reverse("programs:set_time_zone"), {"time_zone": "Asia/Tokyo", "next": target}
