@@ -648,17 +648,20 @@ def _form_defaults(response: object) -> tuple[dict[str, str], list[str]]:
 def _probes(defaults: dict[str, str], parts: list[str], values: list[str]) -> list[dict]:
     """Explicit examples, sent before the generated ones: every field of the form (and every
     made-up one) holding the same hostile value, one request per value, so each class of
-    hostile input reaches every field of every form in every run."""
+    hostile input reaches every field of every form in every run. Values with NUL go in a
+    query string too (searches, filters, pages)."""
     names = sorted(defaults) + EXTRA_FIELD_NAMES
+    methods = [("POST", value) for value in values]
+    methods += [("GET", value) for value in values if "\x00" in value]
     return [
         {
-            "method": "POST",
+            "method": method,
             "fields": [(name, value) for name in names],
             "encoding": "urlencoded",
             "uploads": [],
             "path_value": value if parts and index == 0 else None,
         }
-        for index, value in enumerate(values)
+        for index, (method, value) in enumerate(methods)
     ]
 
 
