@@ -186,7 +186,7 @@ def test_an_upload_with_a_line_break_in_a_name_is_refused_row_by_row(host, host_
             "file": _csv(
                 "name,email,category\n"
                 '"Ada\r\nBcc: victim@example.org",ada@example.org,maths\n'
-                "Bob,bob@example.org,\"a\tb\"\n"
+                'Bob,bob@example.org,"a\tb"\n'
             )
         },
     )
