@@ -17,7 +17,12 @@ cleans, the mixin gives each of its text fields one of two validators, chosen by
 
 Both refuse NUL (a control character, which PostgreSQL cannot store either) and lone
 surrogates (half of a UTF-16 pair: not a character, and not encodable as UTF-8).
-Passwords are never shown or sent, so they are checked as multi-line text.
+Passwords are never shown or sent, so they are checked as multi-line text; so is every string
+inside a JSON field.
+
+Values stored before the check, or written around the forms, are made safe where they leave:
+`header_text` and `header_address` below, which `reminders.emails.build_email` applies to
+every header it builds. docs/input.md has the whole picture.
 """
 
 from __future__ import annotations

@@ -93,7 +93,7 @@ PROBES = [
     "99999999999999999999999999",
     "2026-02-30",
 ]
-ADMIN_PROBES = ["A\r\nBcc: victim@example.org", "a\x00b", "y" * 120_000]
+ADMIN_PROBES = ["A\r\nBcc: victim@example.org", "a\x00b"]
 
 HOSTILE_TEXT = [
     "",
@@ -374,7 +374,7 @@ def _build_world(tmp_path) -> World:
         pattern_kwargs = _route_kwargs(resolver, route)
         paths[route] = reverse(route, kwargs={key: ids[key] for key in pattern_kwargs})
 
-    # The admin: its sign-in, and the add and change page of every model registered.
+    # The admin: its sign-in, and a page with the form of every model registered.
     paths["admin:login"] = reverse("admin:login")
     objects = {
         Program: program,
@@ -382,11 +382,14 @@ def _build_world(tmp_path) -> World:
         Commitment: commitment,
         HostInvitation: invitation,
     }
+    # One page per model: the add and change pages validate the same form (admin pages are
+    # the slowest to render, so the second would cost time and find nothing new).
     for model in admin.site._registry:
         info = (model._meta.app_label, model._meta.model_name)
-        paths[f"admin:{info[0]}_{info[1]}_add"] = reverse("admin:{}_{}_add".format(*info))
         instance = objects.get(model) or model._default_manager.order_by("pk").first()
-        if instance is not None:
+        if instance is None:
+            paths[f"admin:{info[0]}_{info[1]}_add"] = reverse("admin:{}_{}_add".format(*info))
+        else:
             paths[f"admin:{info[0]}_{info[1]}_change"] = reverse(
                 "admin:{}_{}_change".format(*info), args=[instance.pk]
             )
