@@ -8,10 +8,11 @@ from django.utils import timezone
 from commitments import services
 from commitments.models import Answer, CheckIn, Commitment, Question
 from programs.admin_services import ServiceAdminMixin, ViewOnlyAdminMixin
+from reminders.admin_base import CheckedModelAdmin, CheckedTabularInline
 
 
 @admin.register(Question)
-class QuestionAdmin(admin.ModelAdmin):
+class QuestionAdmin(CheckedModelAdmin):
     """Written through the question services, as on the module's questions page."""
 
     list_display = ["text", "module", "kind", "is_required", "is_archived", "position"]
@@ -45,7 +46,7 @@ class QuestionAdmin(admin.ModelAdmin):
         obj.refresh_from_db()
 
 
-class AnswerInline(ViewOnlyAdminMixin, admin.TabularInline):
+class AnswerInline(ViewOnlyAdminMixin, CheckedTabularInline):
     model = Answer
     extra = 0
     fields = ["question_text", "question_kind", "value"]
@@ -53,7 +54,7 @@ class AnswerInline(ViewOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Commitment)
-class CommitmentAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class CommitmentAdmin(ServiceAdminMixin, CheckedModelAdmin):
     """Made by participants; here only the reminder time changes (commitment_set_reminder,
     which moves the pending reminders), as on the commitment's page."""
 
@@ -111,7 +112,7 @@ class CommitmentAdmin(ServiceAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Answer)
-class AnswerAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+class AnswerAdmin(ViewOnlyAdminMixin, CheckedModelAdmin):
     list_display = ["question_text", "value", "commitment", "question_kind"]
     list_filter = ["question_kind", "commitment__module__program"]
     search_fields = ["question_text", "value", "commitment__participant_email"]
@@ -121,7 +122,7 @@ class AnswerAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(CheckIn)
-class CheckInAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+class CheckInAdmin(ViewOnlyAdminMixin, CheckedModelAdmin):
     list_display = ["commitment", "day", "is_done", "rating", "updated_at"]
     list_filter = ["is_done", "day", "commitment__module__program"]
     search_fields = ["commitment__participant_name", "commitment__participant_email", "note"]

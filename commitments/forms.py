@@ -4,11 +4,12 @@ from django import forms
 
 from commitments.models import Question, QuestionKind
 from programs.timezones import is_valid_time_zone, time_zone_choices
+from reminders.text import CheckedForm, CheckedModelForm
 
 SCALE_CHOICES = [(str(n), str(n)) for n in range(1, 11)]
 
 
-class StartForm(forms.Form):
+class StartForm(CheckedForm):
     code = forms.CharField(
         label="Session ID",
         max_length=40,
@@ -19,7 +20,7 @@ class StartForm(forms.Form):
     )
 
 
-class QuestionForm(forms.ModelForm):
+class QuestionForm(CheckedModelForm):
     class Meta:
         model = Question
         fields = ["text", "kind", "choices", "is_required"]
@@ -62,7 +63,7 @@ def _answer_field(question: Question) -> forms.Field:
     return forms.CharField(max_length=500, **common)
 
 
-class CommitmentForm(forms.Form):
+class CommitmentForm(CheckedForm):
     """Name, e-mail, zone and one field per active question of the module, in order."""
 
     participant_name = forms.CharField(label="Your name", max_length=200)
@@ -98,7 +99,7 @@ class CommitmentForm(forms.Form):
         return answers
 
 
-class CheckInForm(forms.Form):
+class CheckInForm(CheckedForm):
     is_done = forms.TypedChoiceField(
         label="Did you do it today?",
         choices=[("yes", "Yes, done"), ("no", "Not today")],
@@ -121,7 +122,7 @@ class CheckInForm(forms.Form):
     )
 
 
-class ReminderForm(forms.Form):
+class ReminderForm(CheckedForm):
     reminder_time = forms.TimeField(
         label="Daily reminder at",
         required=False,
@@ -130,7 +131,7 @@ class ReminderForm(forms.Form):
     )
 
 
-class ReflectionForm(forms.Form):
+class ReflectionForm(CheckedForm):
     reflection = forms.CharField(
         label="Looking back, what did you learn?",
         max_length=5000,

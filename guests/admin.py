@@ -11,10 +11,11 @@ from django.utils import timezone
 from guests.models import GuestEntry, GuestLink
 from guests.services import guest_link_regenerate
 from programs.admin_services import ViewOnlyAdminMixin
+from reminders.admin_base import CheckedModelAdmin
 
 
 @admin.register(GuestLink)
-class GuestLinkAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+class GuestLinkAdmin(ViewOnlyAdminMixin, CheckedModelAdmin):
     list_display = ("session", "token_version", "regenerated_at", "created_at")
     list_filter = ("regenerated_at", "session__program")
     search_fields = ("session__title", "session__code")
@@ -40,7 +41,7 @@ class GuestLinkAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(GuestEntry)
-class GuestEntryAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+class GuestEntryAdmin(ViewOnlyAdminMixin, CheckedModelAdmin):
     list_display = ("name", "session", "created_at")
     list_filter = ("created_at", "session__program")
     search_fields = ("name", "session__title", "session__code")

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import AbstractBaseUser, Group
 from django.db.models import QuerySet
 from django.forms import BaseInlineFormSet, BaseModelForm
 from django.http import HttpRequest
@@ -28,9 +31,37 @@ from programs.models import (
     ProgramHost,
     Round,
 )
+from reminders.admin_base import CheckedAdminMixin, CheckedModelAdmin, CheckedTabularInline
+from reminders.text import CheckedInputMixin
 
 # The admin's sign-in page counts password guesses with the site's own sign-in.
 admin.site.login_form = AdminLoginForm
+
+
+class CheckedUserChangeForm(CheckedInputMixin, auth_forms.UserChangeForm):
+    pass
+
+
+class CheckedUserCreationForm(CheckedInputMixin, auth_forms.AdminUserCreationForm):
+    pass
+
+
+class CheckedUserAdmin(UserAdmin):
+    """Django's user admin with the project's text checks: a host's name reaches e-mail
+    headers (the To of their reminders and resets) like every other name."""
+
+    form = CheckedUserChangeForm
+    add_form = CheckedUserCreationForm
+
+
+class CheckedGroupAdmin(CheckedAdminMixin, GroupAdmin):
+    pass
+
+
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), CheckedUserAdmin)
+admin.site.unregister(Group)
+admin.site.register(Group, CheckedGroupAdmin)
 
 
 def _host_add(
@@ -48,7 +79,7 @@ def _host_remove(host_role: ProgramHost) -> None:
     services.host_remove(program=host_role.program, host_role=host_role, now=timezone.now())
 
 
-class ProgramHostInline(admin.TabularInline):
+class ProgramHostInline(CheckedTabularInline):
     """The program's hosts: shown, and removed as on the hosts page. The person is shown, not a
     search box: a selected autocomplete option costs a query per row."""
 
@@ -65,7 +96,7 @@ class ProgramHostInline(admin.TabularInline):
         return False
 
 
-class NewProgramHostInline(admin.TabularInline):
+class NewProgramHostInline(CheckedTabularInline):
     """Rows to add hosts, with the person picked by search."""
 
     model = ProgramHost
@@ -79,14 +110,14 @@ class NewProgramHostInline(admin.TabularInline):
         return super().get_queryset(request).none()
 
 
-class ModuleInline(admin.TabularInline):
+class ModuleInline(CheckedTabularInline):
     model = Module
     extra = 0
     fields = ("position", "title", "is_activated", "commitment_days")
 
 
 @admin.register(Program)
-class ProgramAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class ProgramAdmin(ServiceAdminMixin, CheckedModelAdmin):
     list_display = ("name", "time_zone", "group_size", "is_opt_in_enabled", "created_at")
     list_filter = ("time_zone", "group_size", "is_opt_in_enabled", "created_at")
     search_fields = ("name", "description", "host_roles__user__email")
@@ -112,7 +143,7 @@ class ProgramAdmin(ServiceAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ProgramHost)
-class ProgramHostAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class ProgramHostAdmin(ServiceAdminMixin, CheckedModelAdmin):
     """Added with host_invite (the person is told, their reminders planned), removed with
     host_remove; a role row is not edited in place."""
 
@@ -145,7 +176,7 @@ class ProgramHostAdmin(ServiceAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Module)
-class ModuleAdmin(admin.ModelAdmin):
+class ModuleAdmin(CheckedModelAdmin):
     list_display = ("title", "program", "position", "is_activated", "commitment_days")
     list_filter = ("is_activated", "program")
     search_fields = ("title", "description", "program__name")
@@ -154,7 +185,7 @@ class ModuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(HostInvitation)
-class HostInvitationAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class HostInvitationAdmin(ServiceAdminMixin, CheckedModelAdmin):
     """Sent with host_invite, as from the hosts page: the e-mail with the link goes out."""
 
     list_display = ("email", "program", "role", "invited_by", "created_at", "accepted_at")
@@ -205,7 +236,7 @@ class MemberAdminForm(forms.ModelForm):
 
 
 @admin.register(Member)
-class MemberAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class MemberAdmin(ServiceAdminMixin, CheckedModelAdmin):
     """Added with member_create (asked in an open round), paused or back with member_set_status
     (pending opt-ins follow), renamed with member_update; the address and program stay."""
 
@@ -262,7 +293,7 @@ ROUND_READONLY = (
 
 
 @admin.register(Round)
-class RoundAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class RoundAdmin(ServiceAdminMixin, CheckedModelAdmin):
     """Scheduled with round_schedule, moved with round_reschedule (a higher sequence; pending
     opt-ins expire at the new match), cancelled with round_cancel (an action)."""
 
@@ -331,7 +362,7 @@ class RoundAdmin(ServiceAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(OptIn)
-class OptInAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+class OptInAdmin(ViewOnlyAdminMixin, CheckedModelAdmin):
     """Answers come from the members' own links (opt_in_answer): shown only."""
 
     list_display = ("member", "round", "answer", "answered_at", "first_answered_at")
@@ -342,7 +373,7 @@ class OptInAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Match)
-class MatchAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+class MatchAdmin(ViewOnlyAdminMixin, CheckedModelAdmin):
     """Groups are made by round_match, which also e-mails them: shown only."""
 
     list_display = ("number", "round", "member_names", "created_at")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import re
 from urllib.parse import urlsplit
 
@@ -16,6 +17,7 @@ from programs.models import HostRole, Module, Program
 from programs.ratelimit import client_address, rate_limit_hit, rate_limit_peek
 from programs.services import password_reset_request
 from programs.timezones import time_zone_choices
+from reminders.text import CheckedForm, CheckedInputMixin, CheckedModelForm
 
 User = get_user_model()
 LOGIN_ATTEMPTS_PER_CLIENT = 30
@@ -26,7 +28,7 @@ RATE_LIMITED_MESSAGE = "Too many sign-in attempts. Wait %(minutes)s minutes and 
 HOST_NAME = re.compile(r"(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 
 
-class ProgramForm(forms.ModelForm):
+class ProgramForm(CheckedModelForm):
     time_zone = forms.ChoiceField(
         choices=time_zone_choices,
         initial="UTC",
@@ -39,7 +41,7 @@ class ProgramForm(forms.ModelForm):
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
 
 
-class ModuleForm(forms.ModelForm):
+class ModuleForm(CheckedModelForm):
     class Meta:
         model = Module
         fields = ["title", "description", "commitment_days", "is_activated"]
@@ -47,12 +49,12 @@ class ModuleForm(forms.ModelForm):
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
 
-class HostInviteForm(forms.Form):
+class HostInviteForm(CheckedForm):
     email = forms.EmailField(label="E-mail address", max_length=254)
     role = forms.ChoiceField(choices=HostRole.choices, initial=HostRole.HOST)
 
 
-class TimeZoneForm(forms.Form):
+class TimeZoneForm(CheckedForm):
     time_zone = forms.ChoiceField(choices=time_zone_choices, label="Show times in")
     next = forms.CharField(required=False, widget=forms.HiddenInput)
 
@@ -65,6 +67,7 @@ class SignInLimitMixin:
 
     request: HttpRequest | None
     data: dict[str, object]
+    cleaned_data: dict[str, object]
 
     def _limits(self) -> list[tuple[str, str, int]]:
         """(scope, key, failures allowed per window): per client, per client and account, and
@@ -73,11 +76,17 @@ class SignInLimitMixin:
         The account is keyed by the user it resolves to, as the sign-in backend looks it up,
         so spellings of an address that the database folds together share one counter.
         """
-        username = str(self.data.get("username", "")).strip()
+        # The cleaned value: the field has refused NUL and control characters, which the
+        # database cannot compare. An unknown name is hashed so that no typed text becomes part
+        # of a cache key (length, spaces and control characters are what cache backends refuse).
+        username = str(self.cleaned_data.get("username") or "")
         user = (
             User.objects.filter(email__iexact=username).order_by("id").first() if username else None
         )
-        account = f"user:{user.pk}" if user is not None else f"name:{username.casefold()}"
+        if user is not None:
+            account = f"user:{user.pk}"
+        else:
+            account = "name:" + hashlib.sha256(username.casefold().encode()).hexdigest()[:32]
         client = client_address(self.request)
         return [
             ("login-client", client, LOGIN_ATTEMPTS_PER_CLIENT),
@@ -87,7 +96,8 @@ class SignInLimitMixin:
 
     def clean(self) -> dict[str, object]:
         # Password guessing is limited before any password is checked; only failures count.
-        if self.request is None:
+        # A refused address (the field's own error) checks no password, so it counts nothing.
+        if self.request is None or not self.cleaned_data.get("username"):
             return super().clean()
         limits = self._limits()
         for scope, key, limit in limits:
@@ -110,7 +120,7 @@ class SignInLimitMixin:
             raise
 
 
-class LoginForm(SignInLimitMixin, AuthenticationForm):
+class LoginForm(CheckedInputMixin, SignInLimitMixin, AuthenticationForm):
     username = forms.CharField(
         label="E-mail address",
         max_length=254,
@@ -118,11 +128,11 @@ class LoginForm(SignInLimitMixin, AuthenticationForm):
     )
 
 
-class AdminLoginForm(SignInLimitMixin, AdminAuthenticationForm):
+class AdminLoginForm(CheckedInputMixin, SignInLimitMixin, AdminAuthenticationForm):
     """The admin's sign-in page, under the same limits."""
 
 
-class OutboxPasswordResetForm(PasswordResetForm):
+class OutboxPasswordResetForm(CheckedInputMixin, PasswordResetForm):
     """Queues the reset e-mail in the outbox instead of sending it from the request.
 
     Requests are limited per client, and one address gets at most one e-mail per window
@@ -154,7 +164,7 @@ class OutboxPasswordResetForm(PasswordResetForm):
             password_reset_request(user=user, now=timezone.now())
 
 
-class SignUpForm(forms.Form):
+class SignUpForm(CheckedForm):
     name = forms.CharField(max_length=150, label="Your name")
     email = forms.EmailField(max_length=254, label="E-mail address")
     password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
@@ -194,7 +204,7 @@ LOGO_FORMATS = {"PNG": ".png", "JPEG": ".jpg"}
 LOGO_CONTENT_TYPES = {".png": "image/png", ".jpg": "image/jpeg"}
 
 
-class ProgramBrandForm(forms.ModelForm):
+class ProgramBrandForm(CheckedModelForm):
     """Private label: the brand participants see, and the program's own start host name."""
 
     MAX_LOGO_BYTES = 512 * 1024

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from programs.models import Member, MemberStatus, Program
 from programs.rounds import program_open_rounds_replan
 from programs.timezones import is_valid_time_zone
+from reminders.text import validate_single_line
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 MAX_UPLOAD_ROWS = 10_000
@@ -207,6 +208,11 @@ def member_csv_parse(*, program: Program, content: bytes) -> ParsedUpload:
         )
         if not row.name:
             row.errors.append("The name is missing.")
+        for label, text in (("name", row.name), ("category", row.category)):
+            try:
+                validate_single_line(text)  # the forms' check: names reach e-mail headers
+            except ValidationError as error:
+                row.errors.append(f"The {label}: {error.messages[0]}")
         if len(row.email) > MAX_EMAIL_LENGTH:
             row.errors.append(
                 f"The e-mail address is too long (at most {MAX_EMAIL_LENGTH} characters)."

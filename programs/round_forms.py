@@ -11,9 +11,10 @@ from programs.dates import validate_date_in_range
 from programs.members import MAX_UPLOAD_BYTES
 from programs.models import Program, Recurrence, Round, RoundState
 from programs.timezones import time_zone_choices
+from reminders.text import CheckedForm, CheckedModelForm
 
 
-class MemberForm(forms.Form):
+class MemberForm(CheckedForm):
     name = forms.CharField(max_length=200)
     email = forms.EmailField(label="E-mail address", max_length=254)
     time_zone = forms.ChoiceField(
@@ -24,7 +25,7 @@ class MemberForm(forms.Form):
     category = forms.CharField(max_length=100, required=False)
 
 
-class MemberUploadForm(forms.Form):
+class MemberUploadForm(CheckedForm):
     file = forms.FileField(
         label="CSV file",
         help_text="A header row with name and email, optionally time_zone and category. UTF-8, up to 2 MB.",
@@ -39,7 +40,7 @@ class MemberUploadForm(forms.Form):
         return upload.read()
 
 
-class MatchingSettingsForm(forms.ModelForm):
+class MatchingSettingsForm(CheckedModelForm):
     group_size = forms.TypedChoiceField(
         choices=[(2, "Pairs (2)"), (3, "Trios (3)")], coerce=int, initial=2
     )
@@ -69,7 +70,7 @@ def _parse_local(value: str, zone: ZoneInfo) -> datetime:
     return naive.replace(tzinfo=zone).astimezone(UTC)
 
 
-class RoundScheduleForm(forms.Form):
+class RoundScheduleForm(CheckedForm):
     """Moments are typed as local wall-clock times in the zone chosen under the match date."""
 
     opt_in_now = forms.BooleanField(label="Send the opt-in now", required=False)

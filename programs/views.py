@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import PasswordResetView
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -273,12 +273,23 @@ def _account_exists(request: HttpRequest) -> HttpResponse:
     return redirect(f"{reverse('login')}?next={request.path}")
 
 
-def _time_zone_return(target: str) -> str:
-    """Where to go after choosing a zone. The footer's "Change time zone" link on the zone page
-    itself wraps that page in itself: unwrap it back to the page the visitor started from."""
+def _time_zone_return(request: HttpRequest, target: str) -> str:
+    """Where to go after choosing a zone: `target` if it is a page of this site, else "/".
+
+    The footer's "Change time zone" link on the zone page itself wraps that page in itself:
+    unwrap it back to the page the visitor started from. Each step is checked with Django's
+    `url_has_allowed_host_and_scheme` before it is taken apart, so a `next` that is no URL at
+    all (`http://[`) is refused like one of another site's.
+    """
     zone_page = reverse("programs:set_time_zone")
     for _ in range(5):
+        if not url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            return "/"
         parts = urlsplit(target)
+        if not parts.path.startswith("/"):  # `-1`, `page`: not a page of this site either
+            return "/"
         if parts.path != zone_page:
             return target
         target = parse_qs(parts.query).get("next", ["/"])[0]
@@ -287,15 +298,14 @@ def _time_zone_return(target: str) -> str:
 
 def set_time_zone(request: HttpRequest) -> HttpResponse:
     """The zone switcher: every page shows times in the zone chosen here, for this browser."""
-    target = _time_zone_return(request.POST.get("next") or request.GET.get("next") or "/")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = "/"
+    target = _time_zone_return(request, request.POST.get("next") or request.GET.get("next") or "/")
     current = request.session.get(SESSION_KEY, "UTC")
     form = TimeZoneForm(request.POST or None, initial={"time_zone": current, "next": target})
     if request.method == "POST" and form.is_valid():
         request.session[SESSION_KEY] = form.cleaned_data["time_zone"]
         messages.success(request, f"Times are now shown in {form.cleaned_data['time_zone']}.")
-        return redirect(target)
+        # Not `redirect()`, which reads a target without a slash as a view name to reverse.
+        return HttpResponseRedirect(target)
     return render(
         request, "programs/time_zone.html", {"form": form}, status=400 if form.errors else 200
     )

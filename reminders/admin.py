@@ -5,10 +5,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from reminders.admin_base import CheckedModelAdmin, CheckedTabularInline
 from reminders.models import CapturedEmail, Message, MessageEvent, MessageStatus, ProviderHealth
 
 
-class MessageEventInline(admin.TabularInline):
+class MessageEventInline(CheckedTabularInline):
     model = MessageEvent
     extra = 0
     can_delete = False
@@ -19,7 +20,7 @@ class MessageEventInline(admin.TabularInline):
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(CheckedModelAdmin):
     list_display = (
         "id",
         "kind",
@@ -54,7 +55,7 @@ class MessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(MessageEvent)
-class MessageEventAdmin(admin.ModelAdmin):
+class MessageEventAdmin(CheckedModelAdmin):
     list_display = ("message", "status", "detail", "created_at")
     list_filter = ("status",)
     search_fields = ("message__recipient_email", "message__topic", "detail")
@@ -63,7 +64,7 @@ class MessageEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(CapturedEmail)
-class CapturedEmailAdmin(admin.ModelAdmin):
+class CapturedEmailAdmin(CheckedModelAdmin):
     list_display = ("subject", "to", "created_at", "message")
     list_filter = ("created_at",)
     search_fields = ("subject", "to")
@@ -71,7 +72,7 @@ class CapturedEmailAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProviderHealth)
-class ProviderHealthAdmin(admin.ModelAdmin):
+class ProviderHealthAdmin(CheckedModelAdmin):
     """Written by the dispatcher only: shown, not edited."""
 
     list_display = ("name", "failing_since", "last_failure_at", "last_success_at", "last_error")

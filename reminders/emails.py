@@ -9,6 +9,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from reminders.mime import OutboxEmail
+from reminders.text import header_address, header_text
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,13 @@ def _from_email(brand: EmailBrand | None) -> str:
     if brand is None:
         return settings.DEFAULT_FROM_EMAIL
     _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    # formataddr quotes commas and quotes; a line break would make Django refuse the header.
-    return formataddr((" ".join(brand.name.split()), address))
+    # formataddr quotes commas and quotes; header_text folds line breaks and control characters.
+    return formataddr((header_text(brand.name), address))
+
+
+def _to(name: str, address: str) -> str:
+    name = header_text(name)
+    return formataddr((name, header_address(address))) if name else header_address(address)
 
 
 def build_email(
@@ -65,6 +71,9 @@ def build_email(
 
     With a brand (participant e-mails of a branded program), the From name, the HTML header,
     title and footer and the accent colour are the brand's; without one they say Convene.
+
+    Every header is built here from one-line text (`header_text`): the subject, the To name
+    and the brand's From name, whatever the stored rows they come from hold.
     """
     context = {
         "PUBLIC_BASE_URL": settings.PUBLIC_BASE_URL,
@@ -73,16 +82,16 @@ def build_email(
         **context,
     }
     subject = render_to_string(f"emails/{template}_subject.txt", context)
-    subject = " ".join(subject.split())
+    subject = header_text(subject)
     text_body = render_to_string(f"emails/{template}_body.txt", context)
     html_body = render_to_string(f"emails/{template}_body.html", context)
     email = OutboxEmail(
         subject=subject,
         body=text_body,
         from_email=_from_email(brand),
-        to=[formataddr((to_name, to_email)) if to_name else to_email],
-        reply_to=reply_to,
-        headers=headers or {},
+        to=[_to(to_name, to_email)],
+        reply_to=[header_address(address) for address in reply_to or []] or None,
+        headers={name: header_text(value) for name, value in (headers or {}).items()},
     )
     email.attach_alternative(html_body, "text/html")
     if invite is not None:

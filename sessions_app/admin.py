@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from programs.admin_services import ServiceAdminMixin, ViewOnlyAdminMixin
+from reminders.admin_base import CheckedModelAdmin, CheckedTabularInline
 from sessions_app import services
 from sessions_app.models import (
     Attendance,
@@ -47,7 +48,7 @@ SESSION_READONLY = (
 )
 
 
-class RegistrationQuestionInline(admin.TabularInline):
+class RegistrationQuestionInline(CheckedTabularInline):
     model = RegistrationQuestion
     extra = 0
     fields = ("label", "kind", "choices", "is_required", "position")
@@ -55,7 +56,7 @@ class RegistrationQuestionInline(admin.TabularInline):
 
 
 @admin.register(Session)
-class SessionAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class SessionAdmin(ServiceAdminMixin, CheckedModelAdmin):
     """Creation, every scheduled field, co-hosts and cancellation go through
     `sessions_app.services`, exactly as from the host pages: a new session gets its guest link
     and reminders, a moved one a higher sequence, the updated invite and moved reminders."""
@@ -148,14 +149,14 @@ class SessionAdmin(ServiceAdminMixin, admin.ModelAdmin):
             self.message_user(request, f"{cancelled} session(s) cancelled.", messages.SUCCESS)
 
 
-class RegistrationAnswerInline(admin.TabularInline):
+class RegistrationAnswerInline(CheckedTabularInline):
     model = RegistrationAnswer
     extra = 0
     readonly_fields = ("question", "question_label", "value")
 
 
 @admin.register(Registration)
-class RegistrationAdmin(admin.ModelAdmin):
+class RegistrationAdmin(CheckedModelAdmin):
     list_display = ("email", "name", "session", "source", "created_at")
     list_filter = ("source", "created_at", "session__program")
     search_fields = ("email", "name", "session__title", "session__code")
@@ -181,7 +182,7 @@ class RegistrationAdmin(admin.ModelAdmin):
 
 
 @admin.register(RegistrationQuestion)
-class RegistrationQuestionAdmin(admin.ModelAdmin):
+class RegistrationQuestionAdmin(CheckedModelAdmin):
     list_display = ("label", "session", "kind", "is_required", "position")
     list_filter = ("kind", "is_required")
     search_fields = ("label", "session__title", "session__code")
@@ -221,7 +222,7 @@ class RegistrationQuestionAdmin(admin.ModelAdmin):
 
 
 @admin.register(RegistrationAnswer)
-class RegistrationAnswerAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+class RegistrationAnswerAdmin(ViewOnlyAdminMixin, CheckedModelAdmin):
     list_display = ("question_label", "value", "registration")
     list_filter = ("registration__session__program",)
     search_fields = ("question_label", "value", "registration__email")
@@ -230,7 +231,7 @@ class RegistrationAnswerAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(CalendarFeed)
-class CalendarFeedAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+class CalendarFeedAdmin(ViewOnlyAdminMixin, CheckedModelAdmin):
     """Made and reset by the host on My Sessions (the address is derived from the row)."""
 
     list_display = ("user", "token_version", "reset_at", "created_at")
@@ -242,7 +243,7 @@ class CalendarFeedAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Attendance)
-class AttendanceAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+class AttendanceAdmin(ViewOnlyAdminMixin, CheckedModelAdmin):
     """Written by the live room (rooms.py), which also keeps the cached poll state in step."""
 
     list_display = ("name", "session", "role", "status", "arrived_at", "joined_at", "left_at")
@@ -253,7 +254,7 @@ class AttendanceAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Recording)
-class RecordingAdmin(admin.ModelAdmin):
+class RecordingAdmin(CheckedModelAdmin):
     list_display = ("original_name", "session", "size_bytes", "uploaded_by", "created_at")
     list_filter = ("created_at", "session__program")
     search_fields = ("original_name", "session__title", "session__code")
@@ -278,7 +279,7 @@ class RecordingAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReplanJob)
-class ReplanJobAdmin(admin.ModelAdmin):
+class ReplanJobAdmin(CheckedModelAdmin):
     """Background replans of a session's registrants: read-only, the task writes them."""
 
     list_display = (

@@ -13,6 +13,7 @@ from django.core.validators import validate_email
 from programs.dates import validate_date_in_range
 from programs.models import Module, Program
 from programs.timezones import time_zone_choices
+from reminders.text import CheckedForm, CheckedModelForm
 from sessions_app.models import QuestionKind, RegistrationQuestion, Session, SessionTheme
 
 User = get_user_model()
@@ -36,7 +37,7 @@ def local_to_utc(*, day: date, at: time, time_zone: str) -> datetime:
     return local.astimezone(UTC)
 
 
-class SessionForm(forms.Form):
+class SessionForm(CheckedForm):
     title = forms.CharField(max_length=200)
     description = forms.CharField(
         required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
@@ -190,7 +191,7 @@ class SessionForm(forms.Form):
         }
 
 
-class RegistrationForm(forms.Form):
+class RegistrationForm(CheckedForm):
     """E-mail, name and the session's own questions (fields named `question_<id>`)."""
 
     email = forms.EmailField(label="E-mail address", max_length=254)
@@ -238,7 +239,7 @@ class RegistrationForm(forms.Form):
         return answers
 
 
-class QuestionForm(forms.ModelForm):
+class QuestionForm(CheckedModelForm):
     class Meta:
         model = RegistrationQuestion
         fields = ["label", "kind", "choices", "is_required"]
@@ -270,7 +271,7 @@ class QuestionForm(forms.ModelForm):
         return cleaned
 
 
-class ParticipantsAddForm(forms.Form):
+class ParticipantsAddForm(CheckedForm):
     people = forms.CharField(
         label="People to add",
         max_length=100_000,
@@ -312,7 +313,7 @@ class ParticipantsAddForm(forms.Form):
         return people
 
 
-class SessionIdForm(forms.Form):
+class SessionIdForm(CheckedForm):
     code = forms.CharField(
         label="Session ID",
         max_length=20,

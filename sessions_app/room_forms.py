@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django import forms
 
+from reminders.text import CheckedForm
 from sessions_app.models import Session, SessionTheme
 
 
-class PrejoinForm(forms.Form):
+class PrejoinForm(CheckedForm):
     name = forms.CharField(
         label="Your name as others see it",
         max_length=200,
@@ -33,7 +34,7 @@ class PrejoinForm(forms.Form):
         return name
 
 
-class RecordingUploadForm(forms.Form):
+class RecordingUploadForm(CheckedForm):
     file = forms.FileField(
         label="Recording (.mp4)",
         widget=forms.ClearableFileInput(attrs={"accept": ".mp4,video/mp4"}),

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
@@ -93,3 +94,30 @@ def test_the_admin_sign_in_shares_the_password_guessing_limit(client: Client) ->
     )
     site = client.post(reverse("login"), {"username": "ada@example.org", "password": TEST_PASSWORD})
     assert "Too many sign-in attempts. Wait" in site.text
+
+
+@pytest.mark.parametrize("url_name", ["login", "admin:login"])
+def test_a_nul_in_the_sign_in_address_is_refused_with_a_message(
+    client: Client, url_name: str
+) -> None:
+    UserFactory(email="ada@example.org")
+    response = client.post(
+        reverse(url_name), {"username": "ada\x00@example.org", "password": TEST_PASSWORD}
+    )
+    assert response.status_code == 200
+    assert "Remove the invisible control character (U+0000)" in response.text
+    assert "_auth_user_id" not in client.session
+
+
+def _cache_keys() -> list[str]:
+    backend = cache._cache
+    if hasattr(backend, "get_client"):  # Redis
+        return [key.decode() for key in backend.get_client().keys("*")]
+    return list(backend)  # local memory
+
+
+def test_typed_addresses_never_become_cache_keys(client: Client) -> None:
+    client.post(reverse("login"), {"username": "Stranger.Name@Example.org", "password": "x"})
+    keys = _cache_keys()
+    assert any("login-account" in key for key in keys)
+    assert not any("stranger" in key.lower() for key in keys)

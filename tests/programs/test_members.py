@@ -178,6 +178,25 @@ def test_an_address_longer_than_the_column_is_a_row_error(host, host_client) -> 
     assert Member.objects.count() == 0
 
 
+def test_an_upload_with_a_line_break_in_a_name_is_refused_row_by_row(host, host_client) -> None:
+    program = hosted_program(user=host)
+    response = host_client.post(
+        reverse("programs:member_upload", kwargs={"program_id": program.pk}),
+        {
+            "file": _csv(
+                "name,email,category\n"
+                '"Ada\r\nBcc: victim@example.org",ada@example.org,maths\n'
+                'Bob,bob@example.org,"a\tb"\n'
+            )
+        },
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "The name: Keep this on one line: remove the line break." in page
+    assert "The category: Remove the invisible control character (U+0009)" in page
+    assert Member.objects.count() == 0
+
+
 def test_an_upload_with_nul_characters_is_refused_with_a_reason(host, host_client) -> None:
     program = hosted_program(user=host)
     response = host_client.post(

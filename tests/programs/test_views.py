@@ -251,6 +251,16 @@ def test_time_zone_switcher_rejects_unknown_zones_and_foreign_redirects(
     assert response["Location"] == "/"
 
 
+@pytest.mark.parametrize("target", ["http://[", "//[::1", "/time-zone/?next=http://[", "-1"])
+def test_time_zone_switcher_sends_a_next_that_is_no_url_home(client: Client, target: str) -> None:
+    response = client.post(
+        reverse("programs:set_time_zone"), {"time_zone": "Asia/Tokyo", "next": target}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    assert client.session["viewer_time_zone"] == "Asia/Tokyo"
+
+
 def test_changing_the_zone_from_the_zone_page_returns_to_where_the_visitor_started(
     host_client: Client,
 ) -> None:
