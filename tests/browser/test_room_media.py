@@ -32,7 +32,7 @@ def remote_video_plays(page: object, *, within: float) -> float:
     while time.monotonic() - started < within:
         try:
             playing = [t for width, t in page.evaluate(REMOTE_VIDEOS) if width > 0]
-        except Exception:  # noqa: BLE001 - the waiting page moved into the room meanwhile
+        except Exception:  # the waiting page moved into the room meanwhile
             page.wait_for_timeout(50)
             continue
         if playing:
@@ -52,7 +52,7 @@ def no_remote_video_plays(page: object, *, within: float) -> None:
             first = [t for width, t in page.evaluate(REMOTE_VIDEOS) if width > 0]
             page.wait_for_timeout(300)
             later = [t for width, t in page.evaluate(REMOTE_VIDEOS) if width > 0]
-        except Exception:  # noqa: BLE001 - the page navigated away between two reads
+        except Exception:  # the page navigated away between two reads
             continue
         if not later or (first and max(later) <= max(first)):
             return
@@ -72,7 +72,7 @@ class Responses:
             headers = " ".join(f"{k}: {v}" for k, v in response.headers.items())
             try:
                 body = response.body().decode("utf-8", "replace")
-            except Exception:  # noqa: BLE001 - redirects and aborted requests have no body
+            except Exception:  # redirects and aborted requests have no body
                 body = ""
             texts.append(f"{response.url}\n{headers}\n{body}")
         return texts
