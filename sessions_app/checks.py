@@ -26,3 +26,16 @@ def public_jitsi_check(**kwargs: object) -> list[CheckMessage]:
             id="sessions_app.W001",
         )
     ]
+
+
+@register(Tags.security, deploy=True)
+def janus_admin_secret_check(**kwargs: object) -> list[CheckMessage]:
+    if settings.VIDEO_PROVIDER != "janus" or len(settings.JANUS_ADMIN_SECRET) >= 16:
+        return []
+    return [
+        Warning(
+            "JANUS_ADMIN_SECRET is empty or short: the Admin API creates rooms and credentials.",
+            hint="Set the same long random JANUS_ADMIN_SECRET for Convene and Janus.",
+            id="sessions_app.W002",
+        )
+    ]
