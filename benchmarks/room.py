@@ -131,7 +131,7 @@ def main() -> None:
     django_setup()
     process = None
     try:
-        from django.db import connection
+        from django.db import connection, connections
         from django.utils import timezone
         from playwright.sync_api import sync_playwright
 
@@ -187,6 +187,8 @@ def main() -> None:
                     samples.append(elapsed)
             finally:
                 browser.close()
+                # ORM calls made inside Playwright's greenlet had a connection of their own.
+                connections.close_all()
         recording = Recording.objects.get(session_id=session_id)
         started = time.perf_counter()
         recording = recording_process(recording_id=recording.pk, now=timezone.now())

@@ -407,7 +407,9 @@ def host_remove(request: HttpRequest, session_id: int, attendance_id: int) -> Ht
     except rooms.RoomError as refused:
         messages.error(request, str(refused))
     else:
-        messages.success(request, f"{attendance.name} was removed and cannot rejoin.")
+        messages.success(
+            request, f"{attendance.name} was removed: they cannot come back unless you let them."
+        )
     return redirect("sessions_app:host_room", session_id=session.pk)
 
 
