@@ -169,6 +169,10 @@ def test_removed_attendee_loses_media_and_cannot_return_until_let_back_in(
     credential = credential_for(attendance)
     assert backend.sessions_carrying({credential})
 
+    # The attendee's page no longer hears from Convene (its heartbeat is cut): what stops
+    # its streams is the media server alone.
+    attendee.route("**/room/state/**", lambda route: route.abort())
+    room_address = page.url
     host_page.get_by_role("button", name="Remove Ada Attendee").click()
     # At the server: no Janus session carries the credential, and it is no longer a token.
     deadline = time.monotonic() + 3
@@ -176,6 +180,7 @@ def test_removed_attendee_loses_media_and_cannot_return_until_let_back_in(
         time.sleep(0.1)
     assert not backend.sessions_carrying({credential})
     no_remote_video_plays(page, within=3)
+    assert page.url == room_address  # still on the room page: the server stopped the media
     no_remote_video_plays(host_page, within=3)
     expect(host_page.get_by_role("list", name="Removed")).to_contain_text("Ada Attendee")
 
@@ -225,11 +230,15 @@ def test_end_for_all_stops_every_stream_and_destroys_the_room_at_the_server(
     backend = JanusBackend.from_settings()
     assert backend.room_exists(session=session)
 
+    # Only the media server can stop the attendee's streams: its heartbeat is cut.
+    attendee.route("**/room/state/**", lambda route: route.abort())
+    room_address = page.url
     host_page.get_by_role("link", name="End meeting for all").click()
     host_page.get_by_role("button", name="End meeting for all").click()
     ended = time.monotonic()
     no_remote_video_plays(page, within=3)
     assert time.monotonic() - ended < 3
+    assert page.url == room_address
     assert not backend.room_exists(session=session)
     credentials = {credential_for(a) for a in Attendance.objects.filter(session=session)}
     assert not backend.sessions_carrying(credentials)
