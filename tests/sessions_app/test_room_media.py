@@ -30,6 +30,7 @@ from tests.sessions_app.room_support import attendee_client, enter, room_url
 pytestmark = pytest.mark.django_db
 
 STARTS_AT = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
+JITSI_SECRET = "a-jitsi-app-secret-of-at-least-32-bytes"
 
 
 @pytest.fixture
@@ -117,7 +118,7 @@ def test_jitsi_tokens_are_bound_to_the_room_short_lived_and_moderator_for_hosts_
     session, host, settings
 ) -> None:
     jwt = pytest.importorskip("jwt")  # PyJWT: not installed yet in this project's lock
-    settings.JITSI_APP_ID, settings.JITSI_APP_SECRET = "convene", "shared-secret"
+    settings.JITSI_APP_ID, settings.JITSI_APP_SECRET = "convene", JITSI_SECRET
     settings.VIDEO_PROVIDER_BASE_URL = "https://meet.example.org"
     now = STARTS_AT.timestamp()
     attendee = Attendance(session=session, pk=7, role=AttendanceRole.ATTENDEE, name="Ada")
@@ -126,7 +127,7 @@ def test_jitsi_tokens_are_bound_to_the_room_short_lived_and_moderator_for_hosts_
         token = jitsi_jwt(session=session, attendance=attendance, now=now)
         claims = jwt.decode(
             token,
-            "shared-secret",
+            JITSI_SECRET,
             algorithms=["HS256"],
             audience="jitsi",
             options={"verify_exp": False},
@@ -195,3 +196,36 @@ def test_switching_recording_off_before_the_start(session, host_client) -> None:
     assert not session.is_recorded  # decided before the start
     rooms.session_end(session=session, now=STARTS_AT + timedelta(minutes=5))
     assert not Recording.objects.filter(session=session).exists()
+
+
+def test_jitsi_pages_carry_a_token_only_for_admitted_people(session, host_client, settings) -> None:
+    jwt = pytest.importorskip("jwt")
+    settings.VIDEO_PROVIDER = "jitsi"
+    settings.JITSI_APP_ID, settings.JITSI_APP_SECRET = "convene", JITSI_SECRET
+    registration = RegistrationFactory(session=session, name="Ada")
+    with time_machine.travel(STARTS_AT - timedelta(minutes=5), tick=False):
+        client = enter(attendee_client(registration), session, name="Ada")
+        waiting = client.get(room_url(session))
+        assert "Waiting for host" in waiting.text
+        assert "jwt=" not in waiting.text
+        _start(host_client, session)
+        live = client.get(room_url(session))
+        token = live.text.split("?jwt=")[1].split("#")[0]
+        claims = jwt.decode(token, JITSI_SECRET, algorithms=["HS256"], audience="jitsi")
+        assert claims["room"] == jitsi_room_name(session)
+        assert claims["moderator"] is False
+        host_page = host_client.get(
+            reverse("sessions_app:host_room", kwargs={"session_id": session.pk})
+        )
+        host_token = host_page.text.split("?jwt=")[1].split("#")[0]
+        host_claims = jwt.decode(host_token, JITSI_SECRET, algorithms=["HS256"], audience="jitsi")
+        assert host_claims["moderator"] is True
+        attendance = Attendance.objects.get(registration=registration)
+        host_client.post(
+            reverse(
+                "sessions_app:host_remove",
+                kwargs={"session_id": session.pk, "attendance_id": attendance.pk},
+            )
+        )
+        removed = client.get(room_url(session))
+    assert "jwt=" not in removed.text
