@@ -38,9 +38,9 @@ def permissions_policy(*, allowed: dict[str, str] | None = None) -> str:
     )
 
 
-def room_permissions_policy(*, provider_origin: str) -> str:
-    """The room page and the media provider's frame may use the camera, microphone and screen."""
-    allowlist = f'self "{provider_origin}"'
+def room_permissions_policy(*, provider_origins: list[str]) -> str:
+    """The room page (and a media provider's frame) may use the camera, microphone and screen."""
+    allowlist = " ".join(["self", *(f'"{origin}"' for origin in provider_origins)])
     return permissions_policy(allowed=dict.fromkeys(ROOM_FEATURES, allowlist))
 
 

@@ -221,7 +221,11 @@ class HostInvitationAdmin(ServiceAdminMixin, CheckedModelAdmin):
 MEMBER_EDITABLE = ("name", "time_zone", "category")
 
 
-class MemberAdminForm(forms.ModelForm):
+class MemberAdminForm(CheckedInputMixin, forms.ModelForm):
+    class Meta:
+        model = Member
+        fields = ("program", "email", *MEMBER_EDITABLE)  # the admin narrows them further
+
     def clean(self) -> dict[str, object]:
         cleaned = super().clean()
         program, email = cleaned.get("program"), (cleaned.get("email") or "").strip()

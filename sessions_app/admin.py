@@ -255,12 +255,20 @@ class AttendanceAdmin(ViewOnlyAdminMixin, CheckedModelAdmin):
 
 @admin.register(Recording)
 class RecordingAdmin(CheckedModelAdmin):
-    list_display = ("original_name", "session", "size_bytes", "uploaded_by", "created_at")
-    list_filter = ("created_at", "session__program")
+    list_display = (
+        "original_name",
+        "session",
+        "source",
+        "status",
+        "size_bytes",
+        "uploaded_by",
+        "created_at",
+    )
+    list_filter = ("status", "source", "created_at", "session__program")
     search_fields = ("original_name", "session__title", "session__code")
     list_select_related = ("session", "uploaded_by")
     raw_id_fields = ("session", "uploaded_by")
-    readonly_fields = ("size_bytes", "created_at")
+    readonly_fields = ("size_bytes", "created_at", "attempts", "processed_at", "failure_reason")
 
     # Uploaded from the host room (size limit, storage name); here shown and deleted only.
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -10,7 +10,7 @@ class SessionsAppConfig(AppConfig):
     def ready(self) -> None:
         from programs.planning import register_planning_source
         from programs.services import hosts_changed_hook_register
-        from sessions_app import emails, reminders  # noqa: F401 - register the message kinds
+        from sessions_app import checks, emails, reminders  # noqa: F401 - checks, message kinds
         from sessions_app.planning import sessions_planning_source
 
         register_planning_source("sessions", sessions_planning_source)

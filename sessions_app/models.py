@@ -69,6 +69,11 @@ class Session(models.Model):
         "Session ID", max_length=8, unique=True, default=session_code_generate, editable=False
     )
     sequence = models.PositiveIntegerField(default=0)
+    is_recorded = models.BooleanField(
+        "Record this session",
+        default=True,
+        help_text="The media server records while the session is live; hosts get one .mp4.",
+    )
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
@@ -274,6 +279,9 @@ class Attendance(models.Model):
     joined_at = models.DateTimeField(null=True, blank=True)
     left_at = models.DateTimeField(null=True, blank=True)
     last_seen_at = models.DateTimeField()
+    # Part of the media credential (`sessions_app.media`): bumped when a host removes them,
+    # so the credential their browser held is dead at the server for good.
+    media_version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["session", "arrived_at", "id"]
@@ -293,13 +301,39 @@ def recording_upload_to(instance: Recording, filename: str) -> str:
     return f"recordings/session-{instance.session_id}/{uuid.uuid4().hex}.mp4"
 
 
+class RecordingSource(models.TextChoices):
+    UPLOAD = "upload", "Uploaded by a host"
+    SERVER = "server", "Recorded by the media server"
+
+
+class RecordingStatus(models.TextChoices):
+    PROCESSING = "processing", "Processing"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Processing failed"
+
+
 class Recording(models.Model):
-    """A recording file a host attached to a session; only its hosts can download it."""
+    """A recording of a session, uploaded or made by the media server; hosts only.
+
+    A server-made recording exists from the session's end on, `processing` until the task
+    (`sessions_app.tasks.process_recording`) has turned the server's files into one .mp4;
+    `failed` keeps the reason for the host, who may retry.
+    """
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="recordings")
-    file = models.FileField(upload_to=recording_upload_to, max_length=300)
+    file = models.FileField(upload_to=recording_upload_to, max_length=300, blank=True)
     original_name = models.CharField(max_length=200)
-    size_bytes = models.PositiveBigIntegerField()
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    source = models.CharField(
+        max_length=16, choices=RecordingSource.choices, default=RecordingSource.UPLOAD
+    )
+    status = models.CharField(
+        max_length=16, choices=RecordingStatus.choices, default=RecordingStatus.READY
+    )
+    failure_reason = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    duration_seconds = models.FloatField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.text import get_valid_filename
 
-from sessions_app.models import Recording, Session
+from sessions_app.media import media_backend
+from sessions_app.media.recording import RecordingFailed, compose_mp4
+from sessions_app.models import Recording, RecordingSource, RecordingStatus, Session
 
 MP4_CONTENT_TYPES = {"video/mp4", "application/mp4"}
 RECORDINGS_DIR = "recordings"  # sessions_app.models.recording_upload_to stores under it
@@ -88,3 +93,84 @@ def recordings_sweep(*, now: datetime, grace: timedelta = timedelta(hours=1)) ->
                 storage.delete(name)
                 removed += 1
     return removed
+
+
+# --- recordings made by the media server ------------------------------------------------------
+
+
+def _queue_processing(recording_id: int) -> None:
+    from sessions_app.tasks import process_recording
+
+    transaction.on_commit(lambda: process_recording.delay(recording_id))
+
+
+def recording_from_server_begin(*, session: Session) -> Recording | None:
+    """The session ended: one server recording, "processing" until the task has made it.
+
+    Only for a media server that records (Janus); idempotent per session.
+    """
+    if not getattr(media_backend(), "makes_recordings", False):
+        return None
+    with transaction.atomic():
+        recording, created = Recording.objects.get_or_create(
+            session=session,
+            source=RecordingSource.SERVER,
+            defaults={
+                "original_name": f"{session.code}-{session.starts_at:%Y-%m-%d}.mp4",
+                "status": RecordingStatus.PROCESSING,
+            },
+        )
+        if created:
+            _queue_processing(recording.pk)
+    return recording
+
+
+def recording_retry(*, recording: Recording) -> bool:
+    """A failed processing is tried again (the host's "Try again")."""
+    with transaction.atomic():
+        changed = Recording.objects.filter(pk=recording.pk, status=RecordingStatus.FAILED).update(
+            status=RecordingStatus.PROCESSING, failure_reason=""
+        )
+        if changed:
+            _queue_processing(recording.pk)
+    return bool(changed)
+
+
+def recording_process(*, recording_id: int, now: datetime) -> Recording:
+    """Turn the server's raw files into the recording's .mp4, or record why it failed.
+
+    The slow part (janus-pp-rec and ffmpeg) runs outside any transaction; the row is
+    updated at the end only while it is still `processing` (a deletion meanwhile wins).
+    """
+    recording = Recording.objects.select_related("session").get(pk=recording_id)
+    if recording.status != RecordingStatus.PROCESSING:
+        return recording
+    Recording.objects.filter(pk=recording.pk).update(attempts=recording.attempts + 1)
+    sources = media_backend().recordings_collect(session=recording.session)
+    try:
+        with tempfile.TemporaryDirectory(prefix="convene-recording-") as work:
+            output = Path(work) / "recording.mp4"
+            duration = compose_mp4(sources=sources, output=output, work_dir=Path(work) / "parts")
+            with output.open("rb") as made:
+                recording.file.save(recording.original_name, File(made), save=False)
+    except RecordingFailed as failure:
+        Recording.objects.filter(pk=recording.pk, status=RecordingStatus.PROCESSING).update(
+            status=RecordingStatus.FAILED, failure_reason=str(failure)[:2000], processed_at=now
+        )
+        recording.refresh_from_db()
+        return recording
+    with transaction.atomic():
+        updated = Recording.objects.filter(
+            pk=recording.pk, status=RecordingStatus.PROCESSING
+        ).update(
+            file=recording.file.name,
+            size_bytes=recording.file.size,
+            duration_seconds=duration,
+            status=RecordingStatus.READY,
+            failure_reason="",
+            processed_at=now,
+        )
+        if not updated:
+            transaction.on_commit(lambda: recording.file.delete(save=False))
+    recording.refresh_from_db()
+    return recording

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from csp.constants import NONE
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -24,6 +25,7 @@ from config.headers import room_permissions_policy
 from sessions_app import rooms, selectors
 from sessions_app.formatting import session_when
 from sessions_app.link_cookies import cookie_registration
+from sessions_app.media import media_backend
 from sessions_app.models import Attendance, AttendanceRole, Session
 from sessions_app.room_forms import PrejoinForm
 
@@ -55,10 +57,14 @@ def room_page(response: HttpResponse) -> HttpResponse:
     # (under no-referrer Chromium sends `Origin: null` and the CSRF check refuses the post).
     response["Referrer-Policy"] = "same-origin"
     response["Cache-Control"] = "private, no-store"
-    origin = rooms.provider_origin()
-    response["Permissions-Policy"] = room_permissions_policy(provider_origin=origin)
-    # What django-csp's `csp_replace` decorator sets; the origin is read per request.
-    response._csp_replace = {"frame-src": [origin]}  # type: ignore[attr-defined]
+    backend = media_backend()
+    frames, connects = backend.frame_origins(), backend.connect_origins()
+    response["Permissions-Policy"] = room_permissions_policy(provider_origins=frames)
+    # What django-csp's `csp_replace` / `csp_update` decorators set; read per request. The
+    # Janus client talks to its server's HTTP API (connect-src); Jitsi runs in a frame.
+    response._csp_replace = {"frame-src": frames or [NONE]}  # type: ignore[attr-defined]
+    if connects:
+        response._csp_update = {"connect-src": connects}  # type: ignore[attr-defined]
     return response
 
 

@@ -14,6 +14,7 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
+    JsonResponse,
 )
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,11 +25,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from sessions_app import recordings, room_access, rooms, selectors
 from sessions_app.formatting import session_when
 from sessions_app.guard import session_guarded
+from sessions_app.media import Grant, MediaUnavailable, media_backend
 from sessions_app.models import (
     Attendance,
     AttendanceRole,
     AttendanceStatus,
     Recording,
+    RecordingStatus,
     Session,
     SessionState,
 )
@@ -74,23 +77,83 @@ def _poll_url(attendance: Attendance, phase: str) -> str:
     )
 
 
-def _room_context(
-    request: HttpRequest, *, session: Session, display_name: str, is_host: bool
-) -> dict[str, object]:
-    devices = request.session.get(room_access.room_key(session)) or {}
+def _devices(request: HttpRequest, session: Session) -> dict[str, bool]:
+    remembered = request.session.get(room_access.room_key(session)) or {}
     return {
+        "camera_on": remembered.get("camera", True),
+        "microphone_on": remembered.get("microphone", True),
+    }
+
+
+def _room_context(
+    request: HttpRequest,
+    *,
+    session: Session,
+    attendance: Attendance,
+    is_host: bool,
+    media_url: str,
+) -> dict[str, object]:
+    """What the room pages show of the media: the provider's iframe, our client, or a notice.
+
+    A Janus credential is not in the page: the page's script asks `media_url` for it with a
+    POST once it runs, so a prefetch or a crawler never makes one.
+    """
+    backend = media_backend()
+    context: dict[str, object] = {
         "session": session,
         "when": session_when(session),
         "is_host": is_host,
-        "iframe_src": rooms.room_iframe_src(
-            session=session,
-            display_name=display_name,
-            is_host=is_host,
-            camera_on=devices.get("camera", True),
-            microphone_on=devices.get("microphone", True),
-        ),
-        "iframe_allow": rooms.room_iframe_allow(session=session, is_host=is_host),
+        "media_provider": backend.name,
+        "media_url": media_url,
+        "media_can_record": getattr(backend, "makes_recordings", False),
+        "media_records": session.is_recorded and getattr(backend, "makes_recordings", False),
     }
+    if backend.name == "jitsi" and session.state == SessionState.LIVE:
+        try:
+            grant = backend.grant(
+                session=session, attendance=attendance, **_devices(request, session)
+            )
+        except MediaUnavailable:
+            context["media_provider"] = "unavailable"
+        else:
+            context["iframe_src"], context["iframe_allow"] = grant.iframe_src, grant.iframe_allow
+    return context
+
+
+def _grant_response(grant: Grant) -> JsonResponse:
+    response = JsonResponse(
+        {
+            "provider": grant.provider,
+            "server": grant.server_url,
+            "room": grant.room,
+            "credential": grant.credential,
+            "canPublish": grant.can_publish,
+            "display": grant.display_name,
+            "iceServers": grant.ice_servers,
+            "camera": grant.camera_on,
+            "microphone": grant.microphone_on,
+        }
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _media_refused(message: str, status: int) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+def _media_grant_response(
+    request: HttpRequest, *, session: Session, attendance: Attendance
+) -> JsonResponse:
+    try:
+        grant = rooms.media_grant(
+            session=session, attendance=attendance, **_devices(request, session)
+        )
+    except rooms.RoomError as refused:
+        return _media_refused(str(refused), 403)
+    except MediaUnavailable:
+        return _media_refused("Video is not available right now: the video server is down.", 503)
+    return _grant_response(grant)
 
 
 @never_cache
@@ -121,7 +184,11 @@ def room(request: HttpRequest, code: str) -> HttpResponse:
     # waiting or in the room, so a prefetched or scanned link shows nobody to the host.
     if session.state == SessionState.LIVE:
         context = _room_context(
-            request, session=session, display_name=attendance.name, is_host=False
+            request,
+            session=session,
+            attendance=attendance,
+            is_host=False,
+            media_url=reverse("sessions_app:room_media", kwargs={"code": session.code}),
         )
         context["poll_url"] = _poll_url(attendance, "room")
         return room_access.room_page(render(request, "sessions_app/room/room.html", context))
@@ -134,6 +201,29 @@ def room(request: HttpRequest, code: str) -> HttpResponse:
         "poll_url": _poll_url(attendance, "waiting"),
     }
     return room_access.room_page(render(request, "sessions_app/room/waiting.html", context))
+
+
+@never_cache
+@require_POST
+def room_media(request: HttpRequest, code: str) -> HttpResponse:
+    """The room page's script asks for its media credential (a POST: it is issued now).
+
+    The same checks as the room page: the remembered attendance, still held by who the
+    browser is now; then only while live and admitted (`rooms.media_grant`).
+    """
+    session = _session_or_page(request, code)
+    if isinstance(session, HttpResponse):
+        return session
+    attendance = room_access.remembered_attendance(request, session)
+    participant = room_access.room_participant(request, session)
+    if (
+        attendance is None
+        or attendance.role == AttendanceRole.HOST
+        or participant is None
+        or participant.key != attendance.participant_key
+    ):
+        return _media_refused("You are not in this room.", 403)
+    return _media_grant_response(request, session=session, attendance=attendance)
 
 
 @require_POST
@@ -210,7 +300,16 @@ def host_room(request: HttpRequest, session_id: int) -> HttpResponse:
         messages.info(request, "The room is closed: this session is over or cancelled.")
         return redirect(_dashboard(session))
     host = rooms.participant_for_host(request.user)
-    context = _room_context(request, session=session, display_name=host.name, is_host=True)
+    attendance = room_access.remembered_attendance(request, session) or Attendance(
+        session=session, participant_key=host.key, role=host.role, name=host.name
+    )
+    context = _room_context(
+        request,
+        session=session,
+        attendance=attendance,
+        is_host=True,
+        media_url=reverse("sessions_app:host_media", kwargs={"session_id": session.pk}),
+    )
     context["heartbeat_url"] = reverse(
         "sessions_app:host_heartbeat",
         kwargs={"session_id": session.pk, "phase": _host_phase(session)},
@@ -249,6 +348,36 @@ def host_heartbeat(request: HttpRequest, session_id: int, phase: str) -> HttpRes
     return response
 
 
+@never_cache
+@require_POST
+def host_media(request: HttpRequest, session_id: int) -> HttpResponse:
+    """The host room's script asks for the host's media credential (arriving them if need be)."""
+    session = _hosted(request, session_id)
+    key = room_access.room_key(session)
+    remembered = request.session.get(key) or {}
+    attendance_id = rooms.host_heartbeat(
+        session=session,
+        user=request.user,
+        attendance_id=remembered.get("attendance"),
+        now=timezone.now(),
+    )
+    if attendance_id != remembered.get("attendance"):
+        request.session[key] = {**remembered, "attendance": attendance_id}
+    attendance = session.attendances.get(pk=attendance_id)
+    return _media_grant_response(request, session=session, attendance=attendance)
+
+
+@require_POST
+def host_recording_switch(request: HttpRequest, session_id: int) -> HttpResponse:
+    """ "Record this session" on or off, until the session starts."""
+    session = _hosted(request, session_id)
+    try:
+        rooms.session_recording_switch(session=session, is_recorded="is_recorded" in request.POST)
+    except rooms.RoomError as refused:
+        messages.error(request, str(refused))
+    return redirect("sessions_app:host_room", session_id=session.pk)
+
+
 @require_POST
 def host_start(request: HttpRequest, session_id: int) -> HttpResponse:
     session = _hosted(request, session_id)
@@ -278,7 +407,21 @@ def host_remove(request: HttpRequest, session_id: int, attendance_id: int) -> Ht
     except rooms.RoomError as refused:
         messages.error(request, str(refused))
     else:
-        messages.success(request, f"{attendance.name} was removed and cannot rejoin.")
+        messages.success(
+            request, f"{attendance.name} was removed: they cannot come back unless you let them."
+        )
+    return redirect("sessions_app:host_room", session_id=session.pk)
+
+
+@require_POST
+def host_readmit(request: HttpRequest, session_id: int, attendance_id: int) -> HttpResponse:
+    """ "Let back in": a removed participant may come in again (with a new credential)."""
+    session = _hosted(request, session_id)
+    attendance = session.attendances.filter(pk=attendance_id).first()
+    if attendance is None:
+        raise Http404("No such participant.")
+    if rooms.attendance_readmit(attendance=attendance):
+        messages.success(request, f"{attendance.name} may come back in.")
     return redirect("sessions_app:host_room", session_id=session.pk)
 
 
@@ -358,6 +501,8 @@ def _hosted_recording(request: HttpRequest, session_id: int, recording_id: int) 
 @require_GET
 def recording_download(request: HttpRequest, session_id: int, recording_id: int) -> HttpResponse:
     recording = _hosted_recording(request, session_id, recording_id)
+    if recording.status != RecordingStatus.READY:
+        raise Http404("This recording is not ready.")
     try:
         stored = recording.file.open("rb")
     except FileNotFoundError:
@@ -383,3 +528,11 @@ def recording_delete(request: HttpRequest, session_id: int, recording_id: int) -
         return redirect(_dashboard(recording.session, "recordings"))
     context = {"session": recording.session, "recording": recording}
     return render(request, "sessions_app/room/recording_delete_confirm.html", context)
+
+
+@require_POST
+def recording_retry(request: HttpRequest, session_id: int, recording_id: int) -> HttpResponse:
+    recording = _hosted_recording(request, session_id, recording_id)
+    if recordings.recording_retry(recording=recording):
+        messages.success(request, "Processing the recording again.")
+    return redirect(_dashboard(recording.session, "recordings"))

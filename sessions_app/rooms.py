@@ -18,20 +18,20 @@ within `SESSION_CACHE_SECONDS`.
 from __future__ import annotations
 
 import enum
+import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from urllib.parse import quote, urlsplit
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import DateTimeField, Value
+from django.db.models import DateTimeField, F, Value
 from django.db.models.functions import Coalesce
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from sessions_app.media import Grant, MediaBackend, MediaUnavailable, media_backend
 from sessions_app.models import (
     Attendance,
     AttendanceRole,
@@ -39,8 +39,9 @@ from sessions_app.models import (
     Registration,
     Session,
     SessionState,
-    SessionTheme,
 )
+
+logger = logging.getLogger(__name__)
 
 ENTRY_OPENS_MINUTES = 10
 # A poll refreshes `last_seen_at` at most this often, so most polls are one read.
@@ -233,8 +234,26 @@ def attendance_remove(*, attendance: Attendance, now: datetime) -> None:
     """A host moves a participant out; they cannot come back with the same identity."""
     if attendance.role == AttendanceRole.HOST:
         raise RoomError("Hosts cannot be removed from the room.")
-    Attendance.objects.filter(pk=attendance.pk).update(status=AttendanceStatus.REMOVED, left_at=now)
+    session = attendance.session
+    with transaction.atomic():
+        # The credential their browser holds names this version: the next one is new.
+        Attendance.objects.filter(pk=attendance.pk).update(
+            status=AttendanceStatus.REMOVED, left_at=now, media_version=F("media_version") + 1
+        )
+        room_cache_forget(attendance_id=attendance.pk)
+        _media_call(
+            "remove",
+            lambda media: media.participant_remove(session=session, attendance=attendance),
+        )
+
+
+def attendance_readmit(*, attendance: Attendance) -> bool:
+    """ "Let back in": a removed participant may enter again (with a new media credential)."""
+    changed = Attendance.objects.filter(pk=attendance.pk, status=AttendanceStatus.REMOVED).update(
+        status=AttendanceStatus.LEFT
+    )
     room_cache_forget(attendance_id=attendance.pk)
+    return bool(changed)
 
 
 def attendances_revoke(
@@ -282,7 +301,20 @@ def session_start(*, session: Session, now: datetime) -> Session:
         locked.started_at = now
         locked.save(update_fields=["state", "started_at", "updated_at"])
         room_cache_forget(session_id=locked.pk)
+        _media_call("open", lambda media: media.room_open(session=locked))
     session.state, session.started_at = locked.state, locked.started_at
+    return locked
+
+
+def session_recording_switch(*, session: Session, is_recorded: bool) -> Session:
+    """ "Record this session": decided before the start (the room is made with it)."""
+    with transaction.atomic():
+        locked = _locked(session)
+        if locked.state != SessionState.SCHEDULED:
+            raise RoomError("Recording is decided before the session starts.")
+        locked.is_recorded = is_recorded
+        locked.save(update_fields=["is_recorded", "updated_at"])
+    session.is_recorded = is_recorded
     return locked
 
 
@@ -298,7 +330,12 @@ def session_end(*, session: Session, now: datetime) -> Session:
 
 
 def _close(locked: Session, *, state: str, ended_at: datetime, now: datetime) -> None:
-    """Move a locked session to `state`; everyone still waiting or inside has left."""
+    """Move a locked session to `state`; everyone still waiting or inside has left.
+
+    A live room is closed at the media server too (every stream stops), and what the server
+    recorded is queued for processing into the session's recording.
+    """
+    was_live = locked.state == SessionState.LIVE
     locked.state = state
     locked.ended_at = ended_at
     locked.save(update_fields=["state", "ended_at", "updated_at"])
@@ -306,6 +343,12 @@ def _close(locked: Session, *, state: str, ended_at: datetime, now: datetime) ->
     Attendance.objects.filter(
         session=locked, status__in=[AttendanceStatus.WAITING, AttendanceStatus.IN_ROOM]
     ).update(status=AttendanceStatus.LEFT, left_at=now)
+    if was_live:
+        _media_call("close", lambda media: media.room_close(session=locked))
+        if locked.is_recorded:
+            from sessions_app.recordings import recording_from_server_begin
+
+            recording_from_server_begin(session=locked)
 
 
 def session_can_complete(*, session: Session, now: datetime) -> bool:
@@ -424,59 +467,37 @@ def room_phase(*, poll: PollState, now: datetime) -> str:
     return "out"  # ended, completed, cancelled, or never started before its end
 
 
-# --- the provider -------------------------------------------------------------------------------
+# --- the media server ---------------------------------------------------------------------------
 
 
-def room_name(session: Session) -> str:
-    """Unguessable and stable: an HMAC of the session id under SECRET_KEY, not the code."""
-    digest = salted_hmac("convene.room.name", str(session.pk), algorithm="sha256").hexdigest()
-    return f"convene-{digest[:32]}"
+def _media_call(action: str, call: Callable[[MediaBackend], None]) -> None:
+    """Ask the media server something after our own change is committed.
 
-
-def _fragment_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return quote(f'"{value}"', safe="")
-
-
-def room_iframe_src(
-    *,
-    session: Session,
-    display_name: str,
-    is_host: bool,
-    camera_on: bool = True,
-    microphone_on: bool = True,
-) -> str:
-    """The provider URL: the room name in the path, the name and options in the fragment.
-
-    The fragment never reaches the provider's server logs, and no token of ours is in it.
-    A webinar attendee gets a stage: no camera or microphone, and no device prompt.
+    Convene's records are the truth: a media server that does not answer is logged and
+    the page says video is unavailable, but the room's state still changes.
     """
-    stage_only = session.theme == SessionTheme.WEBINAR and not is_host
-    options: dict[str, object] = {
-        "userInfo.displayName": display_name,
-        "config.subject": session.title,
-        "config.prejoinConfig.enabled": False,
-        "config.startWithAudioMuted": stage_only or not microphone_on,
-        "config.startWithVideoMuted": stage_only or not camera_on,
-    }
-    if stage_only:
-        options["config.disableInitialGUM"] = True
-        options["config.toolbarButtons"] = "[]"
-    fragment = "&".join(
-        f"{key}={'[]' if value == '[]' else _fragment_value(value)}"
-        for key, value in options.items()
+
+    def run() -> None:
+        try:
+            call(media_backend())
+        except MediaUnavailable:
+            logger.exception("media server: %s failed", action)
+
+    transaction.on_commit(run)
+
+
+def media_grant(
+    *, session: Session, attendance: Attendance, camera_on: bool = True, microphone_on: bool = True
+) -> Grant:
+    """What an admitted attendance's browser needs; refused to anyone not admitted now.
+
+    Admitted means: the session is live and the attendance is waiting (its page is moving
+    it in) or in the room. Removed, left, and anyone before the start get nothing.
+    """
+    if session.state != SessionState.LIVE:
+        raise RoomError("The session is not live.")
+    if attendance.status not in (AttendanceStatus.WAITING, AttendanceStatus.IN_ROOM):
+        raise RoomError("You are not in this room.")
+    return media_backend().grant(
+        session=session, attendance=attendance, camera_on=camera_on, microphone_on=microphone_on
     )
-    return f"{settings.VIDEO_PROVIDER_BASE_URL}/{room_name(session)}#{fragment}"
-
-
-def provider_origin() -> str:
-    """The media provider's origin (scheme, host, port): what the room page's policies allow."""
-    parts = urlsplit(settings.VIDEO_PROVIDER_BASE_URL)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def room_iframe_allow(*, session: Session, is_host: bool) -> str:
-    if session.theme == SessionTheme.WEBINAR and not is_host:
-        return "autoplay; fullscreen"
-    return "camera; microphone; display-capture; autoplay; fullscreen"

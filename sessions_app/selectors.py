@@ -169,14 +169,17 @@ PRESENT_SECONDS = 60
 
 
 def room_people(*, session: Session, now: datetime) -> dict[str, list[Attendance]]:
-    """Who is in the room and who is waiting: present and seen by the poll lately."""
+    """Who is in the room and who is waiting (seen by the poll lately), and who was removed."""
     present = session.attendances.filter(
         status__in=[AttendanceStatus.WAITING, AttendanceStatus.IN_ROOM],
         last_seen_at__gte=now - timedelta(seconds=PRESENT_SECONDS),
-    ).order_by("arrived_at", "id")
-    people: dict[str, list[Attendance]] = {"in_room": [], "waiting": []}
-    for attendance in present:
-        people["in_room" if attendance.status == AttendanceStatus.IN_ROOM else "waiting"].append(
-            attendance
-        )
+    ) | session.attendances.filter(status=AttendanceStatus.REMOVED)
+    people: dict[str, list[Attendance]] = {"in_room": [], "waiting": [], "removed": []}
+    for attendance in present.order_by("arrived_at", "id"):
+        if attendance.status == AttendanceStatus.REMOVED:
+            people["removed"].append(attendance)
+        elif attendance.status == AttendanceStatus.IN_ROOM:
+            people["in_room"].append(attendance)
+        else:
+            people["waiting"].append(attendance)
     return people

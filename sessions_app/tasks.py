@@ -6,7 +6,7 @@ from celery import shared_task
 from django.db import DatabaseError
 from django.utils import timezone
 
-from sessions_app.recordings import recordings_sweep
+from sessions_app.recordings import recording_process, recordings_sweep
 from sessions_app.replans import TASK_SECONDS, replan_job_fail, replan_job_run, replan_jobs_resume
 
 REPLAN_RETRIES = 5
@@ -43,3 +43,14 @@ def replan_session(self, job_id: int) -> None:
 def resume_replans() -> int:
     """Beat: queue again the jobs whose task was lost (a killed worker, a broker down)."""
     return len(replan_jobs_resume(now=timezone.now()))
+
+
+@shared_task(autoretry_for=(OSError,), max_retries=3, default_retry_delay=30)
+def process_recording(recording_id: int) -> str:
+    """Make the .mp4 of a session the media server recorded.
+
+    A failure of the tools is kept on the row for the host (who may retry); a passing
+    trouble of the machine (a full disk, a lost connection) is retried by Celery.
+    """
+    recording = recording_process(recording_id=recording_id, now=timezone.now())
+    return recording.status

@@ -62,6 +62,17 @@ urlpatterns = [
         room_views.host_remove,
         name="host_remove",
     ),
+    path(
+        "sessions/<int:session_id>/room/people/<int:attendance_id>/readmit/",
+        room_views.host_readmit,
+        name="host_readmit",
+    ),
+    path("sessions/<int:session_id>/room/media/", room_views.host_media, name="host_media"),
+    path(
+        "sessions/<int:session_id>/room/recording-switch/",
+        room_views.host_recording_switch,
+        name="host_recording_switch",
+    ),
     path("sessions/<int:session_id>/room/leave/", room_views.host_leave, name="host_leave"),
     path("sessions/<int:session_id>/room/end/", room_views.host_end, name="host_end"),
     path("sessions/<int:session_id>/complete/", room_views.host_complete, name="host_complete"),
@@ -80,10 +91,16 @@ urlpatterns = [
         room_views.recording_delete,
         name="recording_delete",
     ),
+    path(
+        "sessions/<int:session_id>/recordings/<int:recording_id>/retry/",
+        room_views.recording_retry,
+        name="recording_retry",
+    ),
     # Live room: attendees, guests and visitors of open sessions
     path("s/<str:code>/enter/", room_views.room_prejoin, name="room_prejoin"),
     path("s/<str:code>/room/", room_views.room, name="room"),
     path("s/<str:code>/room/leave/", room_views.room_leave, name="room_leave"),
+    path("s/<str:code>/room/media/", room_views.room_media, name="room_media"),
     path(
         "room/state/<int:session_id>/<int:attendance_id>/<str:signature>/<str:phase>/",
         room_views.room_state,

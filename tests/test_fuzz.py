@@ -286,6 +286,7 @@ def _build_world(tmp_path) -> World:
         "host_role_id": ProgramHost.objects.get(program=program, user=host).pk,
         "code": session.code,
         "captured_id": 1,  # the development outbox: staff only, empty here
+        "provider": "postmark",  # a tracking webhook: refused without the shared secret
         "index": 0,
     }
 

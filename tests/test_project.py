@@ -23,6 +23,8 @@ def _production_env(tmp_path: Path) -> dict[str, str]:
         "ALLOWED_HOSTS": "convene.example",
         "CONVENE_VAR_DIR": str(tmp_path),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
+        "VIDEO_PROVIDER": "janus",
+        "JANUS_ADMIN_SECRET": "a-long-random-admin-secret-for-janus",
     }
 
 
@@ -38,6 +40,17 @@ def test_check_deploy_is_clean_under_production_settings(tmp_path: Path) -> None
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
+    # The public meet.jit.si is for demos only: a deployment on it is warned.
+    env["VIDEO_PROVIDER"] = "jitsi"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "sessions_app.W001" in result.stdout + result.stderr
 
 
 PRODUCTION_REQUEST = """
@@ -112,7 +125,9 @@ def test_load_demo_refuses_production_settings(tmp_path: Path) -> None:
 def test_compose_file_brings_up_every_service_with_its_command() -> None:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert {"postgres", "redis", "web", "worker", "beat", "mailcatcher"} <= set(services)
+    assert {"postgres", "redis", "web", "worker", "beat", "mailcatcher", "janus", "coturn"} <= set(
+        services
+    )
     assert "gunicorn config.wsgi:application" in services["web"]["command"]
     assert services["worker"]["command"][:4] == ["celery", "-A", "config", "worker"]
     assert services["beat"]["command"][:4] == ["celery", "-A", "config", "beat"]
@@ -123,6 +138,18 @@ def test_compose_file_brings_up_every_service_with_its_command() -> None:
         assert environment["EMAIL_URL"] == "smtp://mailcatcher:1025"
         assert set(services[name]["depends_on"]) == {"postgres", "redis"}
     assert (ROOT / "Dockerfile").read_text().count("requirements.lock") >= 2
+    # Media: Janus's API for browsers, its Admin API only on the compose network, recordings
+    # on a volume the worker reads; TURN for participants behind NAT.
+    janus = services["janus"]
+    assert "8088:8088" in janus["ports"]
+    assert not [port for port in janus["ports"] if "7088" in str(port)]
+    assert any("janus-recordings:" in volume for volume in janus["volumes"])
+    assert any("janus-recordings:" in volume for volume in services["worker"]["volumes"])
+    for name in ("web", "worker"):
+        environment = services[name]["environment"]
+        assert environment["VIDEO_PROVIDER"] == "janus"
+        assert environment["JANUS_ADMIN_URL"] == "http://janus:7088/admin"
+    assert any(str(port).startswith("3478:3478") for port in services["coturn"]["ports"])
 
 
 @pytest.mark.parametrize(

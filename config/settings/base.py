@@ -279,6 +279,23 @@ VIDEO_PROVIDER_BASE_URL = env.str("VIDEO_PROVIDER_BASE_URL", default="https://me
     "/"
 )
 RECORDING_MAX_BYTES = env.int("RECORDING_MAX_BYTES", default=2 * 1024**3)
+# Which media server carries the rooms' audio and video (`sessions_app.media`): "janus"
+# (self-hosted, enforced at the server), "jitsi" (VIDEO_PROVIDER_BASE_URL, with JWTs when
+# JITSI_APP_ID/JITSI_APP_SECRET are set) or "none" (the room says video is not set up).
+VIDEO_PROVIDER = env.str("VIDEO_PROVIDER", default="jitsi")
+# Janus: the Janus API as browsers reach it, and the Admin API only the backend reaches.
+JANUS_URL = env.str("JANUS_URL", default="http://127.0.0.1:8088/janus")
+JANUS_ADMIN_URL = env.str("JANUS_ADMIN_URL", default="http://127.0.0.1:7088/admin")
+JANUS_ADMIN_SECRET = env.str("JANUS_ADMIN_SECRET", default="")
+# Where Janus writes its recordings (the same filesystem as the worker's, e.g. a volume).
+JANUS_RECORDINGS_DIR = env.str("JANUS_RECORDINGS_DIR", default=str(VAR_DIR / "janus-recordings"))
+# STUN/TURN servers for browsers behind NAT, as RTCIceServer objects (JSON).
+JANUS_ICE_SERVERS = env.json("JANUS_ICE_SERVERS", default=[])
+# Jitsi with token authentication (a self-hosted Jitsi Meet's JWT app, or JaaS).
+JITSI_APP_ID = env.str("JITSI_APP_ID", default="")
+JITSI_APP_SECRET = env.str("JITSI_APP_SECRET", default="")
+JITSI_JWT_SECONDS = env.int("JITSI_JWT_SECONDS", default=2 * 60 * 60)
+JITSI_WEBHOOK_SECRET = env.str("JITSI_WEBHOOK_SECRET", default="")
 
 # Sessions read from the cache (Redis in production) and written through to the database:
 # every waiting attendee's browser polls the room state with its session cookie.

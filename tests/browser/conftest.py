@@ -29,8 +29,17 @@ def _chromium_path() -> str | None:
     return path if shutil.which(path) else None
 
 
-@pytest.fixture
-def browser() -> Iterator[object]:
+# Media tests: fake camera and microphone, no permission prompt, loopback ICE candidates.
+MEDIA_ARGS = [
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--allow-loopback-in-peer-connection",
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+
+def _launched(args: list[str]) -> Iterator[object]:
     path = _chromium_path()
     if path is None:
         if settings.REQUIRE_SERVICES:
@@ -44,9 +53,7 @@ def browser() -> Iterator[object]:
 
     try:
         with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(
-                executable_path=path, headless=True, args=CHROMIUM_ARGS
-            )
+            chromium = playwright.chromium.launch(executable_path=path, headless=True, args=args)
             report = BrowserReport()
             try:
                 yield WatchedBrowser(chromium, report)
@@ -62,3 +69,23 @@ def browser() -> Iterator[object]:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    yield from _launched(CHROMIUM_ARGS)
+
+
+@pytest.fixture
+def media_browser() -> Iterator[object]:
+    yield from _launched(CHROMIUM_ARGS + MEDIA_ARGS)
+
+
+@pytest.fixture
+def janus(tmp_path, settings):
+    """A real Janus on spare loopback ports; the project's settings point at it."""
+    from tests.support.janus import janus_process, use_janus
+
+    for process in janus_process(tmp_path):
+        use_janus(settings, process)
+        yield process

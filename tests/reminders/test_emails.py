@@ -80,7 +80,7 @@ def test_a_stored_address_with_a_line_break_fails_its_own_message_alone() -> Non
     assert [sent.to for sent in mail.outbox] == [["Ada <ada@example.org>"]]
     failed = Message.objects.get(kind=CONFIRMATION, recipient_email__startswith="bad@")
     assert failed.status == MessageStatus.FAILED
-    assert failed.last_error.startswith("render:")
+    assert failed.last_error.startswith("could not be built:")
     sent = Message.objects.get(kind=CONFIRMATION, recipient_email="ada@example.org")
     assert sent.status == MessageStatus.SENT
 

@@ -1,0 +1,155 @@
+"""Jitsi Meet embedded in an iframe: the public meet.jit.si, or your own with token auth.
+
+Without `JITSI_APP_SECRET` the room is the old embed (anyone who knows the room name gets
+in; meet.jit.si cuts embedded calls after 5 minutes: `manage.py check --deploy` warns). With
+it, each admitted attendance gets a JWT (HS256, the secret of Jitsi Meet's token
+authentication, prosody `app_secret`) bound to the room, valid `JITSI_JWT_SECONDS`, with
+`moderator` true for hosts and co-hosts only. Jitsi itself enforces the token; Convene cannot
+kick at a Jitsi server (there is no server API for it), so Remove only refuses a new token.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.crypto import salted_hmac
+
+from sessions_app.media import Grant
+from sessions_app.models import Attendance, AttendanceRole, Session, SessionTheme
+
+
+def room_name(session: Session) -> str:
+    """Unguessable and stable: an HMAC of the session id under SECRET_KEY, not the code."""
+    digest = salted_hmac("convene.room.name", str(session.pk), algorithm="sha256").hexdigest()
+    return f"convene-{digest[:32]}"
+
+
+def _fragment_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return quote(f'"{value}"', safe="")
+
+
+def iframe_src(
+    *,
+    session: Session,
+    display_name: str,
+    is_host: bool,
+    camera_on: bool = True,
+    microphone_on: bool = True,
+    jwt: str = "",
+) -> str:
+    """The provider URL: the room name in the path, the name and options in the fragment.
+
+    The fragment never reaches the provider's server logs. A webinar attendee gets a stage:
+    no camera or microphone, and no device prompt.
+    """
+    stage_only = session.theme == SessionTheme.WEBINAR and not is_host
+    options: dict[str, object] = {
+        "userInfo.displayName": display_name,
+        "config.subject": session.title,
+        "config.prejoinConfig.enabled": False,
+        "config.startWithAudioMuted": stage_only or not microphone_on,
+        "config.startWithVideoMuted": stage_only or not camera_on,
+    }
+    if stage_only:
+        options["config.disableInitialGUM"] = True
+        options["config.toolbarButtons"] = "[]"
+    fragment = "&".join(
+        f"{key}={'[]' if value == '[]' else _fragment_value(value)}"
+        for key, value in options.items()
+    )
+    query = f"?jwt={jwt}" if jwt else ""
+    return f"{settings.VIDEO_PROVIDER_BASE_URL}/{room_name(session)}{query}#{fragment}"
+
+
+def iframe_allow(*, session: Session, is_host: bool) -> str:
+    if session.theme == SessionTheme.WEBINAR and not is_host:
+        return "autoplay; fullscreen"
+    return "camera; microphone; display-capture; autoplay; fullscreen"
+
+
+def jitsi_jwt(*, session: Session, attendance: Attendance, now: float | None = None) -> str:
+    """A JWT for one admitted attendance: this room only, short-lived, moderator = host."""
+    try:
+        import jwt  # PyJWT
+    except ImportError as missing:  # pragma: no cover - depends on the installation
+        raise ImproperlyConfigured("Jitsi token authentication needs PyJWT installed.") from missing
+    issued = int(now if now is not None else time.time())
+    is_moderator = attendance.role == AttendanceRole.HOST
+    claims = {
+        "aud": "jitsi",
+        "iss": settings.JITSI_APP_ID,
+        "sub": urlsplit(settings.VIDEO_PROVIDER_BASE_URL).hostname or "*",
+        "room": room_name(session),
+        "iat": issued,
+        "nbf": issued - 10,
+        "exp": issued + settings.JITSI_JWT_SECONDS,
+        "moderator": is_moderator,
+        "context": {
+            "user": {
+                "id": f"attendance-{attendance.pk}",
+                "name": attendance.name,
+                "moderator": is_moderator,
+            }
+        },
+    }
+    return jwt.encode(claims, settings.JITSI_APP_SECRET, algorithm="HS256")
+
+
+class JitsiBackend:
+    name = "jitsi"
+
+    @classmethod
+    def from_settings(cls) -> JitsiBackend:
+        return cls()
+
+    def room_open(self, *, session: Session) -> None:
+        return None  # Jitsi makes a room when the first person arrives
+
+    def grant(
+        self,
+        *,
+        session: Session,
+        attendance: Attendance,
+        camera_on: bool = True,
+        microphone_on: bool = True,
+    ) -> Grant:
+        is_host = attendance.role == AttendanceRole.HOST
+        token = (
+            jitsi_jwt(session=session, attendance=attendance) if settings.JITSI_APP_SECRET else ""
+        )
+        return Grant(
+            provider=self.name,
+            can_publish=is_host or session.theme != SessionTheme.WEBINAR,
+            display_name=attendance.name,
+            iframe_src=iframe_src(
+                session=session,
+                display_name=attendance.name,
+                is_host=is_host,
+                camera_on=camera_on,
+                microphone_on=microphone_on,
+                jwt=token,
+            ),
+            iframe_allow=iframe_allow(session=session, is_host=is_host),
+        )
+
+    def participant_remove(self, *, session: Session, attendance: Attendance) -> None:
+        return None
+
+    def room_close(self, *, session: Session) -> None:
+        return None
+
+    def recordings_collect(self, *, session: Session) -> list[Path]:
+        return []
+
+    def connect_origins(self) -> list[str]:
+        return []
+
+    def frame_origins(self) -> list[str]:
+        parts = urlsplit(settings.VIDEO_PROVIDER_BASE_URL)
+        return [f"{parts.scheme}://{parts.netloc}"]
