@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from django.urls import path
 
-from programs import brand_views, views, views_members, views_planning, views_public, views_rounds
+from programs import (
+    brand_views,
+    views,
+    views_insights,
+    views_members,
+    views_planning,
+    views_public,
+    views_rounds,
+)
 
 app_name = "programs"
 
@@ -87,6 +95,23 @@ urlpatterns = [
         name="program_planning",
     ),
     path("planning/", views_planning.host_planning, name="planning"),
+    # Insights.
+    path(
+        "programs/<int:program_id>/insights/",
+        views_insights.program_insights,
+        name="program_insights",
+    ),
+    path(
+        "programs/<int:program_id>/insights/<slug:section>/<slug:figure>.csv",
+        views_insights.program_insights_csv,
+        name="program_insights_csv",
+    ),
+    path("insights/", views_insights.host_insights, name="insights"),
+    path(
+        "insights/<slug:section>/<slug:figure>.csv",
+        views_insights.host_insights_csv,
+        name="insights_csv",
+    ),
     # Members' own links (no account).
     path(
         "rounds/<int:round_id>/answer/<str:token>/<str:answer>/",

@@ -1,0 +1,311 @@
+"""Insights figures about sessions: held and cancelled, registered → attended → stayed.
+
+Definitions (docs/insights.md):
+- a session is in the period when it was scheduled to start in it;
+- *held*: it went live (`started_at` is set); *cancelled*: its state says so;
+- *attended*: a registrant's attendance entered the room (`joined_at` set);
+- *stayed*: that attendance was still there 10 minutes before the end (the host's "End meeting
+  for all" or the scheduled end, whichever came first), judged by `left_at`, else by
+  `last_seen_at`;
+- *early joiners*: attendees and guests who arrived before the start (the entry window opens
+  10 minutes before);
+- *minutes in the room*: from `joined_at` to `left_at` (else `last_seen_at`), averaged over
+  everyone who entered, hosts left out.
+
+Every figure is an aggregate query; per-session and per-module tables use one correlated
+subquery per column (never a join of registrations by attendances).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from django.db.models import (
+    Avg,
+    CharField,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, Concat
+from django.utils import timezone
+
+from programs.insights import PAGE_ROWS, Figure, Scope, Section, counted, percentage
+from sessions_app.models import Attendance, AttendanceRole, Registration, Session, SessionState
+
+STAYED_MARGIN = timedelta(minutes=10)
+
+_ENTERED = Q(joined_at__isnull=False)
+_REGISTRANT_ENTERED = _ENTERED & Q(role=AttendanceRole.ATTENDEE, registration__isnull=False)
+_LAST_MOMENT = Coalesce("left_at", "last_seen_at")
+
+
+def _stayed_q(prefix: str = "session__") -> Q:
+    until = Coalesce(F(f"{prefix}ended_at"), F(f"{prefix}ends_at")) - STAYED_MARGIN
+    return _REGISTRANT_ENTERED & Q(stay_end__gte=until)
+
+
+def _minutes_in_room() -> ExpressionWrapper:
+    return ExpressionWrapper(_LAST_MOMENT - F("joined_at"), output_field=DurationField())
+
+
+def sessions_in_scope(scope: Scope) -> QuerySet[Session]:
+    return Session.objects.filter(
+        program_id__in=scope.program_ids, starts_at__gte=scope.start, starts_at__lt=scope.end
+    )
+
+
+def _attendances(scope: Scope) -> QuerySet[Attendance]:
+    return Attendance.objects.filter(session__in=sessions_in_scope(scope)).annotate(
+        stay_end=_LAST_MOMENT
+    )
+
+
+def _count_subquery(queryset: QuerySet, *, group: str) -> Coalesce:
+    counted_rows = queryset.order_by().values(group).annotate(n=Count("pk")).values("n")[:1]
+    return Coalesce(Subquery(counted_rows, output_field=IntegerField()), 0)
+
+
+def _minutes(duration: timedelta | None) -> float | None:
+    return None if duration is None else round(duration.total_seconds() / 60, 1)
+
+
+def session_totals(scope: Scope) -> dict[str, int | float | None]:
+    """The period's figures for every session of the programs: four aggregate queries."""
+    totals: dict[str, int | float | None] = {}
+    totals.update(
+        counted(
+            sessions_in_scope(scope),
+            sessions=Count("pk"),
+            held=Count("pk", filter=Q(started_at__isnull=False)),
+            cancelled=Count("pk", filter=Q(state=SessionState.CANCELLED)),
+        )
+    )
+    totals.update(
+        counted(
+            Registration.objects.filter(session__in=sessions_in_scope(scope)),
+            registered=Count("pk"),
+        )
+    )
+    attendance = _attendances(scope).aggregate(
+        attended=Count("pk", filter=_REGISTRANT_ENTERED),
+        stayed=Count("pk", filter=_stayed_q()),
+        guests=Count("pk", filter=Q(role=AttendanceRole.GUEST) & _ENTERED),
+        early=Count(
+            "pk", filter=~Q(role=AttendanceRole.HOST) & Q(arrived_at__lt=F("session__starts_at"))
+        ),
+        average=Avg(_minutes_in_room(), filter=_ENTERED & ~Q(role=AttendanceRole.HOST)),
+    )
+    for key in ("attended", "stayed", "guests", "early"):
+        totals[key] = attendance[key] or 0
+    totals["average_minutes"] = _minutes(attendance["average"])
+    totals["no_show_rate"] = (
+        percentage(totals["registered"] - totals["attended"], totals["registered"])
+        if totals["registered"]
+        else None
+    )
+    return totals
+
+
+def per_session(scope: Scope) -> tuple[list[Session], int]:
+    """Each session of the period with its funnel, the latest first (the page shows the first
+    `PAGE_ROWS`), and how many there are: two queries."""
+    attendances = Attendance.objects.filter(session=OuterRef("pk")).annotate(stay_end=_LAST_MOMENT)
+    sessions = (
+        sessions_in_scope(scope)
+        .select_related("program", "module")
+        .annotate(
+            registered=_count_subquery(
+                Registration.objects.filter(session=OuterRef("pk")), group="session"
+            ),
+            attended=_count_subquery(attendances.filter(_REGISTRANT_ENTERED), group="session"),
+            stayed=_count_subquery(
+                attendances.filter(
+                    _REGISTRANT_ENTERED,
+                    stay_end__gte=Coalesce(OuterRef("ended_at"), OuterRef("ends_at"))
+                    - STAYED_MARGIN,
+                ),
+                group="session",
+            ),
+            guests=_count_subquery(
+                attendances.filter(_ENTERED, role=AttendanceRole.GUEST), group="session"
+            ),
+            early=_count_subquery(
+                attendances.exclude(role=AttendanceRole.HOST).filter(
+                    arrived_at__lt=OuterRef("starts_at")
+                ),
+                group="session",
+            ),
+            average=Subquery(
+                attendances.filter(_ENTERED)
+                .exclude(role=AttendanceRole.HOST)
+                .order_by()
+                .values("session")
+                .annotate(average=Avg(_minutes_in_room()))
+                .values("average")[:1],
+                output_field=DurationField(),
+            ),
+        )
+        .order_by("-starts_at", "-pk")
+    )
+    total = sessions_in_scope(scope).count()
+    chosen = list(sessions[:PAGE_ROWS] if scope.is_page else sessions)
+    return chosen, total
+
+
+def per_module(scope: Scope) -> list[dict]:
+    """Sessions, registrations and attendance grouped by module: three grouped queries."""
+    rows: dict[object, dict] = {}
+
+    def row(key: object, title: str | None) -> dict:
+        return rows.setdefault(
+            key,
+            {
+                "module": title or "No module",
+                "sessions": 0,
+                "held": 0,
+                "registered": 0,
+                "attended": 0,
+                "stayed": 0,
+            },
+        )
+
+    for group in (
+        sessions_in_scope(scope)
+        .order_by()
+        .values("module_id", "module__title")
+        .annotate(sessions=Count("pk"), held=Count("pk", filter=Q(started_at__isnull=False)))
+    ):
+        row(group["module_id"], group["module__title"]).update(
+            sessions=group["sessions"], held=group["held"]
+        )
+    for group in (
+        Registration.objects.filter(session__in=sessions_in_scope(scope))
+        .order_by()
+        .values("session__module_id", "session__module__title")
+        .annotate(registered=Count("pk"))
+    ):
+        row(group["session__module_id"], group["session__module__title"])["registered"] = group[
+            "registered"
+        ]
+    for group in (
+        _attendances(scope)
+        .order_by()
+        .values("session__module_id", "session__module__title")
+        .annotate(
+            attended=Count("pk", filter=_REGISTRANT_ENTERED),
+            stayed=Count("pk", filter=_stayed_q()),
+        )
+    ):
+        row(group["session__module_id"], group["session__module__title"]).update(
+            attended=group["attended"], stayed=group["stayed"]
+        )
+    return sorted(rows.values(), key=lambda item: (item["module"] == "No module", item["module"]))
+
+
+def sessions_section(scope: Scope) -> Section:
+    totals = session_totals(scope)
+    sessions, total = per_session(scope)
+    modules = per_module(scope)
+    funnel = Figure(
+        slug="funnel",
+        title="Registered → attended → stayed",
+        columns=["Stage", "People"],
+        rows=[
+            ["Registered", totals["registered"]],
+            ["Attended", totals["attended"]],
+            ["Stayed to the end", totals["stayed"]],
+        ],
+        chart="funnel",
+        description="Registrants of the period's sessions who entered the room, and who were "
+        "still there 10 minutes before the end.",
+    )
+    session_rows = [
+        [
+            timezone.localtime(session.starts_at, scope.zone).strftime("%Y-%m-%d %H:%M"),
+            session.title,
+            session.program.name,
+            session.module.title if session.module else "",
+            session.get_state_display(),
+            session.registered,
+            session.attended,
+            session.stayed,
+            percentage(session.registered - session.attended, session.registered),
+            _minutes(session.average),
+            session.guests,
+            session.early,
+        ]
+        for session in sessions
+    ]
+    per_session_figure = Figure(
+        slug="per-session",
+        title="Per session",
+        columns=[
+            "Starts",
+            "Session",
+            "Program",
+            "Module",
+            "State",
+            "Registered",
+            "Attended",
+            "Stayed",
+            "No-show %",
+            "Average minutes in the room",
+            "Guests",
+            "Early joiners",
+        ],
+        rows=session_rows,
+        chart="bars",
+        series=[5, 6, 7],
+        label_column=1,
+        total_rows=total if total > len(session_rows) else None,
+    )
+    module_figure = Figure(
+        slug="per-module",
+        title="Per module",
+        columns=["Module", "Sessions", "Held", "Registered", "Attended", "Stayed"],
+        rows=[
+            [m["module"], m["sessions"], m["held"], m["registered"], m["attended"], m["stayed"]]
+            for m in modules
+        ],
+        chart="bars",
+        series=[3, 4, 5],
+    )
+    return Section(
+        slug="sessions",
+        title="Sessions",
+        summary=[
+            ("Sessions", totals["sessions"]),
+            ("Held", totals["held"]),
+            ("Cancelled", totals["cancelled"]),
+            ("Registered", totals["registered"]),
+            ("Attended", totals["attended"]),
+            ("No-show rate", _percent_label(totals["no_show_rate"])),
+            ("Average minutes in the room", totals["average_minutes"]),
+            ("Guests", totals["guests"]),
+            ("Early joiners", totals["early"]),
+        ],
+        figures=[funnel, per_session_figure, module_figure],
+    )
+
+
+def _percent_label(value: float | None) -> str:
+    return "—" if value is None else f"{value:g} %"
+
+
+def session_topics_q(program_ids: Sequence[int]) -> Q:
+    """The outbox topics `session:<id>` of the programs' sessions, as one subquery."""
+    topics = (
+        Session.objects.filter(program_id__in=program_ids)
+        .annotate(topic=Concat(Value("session:"), Cast("pk", output_field=CharField())))
+        .values("topic")
+    )
+    return Q(topic__in=topics)
