@@ -9,6 +9,7 @@ from programs import (
     views_members,
     views_planning,
     views_public,
+    views_round_preview,
     views_rounds,
 )
 
@@ -105,6 +106,16 @@ urlpatterns = [
         "programs/<int:program_id>/insights/<slug:section>/<slug:figure>.csv",
         views_insights.program_insights_csv,
         name="program_insights_csv",
+    ),
+    path(
+        "programs/<int:program_id>/rounds/<int:round_id>/grouping/",
+        views_round_preview.round_grouping,
+        name="round_grouping",
+    ),
+    path(
+        "programs/<int:program_id>/rounds/<int:round_id>/grouping/swap/",
+        views_round_preview.round_grouping_swap,
+        name="round_grouping_swap",
     ),
     path("insights/", views_insights.host_insights, name="insights"),
     path(
