@@ -122,7 +122,9 @@ def test_a_swap_that_regroups_people_who_met_says_it_breaks_the_rule(host, host_
             follow=True,
         )
     html = response.content.decode()
-    assert "This breaks the no-repeat rule: P00 and P01; P02 and P03 met in an earlier round." in html
+    assert (
+        "This breaks the no-repeat rule: P00 and P01; P02 and P03 met in an earlier round." in html
+    )
     assert "Met before: P00 and P01" in html
 
 
