@@ -263,3 +263,23 @@ def _rounds(*, program: Program, now: datetime, rng: random.Random) -> None:
             groups[-1].append(yes[-1])
         for number, group in enumerate(groups, start=1):
             Match.objects.create(round=round_, number=number).members.set(group)
+    # An open round: its grouping preview shows who meets whom and which repeats are avoided.
+    upcoming = Round.objects.create(
+        program=program,
+        state=RoundState.OPEN,
+        opt_in_at=now - timedelta(days=1),
+        opened_at=now - timedelta(days=1),
+        match_at=now + timedelta(days=2),
+        time_zone=program.time_zone,
+        seed=99,
+    )
+    OptIn.objects.bulk_create(
+        OptIn(
+            round=upcoming,
+            member=member,
+            answer=OptInAnswer.YES if index % 5 else OptInAnswer.NO,
+            answered_at=now - timedelta(hours=20),
+            first_answered_at=now - timedelta(hours=20),
+        )
+        for index, member in enumerate(members)
+    )

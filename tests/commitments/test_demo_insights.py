@@ -40,3 +40,14 @@ def test_demo_insights_show_every_section() -> None:
     assert html.count('<svg class="chart"') >= 6
     everything = client.get(reverse("programs:insights") + "?range=90").content.decode()
     assert _figure(everything, "Held") == 5
+
+
+def test_demo_open_round_previews_groups_and_avoided_repeats() -> None:
+    call_command("load_demo")
+    client = Client()
+    assert client.login(username=DEMO_EMAIL, password=DEMO_PASSWORD)
+    program = Program.objects.get(name=DEMO_HISTORY_PROGRAM)
+    open_round = program.rounds.get(state="open")
+    html = client.get(reverse("programs:round_grouping", args=[program.pk, open_round.pk])).text
+    assert html.count("<strong>Group ") >= 4
+    assert "met in an earlier round and are not grouped again" in html
