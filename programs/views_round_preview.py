@@ -96,7 +96,9 @@ def round_grouping(request: HttpRequest, program_id: int, round_id: int) -> Http
     }
     if round_.is_changeable:
         context.update(_preview_context(round_))
-        context["form"] = SwapForm(choices=context["choices"])
+        choices = context["choices"]
+        initial = {"second": choices[1][0]} if len(choices) > 1 else {}
+        context["form"] = SwapForm(choices=choices, initial=initial)
     else:
         context.update(_sent_context(round_))
     return render(request, "programs/round_grouping.html", context)
