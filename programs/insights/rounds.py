@@ -93,26 +93,32 @@ def repeat_figures(scope: Scope) -> dict[int, tuple[int, int]]:
     rounds = Round._meta.db_table
     matches = Match._meta.db_table
     members = Match.members.through._meta.db_table
-    pair = "e1.member_id || '-' || e2.member_id"
-    # Table names come from the models and the subquery from the ORM, with its own params.
+    # Earlier pairs per round first (a few per group and round), then looked up in the
+    # round's own groups: never every pair of a round's members.
     sql = f"""
-        SELECT r.id,
-               COUNT(DISTINCT {pair}),
-               COUNT(DISTINCT CASE WHEN p1.match_id = p2.match_id THEN {pair} END)
-        FROM {rounds} r
-        JOIN {rounds} er ON er.program_id = r.program_id AND er.match_at < r.match_at
-        JOIN {matches} em ON em.round_id = er.id
-        JOIN {members} e1 ON e1.match_id = em.id
-        JOIN {members} e2 ON e2.match_id = em.id AND e1.member_id < e2.member_id
-        JOIN {matches} m1 ON m1.round_id = r.id
-        JOIN {members} p1 ON p1.match_id = m1.id AND p1.member_id = e1.member_id
-        JOIN {matches} m2 ON m2.round_id = r.id
-        JOIN {members} p2 ON p2.match_id = m2.id AND p2.member_id = e2.member_id
-        WHERE r.id IN ({rounds_sql})
-        GROUP BY r.id
+        WITH part AS (
+            SELECT m.round_id, mm.member_id, mm.match_id
+            FROM {matches} m JOIN {members} mm ON mm.match_id = m.id
+            WHERE m.round_id IN ({rounds_sql})
+        ),
+        pairs AS (
+            SELECT DISTINCT r.id AS round_id, e1.member_id AS a, e2.member_id AS b
+            FROM {rounds} r
+            JOIN {rounds} er ON er.program_id = r.program_id AND er.match_at < r.match_at
+            JOIN {matches} em ON em.round_id = er.id
+            JOIN {members} e1 ON e1.match_id = em.id
+            JOIN {members} e2 ON e2.match_id = em.id AND e1.member_id < e2.member_id
+            WHERE r.id IN ({rounds_sql})
+        )
+        SELECT pairs.round_id, COUNT(*),
+               COUNT(CASE WHEN p1.match_id = p2.match_id THEN 1 END)
+        FROM pairs
+        JOIN part p1 ON p1.round_id = pairs.round_id AND p1.member_id = pairs.a
+        JOIN part p2 ON p2.round_id = pairs.round_id AND p2.member_id = pairs.b
+        GROUP BY pairs.round_id
     """  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [*params, *params])
         return {int(round_id): (int(met), int(again)) for round_id, met, again in cursor.fetchall()}
 
 
