@@ -49,6 +49,9 @@ def _render(request: HttpRequest, *, program: Program | None, program_ids: list[
             "period": period,
             "sections": insights.build_sections(scope),
             "zone_name": scope.zone.key,
+            "cache_minutes": round(insights.cache_seconds() / 60)
+            if insights.cache_seconds()
+            else 0,
             "active_tab": "insights",
         },
     )

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 
 Cell = str | int | float | None
@@ -71,6 +73,7 @@ class Section:
     summary: list[tuple[str, Cell]] = field(default_factory=list)
     figures: list[Figure] = field(default_factory=list)
     note: str = ""
+    computed_at: datetime | None = None
 
     def figure(self, slug: str) -> Figure | None:
         return next((figure for figure in self.figures if figure.slug == slug), None)
@@ -98,13 +101,38 @@ def section_slugs() -> list[str]:
     return [slug for slug, _ in sorted(_sections.items(), key=lambda item: item[1][0])]
 
 
+def cache_seconds() -> int:
+    """How long a computed section is reused (`INSIGHTS_CACHE_SECONDS`, 120 by default; 0 turns
+    the cache off). Figures about the past change slowly; a large program's first render runs
+    every aggregate, the next ones within that time read one cache entry per section."""
+    return int(getattr(settings, "INSIGHTS_CACHE_SECONDS", 120))
+
+
+def _cache_key(slug: str, scope: Scope) -> str:
+    ids = ",".join(str(pk) for pk in sorted(scope.program_ids))
+    return (
+        f"insights:v1:{slug}:{ids}:{scope.start.isoformat()}:{scope.end.isoformat()}:"
+        f"{scope.zone.key}:{int(scope.is_page)}"
+    )
+
+
 def build_section(slug: str, scope: Scope) -> Section | None:
     entry = _sections.get(slug)
-    return entry[1](scope) if entry else None
+    if entry is None:
+        return None
+    seconds = cache_seconds()
+    key = _cache_key(slug, scope)
+    section = cache.get(key) if seconds else None
+    if section is None:
+        section = entry[1](scope)
+        section.computed_at = scope.now
+        if seconds:
+            cache.set(key, section, seconds)
+    return section
 
 
 def build_sections(scope: Scope) -> list[Section]:
-    return [_sections[slug][1](scope) for slug in section_slugs()]
+    return [section for slug in section_slugs() if (section := build_section(slug, scope))]
 
 
 def program_topics_q(program_ids: Sequence[int]) -> Q:

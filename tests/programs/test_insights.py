@@ -509,3 +509,21 @@ def test_query_count_does_not_grow_with_rows(host, host_client):
         large_url = reverse("programs:program_insights_csv", args=[large.pk, section, figure])
         assert _queries(host_client, small_url) == _queries(host_client, large_url)
     assert Commitment.objects.count() >= 2
+
+
+def test_figures_are_reused_for_a_while_then_worked_out_again(
+    host_client, program, sessions_data, settings
+):
+    url = reverse("programs:program_insights", args=[program.pk])
+    assert _summary(host_client.get(url).content.decode(), "Registered") == "5"
+    RegistrationFactory(session=sessions_data["held"])
+    with CaptureQueriesContext(connection) as context:
+        html = host_client.get(url).content.decode()
+    assert _summary(html, "Registered") == "5"  # from the cache: the sections ran no query
+    assert "worked out again after 2 minutes" in html
+    cold = len(context)
+    settings.INSIGHTS_CACHE_SECONDS = 0
+    with CaptureQueriesContext(connection) as context:
+        html = host_client.get(url).content.decode()
+    assert _summary(html, "Registered") == "6"
+    assert len(context) > cold + 10
