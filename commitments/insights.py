@@ -21,7 +21,6 @@ from datetime import date, timedelta
 
 from django.db import connection
 from django.db.models import (
-    Avg,
     Case,
     CharField,
     Count,
@@ -31,6 +30,7 @@ from django.db.models import (
     F,
     Q,
     QuerySet,
+    Sum,
     Value,
     When,
 )
@@ -91,7 +91,25 @@ def commitment_totals(scope: Scope, today: Case | Value) -> dict[str, int]:
     )
 
 
-def checkin_curve(scope: Scope, today: Case | Value) -> list[list]:
+def checkin_groups(scope: Scope) -> list[dict]:
+    """The period's check-ins counted in one scan, grouped by module, day of the commitment,
+    week and done: the curve, the ratings and the per-module figures all add these up (a few
+    hundred groups), instead of scanning the check-ins three times."""
+    return list(
+        CheckIn.objects.filter(commitment__in=commitments_in_scope(scope))
+        .order_by()
+        .annotate(
+            offset=ExpressionWrapper(
+                F("day") - F("commitment__starts_on"), output_field=DurationField()
+            ),
+            week=TruncWeek("day", output_field=DateField()),
+        )
+        .values("commitment__module_id", "offset", "week", "is_done")
+        .annotate(n=Count("pk"), rated=Count("rating"), rating_sum=Sum("rating"))
+    )
+
+
+def checkin_curve(scope: Scope, today: Case | Value, groups: list[dict]) -> list[list]:
     """Per day number: commitments that reached it, done check-ins on it, the rate."""
     commitments = commitments_in_scope(scope)
     elapsed = ExpressionWrapper(today - F("starts_on"), output_field=DurationField())
@@ -101,18 +119,11 @@ def checkin_curve(scope: Scope, today: Case | Value) -> list[list]:
         .values("duration_days", "elapsed")
         .annotate(n=Count("pk"))
     )
-    done_by_day = {
-        _days(group["offset"]) + 1: group["n"]
-        for group in CheckIn.objects.filter(commitment__in=commitments, is_done=True)
-        .order_by()
-        .annotate(
-            offset=ExpressionWrapper(
-                F("day") - F("commitment__starts_on"), output_field=DurationField()
-            )
-        )
-        .values("offset")
-        .annotate(n=Count("pk"))
-    }
+    done_by_day: dict[int, int] = {}
+    for group in groups:
+        if group["is_done"]:
+            number = _days(group["offset"]) + 1
+            done_by_day[number] = done_by_day.get(number, 0) + group["n"]
     # How many commitments reached at least day n: a suffix sum over the (few) buckets of
     # "reached day k" counted by the database.
     reached_exactly: dict[int, int] = {}
@@ -166,16 +177,17 @@ def best_streaks(scope: Scope) -> dict[int, int]:
         return {int(best): int(count) for best, count in cursor.fetchall()}
 
 
-def ratings_by_week(scope: Scope) -> list[list]:
-    groups = (
-        CheckIn.objects.filter(commitment__in=commitments_in_scope(scope), rating__isnull=False)
-        .order_by()
-        .annotate(week=TruncWeek("day", output_field=DateField()))
-        .values("week")
-        .annotate(average=Avg("rating"), n=Count("pk"))
-        .order_by("week")
-    )
-    return [[_iso_day(group["week"]), round(group["average"], 2), group["n"]] for group in groups]
+def ratings_by_week(groups: list[dict]) -> list[list]:
+    weeks: dict[str, list[int]] = {}
+    for group in groups:
+        if group["rated"]:
+            total = weeks.setdefault(_iso_day(group["week"]), [0, 0])
+            total[0] += group["rating_sum"]
+            total[1] += group["rated"]
+    return [
+        [week, round(rating_sum / rated, 2), rated]
+        for week, (rating_sum, rated) in sorted(weeks.items())
+    ]
 
 
 def _iso_day(value: object) -> str:
@@ -184,15 +196,16 @@ def _iso_day(value: object) -> str:
     return str(value)[:10]
 
 
-def per_module(scope: Scope, today: Case | Value) -> list[list]:
+def per_module(scope: Scope, today: Case | Value, groups: list[dict]) -> list[list]:
     not_ended = Q(ended_early_at__isnull=True)
-    checkins = {
-        group["commitment__module_id"]: group
-        for group in CheckIn.objects.filter(commitment__in=commitments_in_scope(scope))
-        .order_by()
-        .values("commitment__module_id")
-        .annotate(done=Count("pk", filter=Q(is_done=True)), rating=Avg("rating"))
-    }
+    checkins: dict[int, dict[str, int]] = {}
+    for group in groups:
+        total = checkins.setdefault(
+            group["commitment__module_id"], {"done": 0, "rated": 0, "rating_sum": 0}
+        )
+        total["done"] += group["n"] if group["is_done"] else 0
+        total["rated"] += group["rated"]
+        total["rating_sum"] += group["rating_sum"] or 0
     rows = []
     for group in (
         commitments_in_scope(scope)
@@ -209,7 +222,7 @@ def per_module(scope: Scope, today: Case | Value) -> list[list]:
         .order_by("module__title", "module_id")
     ):
         done = checkins.get(group["module_id"], {})
-        rating = done.get("rating")
+        rating = done["rating_sum"] / done["rated"] if done.get("rated") else None
         rows.append(
             [
                 group["module__title"],
@@ -229,6 +242,7 @@ def commitments_section(scope: Scope) -> Section:
     today = _today_expression(scope, commitments_in_scope(scope))
     totals = commitment_totals(scope, today)
     streaks = best_streaks(scope)
+    groups = checkin_groups(scope)
     with_streak = sum(streaks.values())
     streak_rows = [[0, totals["created"] - with_streak]] if totals["created"] else []
     streak_rows += [[best, count] for best, count in sorted(streaks.items())]
@@ -247,7 +261,7 @@ def commitments_section(scope: Scope) -> Section:
                 slug="check-in-rate",
                 title="Check-in rate by day of the commitment",
                 columns=["Day", "Commitments that reached it", "Done check-ins", "Rate %"],
-                rows=checkin_curve(scope, today),
+                rows=checkin_curve(scope, today, groups),
                 chart="line",
                 series=[3],
                 is_percentage=True,
@@ -265,7 +279,7 @@ def commitments_section(scope: Scope) -> Section:
                 slug="ratings",
                 title="Ratings over time",
                 columns=["Week of", "Average rating (1-10)", "Ratings"],
-                rows=ratings_by_week(scope),
+                rows=ratings_by_week(groups),
                 chart="line",
                 series=[1],
             ),
@@ -282,7 +296,7 @@ def commitments_section(scope: Scope) -> Section:
                     "Average rating",
                     "Reflections",
                 ],
-                rows=per_module(scope, today),
+                rows=per_module(scope, today, groups),
                 chart="bars",
                 series=[2, 3, 4],
             ),

@@ -32,12 +32,13 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
 )
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
-from programs.insights import PAGE_ROWS, Figure, Scope, Section, counted, percentage
+from programs.insights import PAGE_ROWS, Figure, Scope, Section, percentage
 from sessions_app.models import Attendance, AttendanceRole, Registration, Session, SessionState
 
 STAYED_MARGIN = timedelta(minutes=10)
@@ -75,43 +76,6 @@ def _count_subquery(queryset: QuerySet, *, group: str) -> Coalesce:
 
 def _minutes(duration: timedelta | None) -> float | None:
     return None if duration is None else round(duration.total_seconds() / 60, 1)
-
-
-def session_totals(scope: Scope) -> dict[str, int | float | None]:
-    """The period's figures for every session of the programs: four aggregate queries."""
-    totals: dict[str, int | float | None] = {}
-    totals.update(
-        counted(
-            sessions_in_scope(scope),
-            sessions=Count("pk"),
-            held=Count("pk", filter=Q(started_at__isnull=False)),
-            cancelled=Count("pk", filter=Q(state=SessionState.CANCELLED)),
-        )
-    )
-    totals.update(
-        counted(
-            Registration.objects.filter(session__in=sessions_in_scope(scope)),
-            registered=Count("pk"),
-        )
-    )
-    attendance = _attendances(scope).aggregate(
-        attended=Count("pk", filter=_REGISTRANT_ENTERED),
-        stayed=Count("pk", filter=_stayed_q()),
-        guests=Count("pk", filter=Q(role=AttendanceRole.GUEST) & _ENTERED),
-        early=Count(
-            "pk", filter=~Q(role=AttendanceRole.HOST) & Q(arrived_at__lt=F("session__starts_at"))
-        ),
-        average=Avg(_minutes_in_room(), filter=_ENTERED & ~Q(role=AttendanceRole.HOST)),
-    )
-    for key in ("attended", "stayed", "guests", "early"):
-        totals[key] = attendance[key] or 0
-    totals["average_minutes"] = _minutes(attendance["average"])
-    totals["no_show_rate"] = (
-        percentage(totals["registered"] - totals["attended"], totals["registered"])
-        if totals["registered"]
-        else None
-    )
-    return totals
 
 
 def per_session(scope: Scope) -> tuple[list[Session], int]:
@@ -159,7 +123,8 @@ def per_session(scope: Scope) -> tuple[list[Session], int]:
 
 
 def per_module(scope: Scope) -> list[dict]:
-    """Sessions, registrations and attendance grouped by module: three grouped queries."""
+    """Sessions, registrations and attendance grouped by module: three grouped queries, one
+    scan of each table. The period's totals are the sums of these groups."""
     rows: dict[object, dict] = {}
 
     def row(key: object, title: str | None) -> dict:
@@ -169,9 +134,14 @@ def per_module(scope: Scope) -> list[dict]:
                 "module": title or "No module",
                 "sessions": 0,
                 "held": 0,
+                "cancelled": 0,
                 "registered": 0,
                 "attended": 0,
                 "stayed": 0,
+                "guests": 0,
+                "early": 0,
+                "in_room": 0,
+                "minutes_total": timedelta(),
             },
         )
 
@@ -179,10 +149,14 @@ def per_module(scope: Scope) -> list[dict]:
         sessions_in_scope(scope)
         .order_by()
         .values("module_id", "module__title")
-        .annotate(sessions=Count("pk"), held=Count("pk", filter=Q(started_at__isnull=False)))
+        .annotate(
+            sessions=Count("pk"),
+            held=Count("pk", filter=Q(started_at__isnull=False)),
+            cancelled=Count("pk", filter=Q(state=SessionState.CANCELLED)),
+        )
     ):
         row(group["module_id"], group["module__title"]).update(
-            sessions=group["sessions"], held=group["held"]
+            sessions=group["sessions"], held=group["held"], cancelled=group["cancelled"]
         )
     for group in (
         Registration.objects.filter(session__in=sessions_in_scope(scope))
@@ -193,6 +167,7 @@ def per_module(scope: Scope) -> list[dict]:
         row(group["session__module_id"], group["session__module__title"])["registered"] = group[
             "registered"
         ]
+    not_host = ~Q(role=AttendanceRole.HOST)
     for group in (
         _attendances(scope)
         .order_by()
@@ -200,18 +175,39 @@ def per_module(scope: Scope) -> list[dict]:
         .annotate(
             attended=Count("pk", filter=_REGISTRANT_ENTERED),
             stayed=Count("pk", filter=_stayed_q()),
+            guests=Count("pk", filter=Q(role=AttendanceRole.GUEST) & _ENTERED),
+            early=Count("pk", filter=not_host & Q(arrived_at__lt=F("session__starts_at"))),
+            in_room=Count("pk", filter=_ENTERED & not_host),
+            minutes_total=Sum(_minutes_in_room(), filter=_ENTERED & not_host),
         )
     ):
         row(group["session__module_id"], group["session__module__title"]).update(
-            attended=group["attended"], stayed=group["stayed"]
+            {key: value for key, value in group.items() if not key.startswith("session__")}
         )
     return sorted(rows.values(), key=lambda item: (item["module"] == "No module", item["module"]))
 
 
+def session_totals(modules: list[dict]) -> dict[str, int | float | None]:
+    """The period's figures: the sums of the per-module groups the database counted."""
+    keys = ("sessions", "held", "cancelled", "registered", "attended", "stayed", "guests", "early")
+    totals: dict[str, int | float | None] = {
+        key: sum(module[key] for module in modules) for key in keys
+    }
+    in_room = sum(module["in_room"] for module in modules)
+    minutes = sum((module["minutes_total"] or timedelta() for module in modules), timedelta())
+    totals["average_minutes"] = _minutes(minutes / in_room) if in_room else None
+    totals["no_show_rate"] = (
+        percentage(totals["registered"] - totals["attended"], totals["registered"])
+        if totals["registered"]
+        else None
+    )
+    return totals
+
+
 def sessions_section(scope: Scope) -> Section:
-    totals = session_totals(scope)
-    sessions, total = per_session(scope)
     modules = per_module(scope)
+    totals = session_totals(modules)
+    sessions, total = per_session(scope)
     funnel = Figure(
         slug="funnel",
         title="Registered → attended → stayed",
