@@ -130,7 +130,7 @@ def round_swap(*, round_id: int, first_id: int, second_id: int) -> SwapOutcome:
     round_.swaps = [*(round_.swaps or []), [first_id, second_id]]
     round_.save(update_fields=["swaps", "updated_at"])
     touched = [group for group in groups if first_id in group or second_id in group]
-    breaks = [pair for group in touched for pair in before.repeats_in(group)]
+    breaks = sorted((pair for group in touched for pair in before.repeats_in(group)), key=sorted)
     return SwapOutcome(is_applied=True, breaks_rule=breaks)
 
 
