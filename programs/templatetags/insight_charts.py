@@ -15,8 +15,8 @@ from programs.insights import Figure
 
 register = template.Library()
 
-WIDTH = 640
-LABEL_WIDTH = 190
+WIDTH = 480
+LABEL_WIDTH = 150
 BAR_HEIGHT = 14
 ROW_GAP = 10
 LINE_HEIGHT = 220
@@ -62,7 +62,7 @@ def _bars(figure: Figure) -> str:
     parts = _legend(figure, y=14)
     for row_index, row in enumerate(figure.rows):
         y0 = legend_height + row_index * group
-        label = escape(_short(row[figure.label_column]))
+        label = escape(_short(row[figure.label_column], 22))
         parts.append(
             f'<text class="chart-text" x="{LABEL_WIDTH - 8}" y="{y0 + group / 2 + 2:.0f}" '
             f'text-anchor="end">{label}</text>'
@@ -83,7 +83,7 @@ def _bars(figure: Figure) -> str:
 def _funnel(figure: Figure) -> str:
     column = figure.series[0]
     top = max((_number(row[column]) for row in figure.rows), default=0.0) or 1.0
-    step = 44
+    step = 46
     parts = []
     for index, row in enumerate(figure.rows):
         value = _number(row[column])
@@ -91,11 +91,12 @@ def _funnel(figure: Figure) -> str:
         x = (WIDTH - width) / 2
         y = index * step
         text = escape(f"{row[figure.label_column]}: {_format(value)}")
+        # The words above the bar, so a narrow last stage never clips them.
         parts.append(
-            f'<rect class="chart-series-{index}" x="{x:.1f}" y="{y}" width="{width:.1f}" '
-            f'height="{step - 8}" rx="4"/>'
-            f'<text class="chart-text chart-funnel-text" x="{WIDTH / 2}" y="{y + step / 2}" '
-            f'text-anchor="middle">{text}</text>'
+            f'<text class="chart-text" x="{WIDTH / 2}" y="{y + 13}" text-anchor="middle">'
+            f"{text}</text>"
+            f'<rect class="chart-series-{index}" x="{x:.1f}" y="{y + 18}" width="{width:.1f}" '
+            f'height="{step - 24}" rx="4"/>'
         )
     return _svg(figure, len(figure.rows) * step, parts)
 
