@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from commitments import host_views, views
+from commitments import host_views, insights_views, views
 
 app_name = "commitments"
 
@@ -28,6 +28,11 @@ urlpatterns = [
     path(f"{QUESTION}/archive/", host_views.question_archive, name="question_archive"),
     path(f"{MODULE}/commitments/", host_views.module_commitments, name="module_commitments"),
     path(f"{SESSION}/commitments/", host_views.session_commitments, name="session_commitments"),
+    path(
+        "programs/<int:program_id>/commitments/<int:commitment_id>/",
+        insights_views.host_commitment,
+        name="host_commitment",
+    ),
     re_path(
         r"^programs/(?P<program_id>[0-9]+)/sessions/(?P<session_id>[0-9]+)/start-qr\.(?P<image_format>png|svg)$",
         host_views.session_qr,

@@ -9,3 +9,10 @@ class ProgramsConfig(AppConfig):
 
     def ready(self) -> None:
         from programs import emails, round_emails  # noqa: F401 - registers the message kinds
+        from programs.insights import register_section, register_topic_source
+        from programs.insights.email import email_section
+        from programs.insights.rounds import round_topics_q, rounds_section
+
+        register_section("rounds", rounds_section, order=30)
+        register_section("email", email_section, order=40)
+        register_topic_source("rounds", round_topics_q)

@@ -241,6 +241,9 @@ class Round(models.Model):
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="next_round"
     )
     seed = models.BigIntegerField(default=0)
+    # Swaps a host made in the grouping preview, as [member id, member id] pairs applied in
+    # order to the computed grouping (programs.round_preview), at the preview and at matching.
+    swaps = models.JSONField(default=list, blank=True)
     sequence = models.PositiveIntegerField(default=0)
     opened_at = models.DateTimeField(null=True, blank=True)
     matched_at = models.DateTimeField(null=True, blank=True)

@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from programs.matching import group_members
 from programs.models import (
     Match,
     Member,
@@ -30,6 +29,7 @@ from programs.models import (
     Round,
     RoundState,
 )
+from programs.round_preview import round_grouping
 from reminders.services import WantedMessage, outbox_reconcile
 
 logger = logging.getLogger(__name__)
@@ -227,26 +227,11 @@ def round_match(*, round_id: int, now: datetime) -> MatchResult | None:
     )
     if round_ is None or not round_.is_changeable or round_.match_at > now:
         return None
-    program = round_.program
-    active = Member.objects.filter(program=program, status=MemberStatus.ACTIVE)
-    if round_.uses_opt_in:
-        member_ids = list(
-            OptIn.objects.filter(
-                round=round_, answer=OptInAnswer.YES, member__status=MemberStatus.ACTIVE
-            ).values_list("member_id", flat=True)
-        )
-    else:
-        member_ids = list(active.values_list("id", flat=True))
-    history = previous_pairs(program_id=program.pk) if program.avoid_repeat_matches else set()
-    grouped = group_members(
-        member_ids=member_ids,
-        group_size=program.group_size,
-        previous_pairs=history,
-        seed=round_.seed,
-    )
+    # The grouping the preview shows: the same members, history, seed and the host's swaps.
+    grouping = round_grouping(round_=round_)
     result = MatchResult(round=round_)
-    result.groups = [group for group in grouped if len(group) > 1]
-    result.unmatched = [group[0] for group in grouped if len(group) == 1]
+    result.groups = grouping.groups
+    result.unmatched = grouping.unmatched
     matches = Match.objects.bulk_create(
         [Match(round=round_, number=number) for number in range(1, len(result.groups) + 1)]
     )

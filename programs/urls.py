@@ -2,7 +2,16 @@ from __future__ import annotations
 
 from django.urls import path
 
-from programs import brand_views, views, views_members, views_planning, views_public, views_rounds
+from programs import (
+    brand_views,
+    views,
+    views_insights,
+    views_members,
+    views_planning,
+    views_public,
+    views_round_preview,
+    views_rounds,
+)
 
 app_name = "programs"
 
@@ -87,6 +96,33 @@ urlpatterns = [
         name="program_planning",
     ),
     path("planning/", views_planning.host_planning, name="planning"),
+    # Insights.
+    path(
+        "programs/<int:program_id>/insights/",
+        views_insights.program_insights,
+        name="program_insights",
+    ),
+    path(
+        "programs/<int:program_id>/insights/<slug:section>/<slug:figure>.csv",
+        views_insights.program_insights_csv,
+        name="program_insights_csv",
+    ),
+    path(
+        "programs/<int:program_id>/rounds/<int:round_id>/grouping/",
+        views_round_preview.round_grouping,
+        name="round_grouping",
+    ),
+    path(
+        "programs/<int:program_id>/rounds/<int:round_id>/grouping/swap/",
+        views_round_preview.round_grouping_swap,
+        name="round_grouping_swap",
+    ),
+    path("insights/", views_insights.host_insights, name="insights"),
+    path(
+        "insights/<slug:section>/<slug:figure>.csv",
+        views_insights.host_insights_csv,
+        name="insights_csv",
+    ),
     # Members' own links (no account).
     path(
         "rounds/<int:round_id>/answer/<str:token>/<str:answer>/",

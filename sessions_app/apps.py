@@ -14,5 +14,10 @@ class SessionsAppConfig(AppConfig):
         from sessions_app.planning import sessions_planning_source
 
         register_planning_source("sessions", sessions_planning_source)
+        from programs.insights import register_section, register_topic_source
+        from sessions_app.insights import session_topics_q, sessions_section
+
+        register_section("sessions", sessions_section, order=10)
+        register_topic_source("sessions", session_topics_q)
         # A host added to or removed from a program gets or loses its sessions' host reminders.
         hosts_changed_hook_register(reminders.program_host_reminders_plan)

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from commitments.demo_insights import load_insights_demo
 from programs.models import Member, Program, Recurrence, Round
 from programs.rounds import round_schedule
 from programs.services import module_create, program_create
@@ -134,6 +135,7 @@ class Command(BaseCommand):
                 )
         _demo_sessions(program, host)
         self._load_matching(program=program, host=host)
+        load_insights_demo(host=host, now=timezone.now())
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo host: {DEMO_EMAIL} / password: {DEMO_PASSWORD} (also a Django admin)"

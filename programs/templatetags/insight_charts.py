@@ -1,0 +1,170 @@
+"""Server-rendered SVG charts for Insights figures.
+
+The chart is drawn from the figure's own rows, with presentation attributes and CSS classes
+only (the Content-Security-Policy allows no `style=`). It is hidden from screen readers
+(`aria-hidden`): the table beside it carries the same numbers.
+"""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from programs.insights import Figure
+
+register = template.Library()
+
+WIDTH = 480
+LABEL_WIDTH = 150
+BAR_HEIGHT = 14
+ROW_GAP = 10
+LINE_HEIGHT = 220
+PAD = 28
+
+
+def _number(value: object) -> float:
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+def _short(text: object, limit: int = 28) -> str:
+    value = "" if text is None else str(text)
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _format(value: float) -> str:
+    return f"{value:g}"
+
+
+def _legend(figure: Figure, *, y: float) -> list[str]:
+    if len(figure.series) < 2:
+        return []
+    parts = []
+    x = 0.0
+    for index, column in enumerate(figure.series):
+        name = escape(_short(figure.columns[column], 24))
+        parts.append(
+            f'<rect class="chart-series-{index}" x="{x:.0f}" y="{y - 10:.0f}" width="12" height="12"/>'
+            f'<text class="chart-text" x="{x + 16:.0f}" y="{y:.0f}">{name}</text>'
+        )
+        x += 30 + 7.5 * len(figure.columns[column][:24])
+    return parts
+
+
+def _bars(figure: Figure) -> str:
+    series = figure.series
+    top = max((_number(row[c]) for row in figure.rows for c in series), default=0.0)
+    top = 100.0 if figure.is_percentage else max(top, 1.0)
+    group = len(series) * BAR_HEIGHT + ROW_GAP
+    legend_height = 22 if len(series) > 1 else 0
+    height = legend_height + len(figure.rows) * group + 4
+    span = WIDTH - LABEL_WIDTH - 50
+    parts = _legend(figure, y=14)
+    for row_index, row in enumerate(figure.rows):
+        y0 = legend_height + row_index * group
+        label = escape(_short(row[figure.label_column], 22))
+        parts.append(
+            f'<text class="chart-text" x="{LABEL_WIDTH - 8}" y="{y0 + group / 2 + 2:.0f}" '
+            f'text-anchor="end">{label}</text>'
+        )
+        for index, column in enumerate(series):
+            value = _number(row[column])
+            width = max(value / top * span, 0 if value == 0 else 1)
+            y = y0 + index * BAR_HEIGHT
+            parts.append(
+                f'<rect class="chart-series-{index}" x="{LABEL_WIDTH}" y="{y}" '
+                f'width="{width:.1f}" height="{BAR_HEIGHT - 2}"/>'
+                f'<text class="chart-value" x="{LABEL_WIDTH + width + 4:.1f}" '
+                f'y="{y + BAR_HEIGHT - 3}">{_format(value)}</text>'
+            )
+    return _svg(figure, height, parts)
+
+
+def _funnel(figure: Figure) -> str:
+    column = figure.series[0]
+    top = max((_number(row[column]) for row in figure.rows), default=0.0) or 1.0
+    step = 46
+    parts = []
+    for index, row in enumerate(figure.rows):
+        value = _number(row[column])
+        width = max(value / top * WIDTH, 2)
+        x = (WIDTH - width) / 2
+        y = index * step
+        text = escape(f"{row[figure.label_column]}: {_format(value)}")
+        # The words above the bar, so a narrow last stage never clips them.
+        parts.append(
+            f'<text class="chart-text" x="{WIDTH / 2}" y="{y + 13}" text-anchor="middle">'
+            f"{text}</text>"
+            f'<rect class="chart-series-{index}" x="{x:.1f}" y="{y + 18}" width="{width:.1f}" '
+            f'height="{step - 24}" rx="4"/>'
+        )
+    return _svg(figure, len(figure.rows) * step, parts)
+
+
+def _line(figure: Figure) -> str:
+    rows = figure.rows
+    values = [_number(row[c]) for row in rows for c in figure.series]
+    top = 100.0 if figure.is_percentage else max(max(values, default=0.0), 1.0)
+    left, bottom = 44, LINE_HEIGHT - PAD
+    span_x = WIDTH - left - 12
+    span_y = LINE_HEIGHT - 2 * PAD
+    parts = [
+        f'<line class="chart-axis" x1="{left}" y1="{bottom}" x2="{WIDTH - 12}" y2="{bottom}"/>',
+        f'<line class="chart-axis" x1="{left}" y1="{PAD}" x2="{left}" y2="{bottom}"/>',
+        f'<text class="chart-text" x="{left - 6}" y="{PAD + 4}" text-anchor="end">'
+        f"{_format(top)}</text>",
+        f'<text class="chart-text" x="{left - 6}" y="{bottom + 4}" text-anchor="end">0</text>',
+    ]
+    count = len(rows)
+
+    def x_of(index: int) -> float:
+        return left + (span_x * index / (count - 1) if count > 1 else span_x / 2)
+
+    for index, column in enumerate(figure.series):
+        points = [
+            (x_of(i), bottom - _number(row[column]) / top * span_y)
+            for i, row in enumerate(rows)
+            if row[column] is not None
+        ]
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+        parts.append(f'<polyline class="chart-line chart-stroke-{index}" points="{path}"/>')
+        parts += [
+            f'<circle class="chart-series-{index}" cx="{x:.1f}" cy="{y:.1f}" r="3"/>'
+            for x, y in points
+        ]
+    if rows:
+        first, last = escape(_short(rows[0][0], 16)), escape(_short(rows[-1][0], 16))
+        parts.append(f'<text class="chart-text" x="{left}" y="{LINE_HEIGHT - 8}">{first}</text>')
+        if count > 1:
+            parts.append(
+                f'<text class="chart-text" x="{WIDTH - 12}" y="{LINE_HEIGHT - 8}" '
+                f'text-anchor="end">{last}</text>'
+            )
+    return _svg(figure, LINE_HEIGHT, parts)
+
+
+def _svg(figure: Figure, height: float, parts: list[str]) -> str:
+    return (
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {height:.0f}" width="{WIDTH}" '
+        f'height="{height:.0f}" aria-hidden="true" focusable="false" '
+        f'preserveAspectRatio="xMinYMin meet">{"".join(parts)}</svg>'
+    )
+
+
+@register.simple_tag
+def insight_chart(figure: Figure) -> SafeString:
+    """The figure's chart as inline SVG, or nothing for a table-only figure or no rows."""
+    if not figure.rows or not figure.chart:
+        return mark_safe("")
+    drawer = {"bars": _bars, "funnel": _funnel, "line": _line}.get(figure.chart)
+    # Every value written into the markup above is a number or escaped text.
+    return mark_safe(drawer(figure)) if drawer else mark_safe("")
+
+
+@register.filter
+def insight_cell(value: object) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)

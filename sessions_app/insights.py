@@ -1,0 +1,304 @@
+"""Insights figures about sessions: held and cancelled, registered → attended → stayed.
+
+Definitions (docs/insights.md):
+- a session is in the period when it was scheduled to start in it;
+- *held*: it went live (`started_at` is set); *cancelled*: its state says so;
+- *attended*: a registrant's attendance entered the room (`joined_at` set);
+- *stayed*: that attendance was still there 10 minutes before the end (the host's "End meeting
+  for all" or the scheduled end, whichever came first), judged by `left_at`, else by
+  `last_seen_at`;
+- *early joiners*: attendees and guests who arrived before the start (the entry window opens
+  10 minutes before);
+- *minutes in the room*: from `joined_at` to `left_at` (else `last_seen_at`), averaged over
+  everyone who entered, hosts left out.
+
+Every figure is an aggregate query; per-session and per-module tables use one correlated
+subquery per column (never a join of registrations by attendances).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from django.db.models import (
+    Avg,
+    CharField,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, Concat
+from django.utils import timezone
+
+from programs.insights import PAGE_ROWS, Figure, Scope, Section, percentage
+from sessions_app.models import Attendance, AttendanceRole, Registration, Session, SessionState
+
+STAYED_MARGIN = timedelta(minutes=10)
+
+_ENTERED = Q(joined_at__isnull=False)
+_REGISTRANT_ENTERED = _ENTERED & Q(role=AttendanceRole.ATTENDEE, registration__isnull=False)
+_LAST_MOMENT = Coalesce("left_at", "last_seen_at")
+
+
+def _stayed_q(prefix: str = "session__") -> Q:
+    until = Coalesce(F(f"{prefix}ended_at"), F(f"{prefix}ends_at")) - STAYED_MARGIN
+    return _REGISTRANT_ENTERED & Q(stay_end__gte=until)
+
+
+def _minutes_in_room() -> ExpressionWrapper:
+    return ExpressionWrapper(_LAST_MOMENT - F("joined_at"), output_field=DurationField())
+
+
+def sessions_in_scope(scope: Scope) -> QuerySet[Session]:
+    return Session.objects.filter(
+        program_id__in=scope.program_ids, starts_at__gte=scope.start, starts_at__lt=scope.end
+    )
+
+
+def _attendances(scope: Scope) -> QuerySet[Attendance]:
+    return Attendance.objects.filter(session__in=sessions_in_scope(scope)).annotate(
+        stay_end=_LAST_MOMENT
+    )
+
+
+def _count_subquery(queryset: QuerySet, *, group: str) -> Coalesce:
+    counted_rows = queryset.order_by().values(group).annotate(n=Count("pk")).values("n")[:1]
+    return Coalesce(Subquery(counted_rows, output_field=IntegerField()), 0)
+
+
+def _minutes(duration: timedelta | None) -> float | None:
+    return None if duration is None else round(duration.total_seconds() / 60, 1)
+
+
+def per_session(scope: Scope) -> tuple[list[Session], int]:
+    """Each session of the period with its funnel, the latest first (the page shows the first
+    `PAGE_ROWS`), and how many there are: four queries. The counts are grouped by session in
+    the database over the chosen sessions only (a correlated subquery per column and row
+    was ten times slower on 1,000 sessions)."""
+    ordered = (
+        sessions_in_scope(scope).select_related("program", "module").order_by("-starts_at", "-pk")
+    )
+    total = sessions_in_scope(scope).count()
+    chosen = list(ordered[:PAGE_ROWS] if scope.is_page else ordered)
+    ids = [session.pk for session in chosen]
+    registered = dict(
+        Registration.objects.filter(session_id__in=ids)
+        .order_by()
+        .values("session_id")
+        .annotate(n=Count("pk"))
+        .values_list("session_id", "n")
+    )
+    attendance = {
+        group["session_id"]: group
+        for group in Attendance.objects.filter(session_id__in=ids)
+        .annotate(stay_end=_LAST_MOMENT)
+        .order_by()
+        .values("session_id")
+        .annotate(
+            attended=Count("pk", filter=_REGISTRANT_ENTERED),
+            stayed=Count("pk", filter=_stayed_q()),
+            guests=Count("pk", filter=Q(role=AttendanceRole.GUEST) & _ENTERED),
+            early=Count(
+                "pk",
+                filter=~Q(role=AttendanceRole.HOST) & Q(arrived_at__lt=F("session__starts_at")),
+            ),
+            average=Avg(_minutes_in_room(), filter=_ENTERED & ~Q(role=AttendanceRole.HOST)),
+        )
+    }
+    for session in chosen:
+        figures = attendance.get(session.pk, {})
+        session.registered = registered.get(session.pk, 0)
+        for key in ("attended", "stayed", "guests", "early"):
+            setattr(session, key, figures.get(key, 0))
+        session.average = figures.get("average")
+    return chosen, total
+
+
+def per_module(scope: Scope) -> list[dict]:
+    """Sessions, registrations and attendance grouped by module: three grouped queries, one
+    scan of each table. The period's totals are the sums of these groups."""
+    rows: dict[object, dict] = {}
+
+    def row(key: object, title: str | None) -> dict:
+        return rows.setdefault(
+            key,
+            {
+                "module": title or "No module",
+                "sessions": 0,
+                "held": 0,
+                "cancelled": 0,
+                "registered": 0,
+                "attended": 0,
+                "stayed": 0,
+                "guests": 0,
+                "early": 0,
+                "in_room": 0,
+                "minutes_total": timedelta(),
+            },
+        )
+
+    for group in (
+        sessions_in_scope(scope)
+        .order_by()
+        .values("module_id", "module__title")
+        .annotate(
+            sessions=Count("pk"),
+            held=Count("pk", filter=Q(started_at__isnull=False)),
+            cancelled=Count("pk", filter=Q(state=SessionState.CANCELLED)),
+        )
+    ):
+        row(group["module_id"], group["module__title"]).update(
+            sessions=group["sessions"], held=group["held"], cancelled=group["cancelled"]
+        )
+    for group in (
+        Registration.objects.filter(session__in=sessions_in_scope(scope))
+        .order_by()
+        .values("session__module_id", "session__module__title")
+        .annotate(registered=Count("pk"))
+    ):
+        row(group["session__module_id"], group["session__module__title"])["registered"] = group[
+            "registered"
+        ]
+    not_host = ~Q(role=AttendanceRole.HOST)
+    for group in (
+        _attendances(scope)
+        .order_by()
+        .values("session__module_id", "session__module__title")
+        .annotate(
+            attended=Count("pk", filter=_REGISTRANT_ENTERED),
+            stayed=Count("pk", filter=_stayed_q()),
+            guests=Count("pk", filter=Q(role=AttendanceRole.GUEST) & _ENTERED),
+            early=Count("pk", filter=not_host & Q(arrived_at__lt=F("session__starts_at"))),
+            in_room=Count("pk", filter=_ENTERED & not_host),
+            minutes_total=Sum(_minutes_in_room(), filter=_ENTERED & not_host),
+        )
+    ):
+        row(group["session__module_id"], group["session__module__title"]).update(
+            {key: value for key, value in group.items() if not key.startswith("session__")}
+        )
+    return sorted(rows.values(), key=lambda item: (item["module"] == "No module", item["module"]))
+
+
+def session_totals(modules: list[dict]) -> dict[str, int | float | None]:
+    """The period's figures: the sums of the per-module groups the database counted."""
+    keys = ("sessions", "held", "cancelled", "registered", "attended", "stayed", "guests", "early")
+    totals: dict[str, int | float | None] = {
+        key: sum(module[key] for module in modules) for key in keys
+    }
+    in_room = sum(module["in_room"] for module in modules)
+    minutes = sum((module["minutes_total"] or timedelta() for module in modules), timedelta())
+    totals["average_minutes"] = _minutes(minutes / in_room) if in_room else None
+    totals["no_show_rate"] = (
+        percentage(totals["registered"] - totals["attended"], totals["registered"])
+        if totals["registered"]
+        else None
+    )
+    return totals
+
+
+def sessions_section(scope: Scope) -> Section:
+    modules = per_module(scope)
+    totals = session_totals(modules)
+    sessions, total = per_session(scope)
+    funnel = Figure(
+        slug="funnel",
+        title="Registered → attended → stayed",
+        columns=["Stage", "People"],
+        rows=[
+            ["Registered", totals["registered"]],
+            ["Attended", totals["attended"]],
+            ["Stayed to the end", totals["stayed"]],
+        ],
+        chart="funnel",
+        description="Registrants of the period's sessions who entered the room, and who were "
+        "still there 10 minutes before the end.",
+    )
+    session_rows = [
+        [
+            timezone.localtime(session.starts_at, scope.zone).strftime("%Y-%m-%d %H:%M"),
+            session.title,
+            session.program.name,
+            session.module.title if session.module else "",
+            session.get_state_display(),
+            session.registered,
+            session.attended,
+            session.stayed,
+            percentage(session.registered - session.attended, session.registered),
+            _minutes(session.average),
+            session.guests,
+            session.early,
+        ]
+        for session in sessions
+    ]
+    per_session_figure = Figure(
+        slug="per-session",
+        title="Per session",
+        columns=[
+            "Starts",
+            "Session",
+            "Program",
+            "Module",
+            "State",
+            "Registered",
+            "Attended",
+            "Stayed",
+            "No-show %",
+            "Average minutes in the room",
+            "Guests",
+            "Early joiners",
+        ],
+        rows=session_rows,
+        chart="bars",
+        series=[5, 6, 7],
+        label_column=1,
+        total_rows=total if total > len(session_rows) else None,
+    )
+    module_figure = Figure(
+        slug="per-module",
+        title="Per module",
+        columns=["Module", "Sessions", "Held", "Registered", "Attended", "Stayed"],
+        rows=[
+            [m["module"], m["sessions"], m["held"], m["registered"], m["attended"], m["stayed"]]
+            for m in modules
+        ],
+        chart="bars",
+        series=[3, 4, 5],
+    )
+    return Section(
+        slug="sessions",
+        title="Sessions",
+        summary=[
+            ("Sessions", totals["sessions"]),
+            ("Held", totals["held"]),
+            ("Cancelled", totals["cancelled"]),
+            ("Registered", totals["registered"]),
+            ("Attended", totals["attended"]),
+            ("No-show rate", _percent_label(totals["no_show_rate"])),
+            ("Average minutes in the room", totals["average_minutes"]),
+            ("Guests", totals["guests"]),
+            ("Early joiners", totals["early"]),
+        ],
+        figures=[funnel, per_session_figure, module_figure],
+    )
+
+
+def _percent_label(value: float | None) -> str:
+    return "—" if value is None else f"{value:g} %"
+
+
+def session_topics_q(program_ids: Sequence[int]) -> Q:
+    """The outbox topics `session:<id>` of the programs' sessions, as one subquery."""
+    topics = (
+        Session.objects.filter(program_id__in=program_ids)
+        .annotate(topic=Concat(Value("session:"), Cast("pk", output_field=CharField())))
+        .values("topic")
+    )
+    return Q(topic__in=topics)
