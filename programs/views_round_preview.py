@@ -13,9 +13,10 @@ from programs import round_preview, round_selectors
 from programs.models import Match, Member, Round
 from programs.rounds import MATCH_KIND
 from reminders.models import Message
+from reminders.text import CheckedForm
 
 
-class SwapForm(forms.Form):
+class SwapForm(CheckedForm):
     first = forms.TypedChoiceField(coerce=int, label="Swap")
     second = forms.TypedChoiceField(coerce=int, label="with")
 

@@ -353,6 +353,9 @@ def host_heartbeat(request: HttpRequest, session_id: int, phase: str) -> HttpRes
 def host_media(request: HttpRequest, session_id: int) -> HttpResponse:
     """The host room's script asks for the host's media credential (arriving them if need be)."""
     session = _hosted(request, session_id)
+    if session.state != SessionState.LIVE:
+        # Refused before anything is recorded: presence is the heartbeat's to note.
+        return _media_refused("The session is not live.", 403)
     key = room_access.room_key(session)
     remembered = request.session.get(key) or {}
     attendance_id = rooms.host_heartbeat(

@@ -287,6 +287,10 @@ def _build_world(tmp_path) -> World:
         "code": session.code,
         "captured_id": 1,  # the development outbox: staff only, empty here
         "provider": "postmark",  # a tracking webhook: refused without the shared secret
+        "section": "sessions",  # an Insights figure's CSV
+        "figure": "per-session",
+        "attendance_id": 1,  # the host room's people: none here, so 404
+        "recording_id": 1,  # a recording to retry: none here, so 404
         "index": 0,
     }
 

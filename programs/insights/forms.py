@@ -6,11 +6,12 @@ from django import forms
 
 from programs.dates import validate_date_in_range
 from programs.insights import RANGE_CHOICES, Period, last_days
+from reminders.text import CheckedForm
 
 MAX_CUSTOM_DAYS = 3 * 366
 
 
-class InsightsPeriodForm(forms.Form):
+class InsightsPeriodForm(CheckedForm):
     """The period of the Insights pages: last 30 or 90 days, or two dates (in the viewer's
     zone). Invalid input shows its message and the last 30 days."""
 
@@ -28,7 +29,7 @@ class InsightsPeriodForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
     )
 
-    def __init__(self, data: object, *, today: date) -> None:
+    def __init__(self, data: object = None, *, today: date) -> None:
         super().__init__(data)
         self.today = today
 

@@ -156,6 +156,9 @@ def test_removed_attendee_loses_media_and_cannot_return_until_let_back_in(
 ) -> None:
     from playwright.sync_api import expect
 
+    # Refused at the server from then on: that is what this test is about. The page's polls
+    # and the media client's long-poll log those refusals in the console.
+    media_browser.report.expect("htmx:afterRequest", "htmx:sendError", "/room/state/", "/janus/")
     host, session, registration = _meeting()
     attendee = media_browser.new_context()
     page = attendee_enters(attendee, live_server, registration)
@@ -220,6 +223,9 @@ def _csrf(context: object) -> str:
 def test_end_for_all_stops_every_stream_and_destroys_the_room_at_the_server(
     live_server, media_browser, janus
 ) -> None:
+    # Refused at the server from then on: that is what this test is about. The page's polls
+    # and the media client's long-poll log those refusals in the console.
+    media_browser.report.expect("htmx:afterRequest", "htmx:sendError", "/room/state/", "/janus/")
     host, session, registration = _meeting()
     attendee = media_browser.new_context()
     page = attendee_enters(attendee, live_server, registration)
