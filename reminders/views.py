@@ -20,13 +20,17 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from programs.link_access import without_referrer
 from programs.ratelimit import client_address
 from reminders.models import CapturedEmail
 from reminders.tracking import TRACKING_WEBHOOK_VIEWS
+from reminders.unsubscribe import stream_for as unsubscribe_stream_for
+from reminders.unsubscribe import unsubscribe_object
 
 logger = logging.getLogger(__name__)
 
@@ -173,3 +177,24 @@ def tracking_webhook(request: HttpRequest, provider: str) -> HttpResponse:
     for event in events:
         view.signal.send(sender=view.__class__, event=event, esp_name=view.esp_name)
     return HttpResponse()
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, stream: str, token: str) -> HttpResponse:
+    """RFC 8058 one-click unsubscribe: a POST stops the stream; a GET asks first.
+
+    No login and no CSRF token: mail providers POST `List-Unsubscribe=One-Click` from their own
+    servers. Only the personal token decides, and all it can do is stop its own stream.
+    """
+    found = unsubscribe_stream_for(stream)
+    obj = None if found is None else unsubscribe_object(stream=found, token=token)
+    if found is None or obj is None:
+        response = render(request, "reminders/unsubscribe_invalid.html", status=404)
+    else:
+        done = request.method == "POST"
+        if done:
+            found.stop(obj, timezone.now())
+        context = {"done": done, "what": found.describe(obj)}
+        response = render(request, "reminders/unsubscribe.html", context)
+    return without_referrer(response)

@@ -140,6 +140,11 @@ class Registration(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     token_version = models.PositiveIntegerField(default=1)
+    # Off once the registrant used the one-click unsubscribe of their reminders (RFC 8058).
+    wants_reminders = models.BooleanField(default=True)
+    # The UID of this person's calendar entry when it is not the session's own: registrations
+    # made before invites shared the session's UID keep the one their calendars already hold.
+    calendar_uid = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

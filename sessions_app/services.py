@@ -280,6 +280,8 @@ def _confirmation_wanted(
         about=registration,
         schedule_sequence=session.sequence,
         # No expires_at: the session may move later; the renderer skips it once it is over.
+        # The first one opens the registration's e-mail thread; the rest reply to it.
+        payload={"opens_thread": True} if dedupe_suffix == "first" else {},
     )
 
 
@@ -577,6 +579,18 @@ def registration_cancel(*, registration: Registration, now: datetime) -> None:
         remove=True,
     )
     registration.delete()
+
+
+@transaction.atomic
+def registration_reminders_stop(*, registration: Registration, now: datetime) -> None:
+    """The registrant unsubscribed from reminders: none is planned or sent for them again.
+
+    Their confirmation, updates and cancellation still come (they hold the calendar entry).
+    """
+    session = Session.objects.select_for_update().get(pk=registration.session_id)
+    Registration.objects.filter(pk=registration.pk).update(wants_reminders=False)
+    registration.wants_reminders = False
+    registration_reminders_plan(session=session, registration=registration, now=now)
 
 
 @transaction.atomic

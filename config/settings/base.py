@@ -180,6 +180,12 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=EMAIL_CONFIG["EMAIL_BACKEND"])
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Convene <noreply@convene.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The domain of Message-IDs (`<convene.42@domain>`): the sending domain unless told otherwise.
+MAIL_DOMAIN = env.str(
+    "MAIL_DOMAIN", default=DEFAULT_FROM_EMAIL.rpartition("@")[2].rstrip(">").strip() or "localhost"
+)
+# The address of List-Unsubscribe's mailto (default: the sending address).
+UNSUBSCRIBE_EMAIL = env.str("UNSUBSCRIBE_EMAIL", default="")
 ANYMAIL = {
     key.removeprefix("ANYMAIL_"): value
     for key, value in env.ENVIRON.items()
