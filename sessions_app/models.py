@@ -56,6 +56,8 @@ class Session(models.Model):
     remind_hour_before = models.BooleanField("An hour before", default=True)
     remind_half_hour_before = models.BooleanField("30 minutes before", default=True)
     capacity = models.PositiveIntegerField(null=True, blank=True, validators=[MinValueValidator(1)])
+    # With a capacity: people who find the session full may wait for a seat (WaitlistEntry).
+    has_waitlist = models.BooleanField("Offer a waitlist when full", default=False)
     co_hosts = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="co_hosted_sessions"
     )
@@ -158,6 +160,32 @@ class Registration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
+
+
+class WaitlistEntry(models.Model):
+    """Somebody waiting for a seat of a full session; the lowest `position` is next.
+
+    When a seat frees (a cancellation, a host's removal, a decline from a calendar), the first
+    one waiting is registered in the same transaction, under the session's row lock.
+    """
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="waitlist")
+    email = models.EmailField(max_length=254)
+    name = models.CharField(max_length=200)
+    position = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["session", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                "session", Lower("email"), name="unique_waitlist_email_per_session"
+            )
+        ]
+        indexes = [models.Index(fields=["session", "position"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}> waiting for {self.session_id}"
 
 
 class QuestionKind(models.TextChoices):

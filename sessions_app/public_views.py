@@ -100,7 +100,7 @@ def session_register(request: HttpRequest, code: str) -> HttpResponse:
                 context["form"] = form
                 return render(request, "sessions_app/register.html", context, status=429)
             try:
-                services.registration_create(
+                outcome = services.registration_create(
                     session=session,
                     email=form.cleaned_data["email"],
                     name=form.cleaned_data["name"],
@@ -115,6 +115,9 @@ def session_register(request: HttpRequest, code: str) -> HttpResponse:
                 context["closed_reason"] = str(closed)
                 status = 409
             else:
+                if isinstance(outcome, services.Waitlisted):
+                    context["waitlist_place"] = outcome.place
+                    return render(request, "sessions_app/waitlisted.html", context)
                 # The same page whether the address was new or registered already: the
                 # form must not tell a stranger who is registered.
                 return redirect("sessions_app:registered", code=session.code)

@@ -41,6 +41,11 @@ urlpatterns = [
         message_views.registration_remove,
         name="registration_remove",
     ),
+    path(
+        "sessions/<int:session_id>/waitlist/<int:entry_id>/",
+        views.waitlist_change,
+        name="waitlist_change",
+    ),
     path("s/<str:code>/you/cancel/", public_views.cancel_registration, name="cancel_registration"),
     path("sessions/<int:session_id>/questions/add/", views.question_add, name="question_add"),
     path(
