@@ -100,3 +100,39 @@ def test_the_planning_shows_a_series_ahead_in_chromium(live_server, browser, wid
     assert page.get_by_text("Coming (repeats)").count() >= 8
     _shot(page, "planning-list", width)
     context.close()
+
+
+@pytest.mark.parametrize(("width", "height"), WIDTHS)
+def test_joining_the_waitlist_and_the_hosts_waitlist_in_chromium(
+    live_server, browser, width, height
+) -> None:
+    host = UserFactory()
+    session = hosted_session(
+        user=host, starts_at=timezone.now() + timedelta(days=3), capacity=1, has_waitlist=True
+    )
+    services.registration_create(
+        session=session, email="first@example.org", name="First", now=timezone.now()
+    )
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/s/{session.code}/register/")
+    page.get_by_label("E-mail address").fill("late@example.org")
+    page.get_by_label("Your name").fill("Late Comer")
+    _shot(page, "waitlist-join", width)
+    page.get_by_role("button", name="Join the waitlist").click()
+    page.get_by_text("number 1 in line").wait_for()
+    assert page_widths(page, width=width) == [width]
+    _shot(page, "waitlisted", width)
+    client = Client()
+    assert client.login(username=host.email, password=TEST_PASSWORD)
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    page.goto(f"{live_server.url}/sessions/{session.pk}/#waitlist")
+    page.get_by_role("heading", name="Waitlist (1)").wait_for()
+    # The page does not scroll sideways (its tables scroll inside their own frame).
+    assert page_widths(page, width=width)[0] == width
+    page.locator("#waitlist").screenshot(
+        path=f"{SHOTS}/dashboard-waitlist-{width}.png"
+    ) if SHOTS else None
+    context.close()
