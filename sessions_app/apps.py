@@ -14,5 +14,11 @@ class SessionsAppConfig(AppConfig):
         from sessions_app.planning import sessions_planning_source
 
         register_planning_source("sessions", sessions_planning_source)
+        # Calendars' "Accept" / "Decline", mailed back to the invites' ORGANIZER.
+        from anymail.signals import inbound
+
+        from sessions_app.calendar_replies import on_inbound
+
+        inbound.connect(on_inbound, dispatch_uid="sessions_app.calendar_replies")
         # A host added to or removed from a program gets or loses its sessions' host reminders.
         hosts_changed_hook_register(reminders.program_host_reminders_plan)

@@ -5,8 +5,8 @@
   session's; registrations invited before that keep the UID of their own their calendars hold,
   `Registration.calendar_uid`). SEQUENCE is the session's `sequence`; the invite's METHOD is
   REQUEST (confirmation, update) or CANCEL (with STATUS:CANCELLED), so the one entry moves with
-  every reschedule and goes on cancellation. ORGANIZER is the host's name with the sending
-  address.
+  every reschedule and goes on cancellation. ORGANIZER is the host's name with the address
+  calendars reply to (`CALENDAR_REPLY_EMAIL`); the attendee is NEEDS-ACTION with RSVP=TRUE.
 - The host's subscription feed carries one event per session (the session's UID).
 - Times are UTC. No calendar ever holds a personal join link: calendars get shared and
   published, so the link lives only in the e-mail body. The event links the public session page.
@@ -60,8 +60,13 @@ def organizer_name(session: Session) -> str:
     return session.program.brand_name or session.program.name
 
 
+def organizer_address() -> str:
+    """Where calendars send their replies (iTIP REPLY): an address Convene receives."""
+    return settings.CALENDAR_REPLY_EMAIL or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+
+
 def _organizer(session: Session) -> vCalAddress:
-    _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    address = organizer_address()
     organizer = vCalAddress(f"mailto:{address}")
     organizer.params["CN"] = vText(organizer_name(session))
     return organizer
@@ -107,8 +112,10 @@ def invite_ics(
     attendee = vCalAddress(f"mailto:{registration.email}")
     attendee.params["CN"] = vText(registration.name)
     attendee.params["ROLE"] = vText("REQ-PARTICIPANT")
-    attendee.params["PARTSTAT"] = vText("ACCEPTED")
-    attendee.params["RSVP"] = vText("FALSE")
+    # The calendar asks the person, and sends their answer to the ORGANIZER (which Convene
+    # reads back: sessions_app.calendar_replies).
+    attendee.params["PARTSTAT"] = vText("NEEDS-ACTION")
+    attendee.params["RSVP"] = vText("TRUE")
     event.add("attendee", attendee, encode=0)
     calendar.add_component(event)
     return calendar.to_ical()

@@ -124,6 +124,12 @@ class RegistrationSource(models.TextChoices):
     HOST = "host", "Added by a host"
 
 
+class CalendarAnswer(models.TextChoices):
+    NONE = "", "No answer from their calendar"
+    ACCEPTED = "accepted", "Accepted in their calendar"
+    TENTATIVE = "tentative", "Maybe (tentative in their calendar)"
+
+
 class Registration(models.Model):
     """One person registered for one session.
 
@@ -147,6 +153,12 @@ class Registration(models.Model):
     # The UID of this person's calendar entry when it is not the session's own: registrations
     # made before invites shared the session's UID keep the one their calendars already hold.
     calendar_uid = models.CharField(max_length=255, blank=True)
+    # What the registrant's calendar last answered to the invite (iTIP REPLY); a decline
+    # cancels the registration instead (CalendarDecline).
+    calendar_answer = models.CharField(
+        max_length=16, choices=CalendarAnswer.choices, blank=True, default=CalendarAnswer.NONE
+    )
+    calendar_answered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -186,6 +198,24 @@ class WaitlistEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}> waiting for {self.session_id}"
+
+
+class CalendarDecline(models.Model):
+    """Somebody pressed "Decline" in their calendar: their registration was cancelled.
+
+    Kept for the hosts ("declined from their calendar"), since the registration row is gone.
+    """
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="declines")
+    email = models.EmailField(max_length=254)
+    name = models.CharField(max_length=200)
+    declined_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["session", "-declined_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.email} declined {self.session_id} from their calendar"
 
 
 class QuestionKind(models.TextChoices):

@@ -199,6 +199,7 @@ def _render_dashboard(
         "is_open": session.is_open_for_registration(now=now),
         "is_over": session.is_over(now=now),
         "waitlist": list(session.waitlist.order_by("position", "id")),
+        "declines": list(session.declines.all()[:50]),
         **_replan_context(session_replan_shown(session=session, now=now)),
     }
     return render(request, "sessions_app/session_dashboard.html", context, status=status)

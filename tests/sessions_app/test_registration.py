@@ -93,7 +93,9 @@ def test_registering_writes_a_row_plans_the_confirmation_and_sends_an_invite(
     assert event.decoded("DTEND") == STARTS_AT + timedelta(minutes=45)
     assert event.decoded("DTSTAMP").tzinfo is not None
     assert str(event["ATTENDEE"]) == "mailto:ada@example.org"
-    assert str(event["ORGANIZER"]).startswith("mailto:noreply@")
+    assert str(event["ORGANIZER"]) == "mailto:rsvp@convene.example"  # CALENDAR_REPLY_EMAIL
+    assert event["ATTENDEE"].params["PARTSTAT"] == "NEEDS-ACTION"
+    assert event["ATTENDEE"].params["RSVP"] == "TRUE"
     assert event["ORGANIZER"].params["CN"]
     # The calendar never carries the personal link: calendars get shared.
     assert "/join/" not in invite.attachment.decode()
