@@ -29,7 +29,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from icalendar import Calendar
 
-from sessions_app.ics import _domain
+from sessions_app.ics import uid_domain
 from sessions_app.models import CalendarAnswer, CalendarDecline, Registration, Session
 from sessions_app.services import registration_cancel
 
@@ -53,7 +53,7 @@ def _address(value: object) -> str:
 
 
 def _registration_for(*, uid: str, attendee: str) -> Registration | None:
-    match = re.fullmatch(rf"session-(\d+)@{re.escape(_domain())}", uid)
+    match = re.fullmatch(rf"session-(\d+)@{re.escape(uid_domain())}", uid)
     by_uid = Q(calendar_uid=uid)
     if match:
         by_uid |= Q(session_id=int(match[1]), calendar_uid="")

@@ -30,6 +30,11 @@ from sessions_app.models import Registration, Session
 PRODID = "-//Convene//Sessions//EN"
 
 
+def uid_domain() -> str:
+    """The domain of Convene's calendar UIDs (the public site's host name)."""
+    return _domain()
+
+
 def _domain() -> str:
     return urlsplit(settings.PUBLIC_BASE_URL).hostname or "convene.invalid"
 
