@@ -2,20 +2,39 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from django.core.mail import EmailMessage
 from django.urls import reverse
 
 from commitments.models import Commitment
 from commitments.selectors import COMMITMENT_TOKEN_PURPOSE
-from commitments.services import CREATED_KIND, REMINDER_KIND
+from commitments.services import CREATED_KIND, REMINDER_KIND, commitment_set_reminder
 from programs.branding import program_email_brand
 from programs.links import public_url
 from programs.tokens import token_make
 from reminders.emails import build_email
 from reminders.models import Message
 from reminders.registry import NotWanted, register
+from reminders.unsubscribe import Stream, stream_register, unsubscribe_headers
+
+# One click on List-Unsubscribe turns the commitment's daily check-in reminder off.
+CHECKIN_STREAM = "checkins"
+
+
+def _reminders_stop(commitment: Commitment, now: datetime) -> None:
+    if commitment.reminder_time is not None and not commitment.has_ended_early:
+        commitment_set_reminder(commitment=commitment, reminder_time=None, now=now)
+
+
+stream_register(
+    Stream(
+        name=CHECKIN_STREAM,
+        describe=lambda commitment: "daily check-in reminders of your commitment",
+        queryset=lambda: Commitment.objects.select_related("session__program"),
+        stop=_reminders_stop,
+    )
+)
 
 
 def commitment_url(commitment: Commitment) -> str:
@@ -89,4 +108,5 @@ def render_checkin_reminder(message: Message) -> EmailMessage:
         to_email=commitment.participant_email,
         to_name=commitment.participant_name,
         brand=program_email_brand(commitment.session.program),
+        headers=unsubscribe_headers(stream=CHECKIN_STREAM, obj=commitment),
     )

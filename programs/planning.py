@@ -11,6 +11,7 @@ rounds and every registered source, so their query count does not grow with the 
 from __future__ import annotations
 
 import calendar
+import dataclasses
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,9 +19,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from django.db import connection
+from django.db.models import Q
 from django.urls import reverse
 
 from programs.models import Round, RoundState
+from programs.rounds import series_occurrence
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,8 @@ class PlanningEntry:
     state: str = ""
     detail: str = ""
     is_cancelled: bool = False
+    # Not made yet: an occurrence of a recurring series as it will be planned.
+    is_coming: bool = False
 
 
 class PlanningSource(Protocol):
@@ -54,31 +60,139 @@ def unregister_planning_source(name: str) -> None:
     _sources.pop(name, None)
 
 
+# How far ahead a recurring series is shown beyond its next round (at least eight weeks).
+SERIES_HORIZON = timedelta(weeks=12)
+
+
+def _round_url(round_: Round) -> str:
+    return reverse(
+        "programs:round_detail", kwargs={"program_id": round_.program_id, "round_id": round_.pk}
+    )
+
+
+def _round_entries(round_: Round, *, start: datetime, end: datetime) -> list[PlanningEntry]:
+    entries = []
+    common = {
+        "url": _round_url(round_),
+        "program_id": round_.program_id,
+        "program_name": round_.program.name,
+        "state": round_.get_state_display(),
+        "is_cancelled": round_.state == RoundState.CANCELLED,
+    }
+    if start <= round_.match_at < end:
+        entries.append(
+            PlanningEntry(
+                starts_at=round_.match_at,
+                title=f"Matching round of {round_.program.name}",
+                kind="round",
+                detail=round_.get_recurrence_weeks_display(),
+                **common,
+            )
+        )
+    if round_.opt_in_at is not None and start <= round_.opt_in_at < end:
+        entries.append(
+            PlanningEntry(
+                starts_at=round_.opt_in_at,
+                title=f"Opt-in e-mails of {round_.program.name}",
+                kind="opt-in",
+                detail="members are asked Yes/No",
+                **common,
+            )
+        )
+    return entries
+
+
+def _series_firsts(tails: list[Round]) -> dict[int, Round]:
+    """{tail round id: the first round of its series}, in two queries for any number of series."""
+    if not tails:
+        return {}
+    table = Round._meta.db_table
+    placeholders = ", ".join(["%s"] * len(tails))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH RECURSIVE chain(tail_id, id, previous_id) AS ("  # noqa: S608
+            f"SELECT id, id, previous_round_id FROM {table} WHERE id IN ({placeholders}) "
+            f"UNION ALL SELECT chain.tail_id, r.id, r.previous_round_id FROM {table} AS r "
+            "JOIN chain ON r.id = chain.previous_id) "
+            "SELECT tail_id, id FROM chain WHERE previous_id IS NULL",
+            [tail.pk for tail in tails],
+        )
+        first_of = dict(cursor.fetchall())
+    firsts = Round.objects.in_bulk(set(first_of.values()))
+    return {tail_id: firsts[first_id] for tail_id, first_id in first_of.items()}
+
+
+def _coming_occurrences(
+    tails: list[Round], *, start: datetime, end: datetime
+) -> list[PlanningEntry]:
+    """The occurrences after the last round made of each recurring series, as they will be.
+
+    Computed as the series will compute them (`series_occurrence`, from its first local time),
+    up to SERIES_HORIZON after the series' last round.
+    """
+    entries = []
+    firsts = _series_firsts(tails)
+    for tail in tails:
+        first = firsts.get(tail.pk, tail)
+        weeks = tail.recurrence_weeks
+        period = timedelta(weeks=weeks)
+        index = round((tail.match_at - first.match_at) / period)
+        horizon = min(end, tail.match_at + SERIES_HORIZON)
+        while True:
+            index += 1
+            match_at = series_occurrence(
+                first=first.match_at, time_zone=tail.time_zone, weeks=weeks, index=index
+            )
+            if match_at >= horizon:
+                break
+            # As `programs.rounds._create_next_round` will plan it.
+            if tail.opt_in_at is None:
+                opt_in_at = None
+            elif first.opt_in_at is not None:
+                opt_in_at = series_occurrence(
+                    first=first.opt_in_at, time_zone=tail.time_zone, weeks=weeks, index=index
+                )
+            else:
+                opt_in_at = match_at - (tail.match_at - tail.opt_in_at)
+            coming = Round(
+                pk=tail.pk,
+                program=tail.program,
+                match_at=match_at,
+                opt_in_at=opt_in_at,
+                recurrence_weeks=weeks,
+                state=RoundState.SCHEDULED,
+            )
+            for entry in _round_entries(coming, start=start, end=end):
+                entries.append(dataclasses.replace(entry, is_coming=True, state="Coming (repeats)"))
+    return entries
+
+
 def rounds_planning_source(
     *, program_ids: Sequence[int], start: datetime, end: datetime
 ) -> list[PlanningEntry]:
-    rounds = (
-        Round.objects.filter(program_id__in=program_ids, match_at__gte=start, match_at__lt=end)
+    """Rounds and their opt-in moments in the period, and the coming occurrences of series."""
+    rounds = list(
+        Round.objects.filter(program_id__in=program_ids)
+        .filter(
+            Q(match_at__gte=start, match_at__lt=end) | Q(opt_in_at__gte=start, opt_in_at__lt=end)
+        )
         .select_related("program")
         .order_by("match_at", "id")
     )
-    return [
-        PlanningEntry(
-            starts_at=round_.match_at,
-            title=f"Matching round of {round_.program.name}",
-            kind="round",
-            url=reverse(
-                "programs:round_detail",
-                kwargs={"program_id": round_.program_id, "round_id": round_.pk},
-            ),
-            program_id=round_.program_id,
-            program_name=round_.program.name,
-            state=round_.get_state_display(),
-            detail=round_.get_recurrence_weeks_display(),
-            is_cancelled=round_.state == RoundState.CANCELLED,
+    entries = [entry for round_ in rounds for entry in _round_entries(round_, start=start, end=end)]
+    # The last round made of each recurring series that goes on (it has no successor yet).
+    tails = list(
+        Round.objects.filter(
+            program_id__in=program_ids,
+            recurrence_weeks__gt=0,
+            next_round__isnull=True,
+            match_at__lt=end,
+            match_at__gte=start - SERIES_HORIZON,
         )
-        for round_ in rounds
-    ]
+        .exclude(state=RoundState.CANCELLED)
+        .select_related("program")
+    )
+    return entries + _coming_occurrences(tails, start=start, end=end)
 
 
 register_planning_source("rounds", rounds_planning_source)

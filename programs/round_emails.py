@@ -1,6 +1,7 @@
 """The e-mails of matching rounds (opt-in and match), rendered from current state at send time.
 
-Every member e-mail carries the member's pause and leave links.
+Every member e-mail carries the member's pause and leave links, and List-Unsubscribe for the
+stream `rounds` (one click pauses the member: no more opt-in or match e-mails).
 
 An opt-in message is about its member, a match message about the member's group (the `Match`),
 or about the member when nobody could be matched with them; the payload names the round.
@@ -10,6 +11,7 @@ what rendering reads, so sending a thousand of them issues no query per message.
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.core.mail import EmailMessage
@@ -19,12 +21,14 @@ from django.utils.dateformat import format as date_format
 
 from programs.branding import program_email_brand
 from programs.links import public_url
-from programs.models import Match, Member, Round, RoundState
+from programs.members import member_set_status
+from programs.models import Match, Member, MemberStatus, Round, RoundState
 from programs.rounds import MATCH_KIND, OPT_IN_KIND
 from programs.tokens import token_make
 from reminders.emails import build_email
 from reminders.models import Message
 from reminders.registry import NotWanted, register
+from reminders.unsubscribe import Stream, stream_register, unsubscribe_headers
 
 MEMBER_TOKEN_PURPOSE = "member-status"
 
@@ -49,6 +53,24 @@ def member_status_url(*, member: Member, action: str) -> str:
     )
     path = reverse("programs:member_self_service", kwargs={"token": token, "action": action})
     return public_url(path, program=member.program)
+
+
+ROUNDS_STREAM = "rounds"
+
+
+def _member_pause(member: Member, now: datetime) -> None:
+    if member.status == MemberStatus.ACTIVE:
+        member_set_status(member=member, status=MemberStatus.PAUSED, now=now)
+
+
+stream_register(
+    Stream(
+        name=ROUNDS_STREAM,
+        describe=lambda member: f"opt-in and match e-mails of {member.program.name}",
+        queryset=lambda: Member.objects.select_related("program"),
+        stop=_member_pause,
+    )
+)
 
 
 def _member_context(*, round_: Round, member: Member) -> dict[str, object]:
@@ -113,6 +135,7 @@ def render_opt_in(message: Message) -> EmailMessage:
         to_email=member.email,
         to_name=member.name,
         brand=program_email_brand(member.program),
+        headers=unsubscribe_headers(stream=ROUNDS_STREAM, obj=member),
     )
 
 
@@ -148,4 +171,5 @@ def render_match(message: Message) -> EmailMessage:
         to_name=member.name,
         reply_to=[partner.email for partner in partners] or None,
         brand=program_email_brand(round_.program),
+        headers=unsubscribe_headers(stream=ROUNDS_STREAM, obj=member),
     )

@@ -59,7 +59,38 @@ def _local_input(label: str, *, required: bool = True, help_text: str = "") -> f
     )
 
 
-def _parse_local(value: str, zone: ZoneInfo) -> datetime:
+FIRST, SECOND = "first", "second"
+
+
+def _which_field(naive: datetime, zone: ZoneInfo) -> forms.ChoiceField:
+    """The question asked when a wall time happens twice (the clocks go back)."""
+    first, second = naive.replace(tzinfo=zone, fold=0), naive.replace(tzinfo=zone, fold=1)
+    return forms.ChoiceField(
+        label=f"Which {naive:%H:%M}?",
+        choices=[
+            (FIRST, f"The first, before the clocks go back ({first:%Z}, UTC{first:%z})"),
+            (SECOND, f"The second, after the clocks go back ({second:%Z}, UTC{second:%z})"),
+        ],
+        widget=forms.RadioSelect,
+    )
+
+
+class AmbiguousLocalTime(forms.ValidationError):
+    def __init__(self, naive: datetime, zone: ZoneInfo) -> None:
+        super().__init__(
+            f"{naive:%H:%M} happens twice on {naive.day} {naive:%B %Y} in {zone.key} (the "
+            "clocks go back): choose which one you mean.",
+            code="ambiguous",
+        )
+        self.naive = naive
+
+
+def _parse_local(value: str, zone: ZoneInfo, *, which: str = "") -> datetime:
+    """The UTC instant of a wall time typed in `zone`, as the session form reads it.
+
+    A time skipped by a daylight-saving change is refused; one that happens twice is refused
+    with `AmbiguousLocalTime` unless `which` ("first" or "second") says which is meant.
+    """
     try:
         naive = datetime.fromisoformat(value.strip())
     except ValueError:
@@ -67,7 +98,20 @@ def _parse_local(value: str, zone: ZoneInfo) -> datetime:
     if naive.tzinfo is not None:
         naive = naive.replace(tzinfo=None)
     validate_date_in_range(naive.date())
-    return naive.replace(tzinfo=zone).astimezone(UTC)
+    first, second = naive.replace(tzinfo=zone, fold=0), naive.replace(tzinfo=zone, fold=1)
+    if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
+        raise forms.ValidationError(
+            f"{naive:%H:%M} does not exist on {naive.day} {naive:%B %Y} in {zone.key}: the "
+            "clocks skip that hour. Choose another time.",
+            code="nonexistent",
+        )
+    if first.utcoffset() == second.utcoffset():
+        return first.astimezone(UTC)
+    if which == FIRST:
+        return first.astimezone(UTC)
+    if which == SECOND:
+        return second.astimezone(UTC)
+    raise AmbiguousLocalTime(naive, zone)
 
 
 class RoundScheduleForm(CheckedForm):
@@ -115,6 +159,21 @@ class RoundScheduleForm(CheckedForm):
                     self.fields["opt_in_at"].disabled = True
                     self.fields["opt_in_at"].help_text = "The opt-in e-mails went out already."
 
+    def _local(self, name: str, zone: ZoneInfo) -> datetime | None:
+        """Field `name` read in `zone`; a time that happens twice adds the question which."""
+        which_name = f"{name}_which"
+        try:
+            return _parse_local(
+                self.cleaned_data[name], zone, which=str(self.data.get(which_name, ""))
+            )
+        except AmbiguousLocalTime as error:
+            self.fields[which_name] = _which_field(error.naive, zone)
+            self.add_error(name, error)
+            self.add_error(which_name, "Choose the first or the second.")
+        except forms.ValidationError as error:
+            self.add_error(name, error)
+        return None
+
     def clean(self) -> dict[str, object]:
         cleaned = super().clean()
         zone_name = cleaned.get("time_zone")
@@ -122,10 +181,9 @@ class RoundScheduleForm(CheckedForm):
             return cleaned
         zone = ZoneInfo(zone_name)
         if cleaned.get("match_at"):
-            try:
-                cleaned["match_at"] = _parse_local(cleaned["match_at"], zone)
-            except forms.ValidationError as error:
-                self.add_error("match_at", error)
+            match_at = self._local("match_at", zone)
+            if match_at is not None:
+                cleaned["match_at"] = match_at
         if self.round is not None and self.round.state == RoundState.OPEN:
             cleaned["opt_in_at"] = self.round.opt_in_at
         elif "opt_in_at" in self.fields:
@@ -133,10 +191,9 @@ class RoundScheduleForm(CheckedForm):
             if cleaned.get("opt_in_now"):
                 cleaned["opt_in_at"] = "now"
             elif raw:
-                try:
-                    cleaned["opt_in_at"] = _parse_local(raw, zone)
-                except forms.ValidationError as error:
-                    self.add_error("opt_in_at", error)
+                opt_in_at = self._local("opt_in_at", zone)
+                if opt_in_at is not None:
+                    cleaned["opt_in_at"] = opt_in_at
             else:
                 self.add_error(
                     "opt_in_at", "Pick the opt-in moment, or tick “Send the opt-in now”."

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 
 from programs.models import (
     Match,
@@ -52,6 +52,35 @@ def local_plus_weeks(*, instant: datetime, time_zone: str, weeks: int) -> dateti
     zone = ZoneInfo(time_zone)
     local = instant.astimezone(zone).replace(tzinfo=None) + timedelta(weeks=weeks)
     return local.replace(tzinfo=zone).astimezone(UTC)
+
+
+def series_occurrence(*, first: datetime, time_zone: str, weeks: int, index: int) -> datetime:
+    """Occurrence `index` (0 is the first) of a series that repeats every `weeks` weeks.
+
+    Computed from the series' first local date and time, never from the previous occurrence:
+    one occurrence that falls into a skipped hour (resolved forwards, as zoneinfo does with
+    fold=0) does not move the ones after it, which are again at the first one's wall time. A
+    repeated wall time is its first occurrence.
+    """
+    zone = ZoneInfo(time_zone)
+    local = first.astimezone(zone).replace(tzinfo=None) + timedelta(weeks=weeks * index)
+    return local.replace(tzinfo=zone).astimezone(UTC)
+
+
+def round_series_first(round_: Round) -> Round:
+    """The first round of `round_`'s series (following `previous_round`), in two queries."""
+    table = Round._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH RECURSIVE chain(id, previous_id, depth) AS ("  # noqa: S608
+            f"SELECT id, previous_round_id, 0 FROM {table} WHERE id = %s "
+            f"UNION ALL SELECT r.id, r.previous_round_id, chain.depth + 1 FROM {table} AS r "
+            "JOIN chain ON r.id = chain.previous_id) "
+            "SELECT id FROM chain ORDER BY depth DESC LIMIT 1",
+            [round_.pk],
+        )
+        (first_id,) = cursor.fetchone()
+    return round_ if first_id == round_.pk else Round.objects.get(pk=first_id)
 
 
 def _check_moments(*, opt_in_at: datetime | None, match_at: datetime, now: datetime) -> None:
@@ -283,12 +312,24 @@ def _create_next_round(*, round_: Round, now: datetime) -> Round | None:
     weeks = round_.recurrence_weeks
     if not weeks or Round.objects.filter(previous_round=round_).exists():
         return None
-    match_at, opt_in_at = round_.match_at, round_.opt_in_at
-    # Skip ahead past moments that are already over (say, the workers were down for weeks).
+    first = round_series_first(round_)
+    zone = round_.time_zone
+    period = timedelta(weeks=weeks)
+    # This round's place in the series (a daylight-saving shift or a moved round is hours, not
+    # weeks), then the next occurrence, skipping those already over (workers down for weeks).
+    index = round((round_.match_at - first.match_at) / period) + 1
+    match_at = series_occurrence(first=first.match_at, time_zone=zone, weeks=weeks, index=index)
     while match_at <= now:
-        match_at = local_plus_weeks(instant=match_at, time_zone=round_.time_zone, weeks=weeks)
-        if opt_in_at is not None:
-            opt_in_at = local_plus_weeks(instant=opt_in_at, time_zone=round_.time_zone, weeks=weeks)
+        index += 1
+        match_at = series_occurrence(first=first.match_at, time_zone=zone, weeks=weeks, index=index)
+    if round_.opt_in_at is None:
+        opt_in_at = None
+    elif first.opt_in_at is not None:
+        opt_in_at = series_occurrence(
+            first=first.opt_in_at, time_zone=zone, weeks=weeks, index=index
+        )
+    else:  # the series' first round had no opt-in: keep this round's distance from the match
+        opt_in_at = match_at - (round_.match_at - round_.opt_in_at)
     if not round_.program.is_opt_in_enabled:
         opt_in_at = None
     return Round.objects.create(

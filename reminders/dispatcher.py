@@ -39,6 +39,7 @@ from django.utils import timezone
 from reminders import registry
 from reminders.backends import MESSAGE_HEADER
 from reminders.db import server_cursor
+from reminders.emails import outbox_message_id
 from reminders.failures import PermanentDeliveryError, SendFailure, send_failure_classify
 from reminders.models import Message, MessageEvent, MessageStatus
 from reminders.services import message_events_record, provider_health_record
@@ -407,6 +408,8 @@ def _render(message: Message, *, lease: _Lease, result: DispatchResult) -> Email
         return None
     # Both tie provider reports and captured copies back to this row.
     email.extra_headers[MESSAGE_HEADER] = str(message.pk)
+    # On the sending domain and the same on a retry, so a recipient's client drops a duplicate.
+    email.extra_headers.setdefault("Message-ID", outbox_message_id(message.pk))
     email.metadata = {
         **(getattr(email, "metadata", None) or {}),
         "convene_message_id": str(message.pk),

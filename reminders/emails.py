@@ -52,6 +52,28 @@ def _to(name: str, address: str) -> str:
     return formataddr((name, header_address(address))) if name else header_address(address)
 
 
+def outbox_message_id(message_id: int) -> str:
+    """The Message-ID of one outbox row: on the sending domain, the same on every retry."""
+    return f"<convene.{message_id}@{settings.MAIL_DOMAIN}>"
+
+
+def thread_message_id(key: str) -> str:
+    """A Message-ID named after what a thread is about (`registration-5`), for its first e-mail.
+
+    Later e-mails of the thread name it in `In-Reply-To` and `References` without looking the
+    first one's outbox row up.
+    """
+    return f"<{key}.thread@{settings.MAIL_DOMAIN}>"
+
+
+def thread_headers(*, key: str, is_first: bool) -> dict[str, str]:
+    """Headers that put an e-mail in the thread of `key`: the first one opens it."""
+    root = thread_message_id(key)
+    if is_first:
+        return {"Message-ID": root}
+    return {"In-Reply-To": root, "References": root}
+
+
 def build_email(
     *,
     template: str,
@@ -68,6 +90,10 @@ def build_email(
     With an invite, the calendar goes in twice, as mail clients expect: as a
     `text/calendar; method=…` alternative (Outlook and Gmail show an invite from it) and as an
     attached `.ics` file (everyone else can import it).
+
+    Every e-mail says `Auto-Submitted: auto-generated` (RFC 3834), so that vacation responders
+    do not answer it. The dispatcher gives it a Message-ID on the sending domain unless
+    `headers` carry one (the first e-mail of a thread).
 
     With a brand (participant e-mails of a branded program), the From name, the HTML header,
     title and footer and the accent colour are the brand's; without one they say Convene.
@@ -91,7 +117,10 @@ def build_email(
         from_email=_from_email(brand),
         to=[_to(to_name, to_email)],
         reply_to=[header_address(address) for address in reply_to or []] or None,
-        headers={name: header_text(value) for name, value in (headers or {}).items()},
+        headers={
+            "Auto-Submitted": "auto-generated",
+            **{name: header_text(value) for name, value in (headers or {}).items()},
+        },
     )
     email.attach_alternative(html_body, "text/html")
     if invite is not None:

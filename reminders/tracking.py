@@ -26,6 +26,14 @@ TRACKING_WEBHOOK_VIEWS = {
     if pattern.name and pattern.name.endswith("_tracking_webhook")
 }
 
+# The same for received mail: django-anymail parses it and sends its `inbound` signal, which
+# the app that wants the mail receives (sessions_app: calendar replies).
+INBOUND_WEBHOOK_VIEWS = {
+    pattern.name.removesuffix("_inbound_webhook"): pattern.callback.view_class
+    for pattern in anymail_urls.urlpatterns
+    if pattern.name and pattern.name.endswith("_inbound_webhook")
+}
+
 EVENT_STATUS = {
     EventType.QUEUED: DeliveryStatus.QUEUED,
     EventType.SENT: DeliveryStatus.QUEUED,

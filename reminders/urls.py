@@ -7,9 +7,11 @@ from reminders import views
 app_name = "reminders"
 
 urlpatterns = [
-    # The only webhooks routed; django-anymail's own URLs (inbound mail, every other provider)
-    # are not included.
+    # The only webhooks routed (for the providers the settings name); django-anymail's own
+    # URLs are not included.
     path("anymail/<slug:provider>/tracking/", views.tracking_webhook, name="tracking_webhook"),
+    path("anymail/<slug:provider>/inbound/", views.inbound_webhook, name="inbound_webhook"),
+    path("mail/unsubscribe/<slug:stream>/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("dev/outbox/", views.dev_outbox, name="dev_outbox"),
     path("dev/outbox/<int:captured_id>/", views.dev_outbox_email, name="dev_outbox_email"),
     path(

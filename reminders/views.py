@@ -20,13 +20,17 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from programs.link_access import without_referrer
 from programs.ratelimit import client_address
 from reminders.models import CapturedEmail
-from reminders.tracking import TRACKING_WEBHOOK_VIEWS
+from reminders.tracking import INBOUND_WEBHOOK_VIEWS, TRACKING_WEBHOOK_VIEWS
+from reminders.unsubscribe import stream_for as unsubscribe_stream_for
+from reminders.unsubscribe import unsubscribe_object
 
 logger = logging.getLogger(__name__)
 
@@ -113,46 +117,50 @@ def _unauthorized(reason: str) -> HttpResponse:
     return response
 
 
-@csrf_exempt
-@require_http_methods(["POST", "HEAD"])
-def tracking_webhook(request: HttpRequest, provider: str) -> HttpResponse:
-    """A provider's delivery report, checked before django-anymail parses it.
+def _provider_webhook(
+    request: HttpRequest, *, provider: str, kind: str, routed: list[str], views: dict
+) -> HttpResponse:
+    """A provider's webhook (delivery reports or inbound mail), checked before django-anymail
+    parses it.
 
-    1. A provider that is not in `TRACKING_WEBHOOK_PROVIDERS` is not there: 404.
+    1. A provider that is not routed (`routed`) is not there: 404.
     2. No shared secret configured: 403 (the system check stops production starting so).
     3. Missing or wrong basic-auth credentials: 401, or a failed provider signature: 403.
     4. A body the provider's parser cannot read: 400. Only then are the events applied.
     """
-    if provider not in settings.TRACKING_WEBHOOK_PROVIDERS or provider not in (
-        TRACKING_WEBHOOK_VIEWS
-    ):
-        raise Http404("No delivery tracking for this provider.")
+    if provider not in routed or provider not in views:
+        raise Http404(f"No {kind} webhook for this provider.")
     secrets = _webhook_secrets()
     if not secrets:
-        return HttpResponse("Delivery tracking is not configured.", status=403)
+        return HttpResponse(f"The {kind} webhook is not configured.", status=403)
     sent = get_request_basic_auth(request)
     if sent is None or not any(constant_time_compare(sent, secret) for secret in secrets):
         logger.warning(
-            "Refused a %s tracking webhook from %s: %s credentials",
+            "Refused a %s %s webhook from %s: %s credentials",
             provider,
+            kind,
             client_address(request),
             "no" if sent is None else "wrong",
         )
         return _unauthorized("Credentials required.")
     if request.method == "HEAD":  # providers check the URL when it is configured
         return HttpResponse()
-    view = TRACKING_WEBHOOK_VIEWS[provider]()
+    view = views[provider]()
     try:
         view.run_validators(request)
     except AnymailWebhookValidationFailure as failure:
         logger.warning(
-            "Refused a %s tracking webhook from %s: %s", provider, client_address(request), failure
+            "Refused a %s %s webhook from %s: %s",
+            provider,
+            kind,
+            client_address(request),
+            failure,
         )
         return HttpResponse("Signature check failed.", status=403)
     try:
         events = view.parse_events(request)
-    # What a parser raises on a body of the wrong shape (an inbound event posted here is
-    # reported as a configuration error).
+    # What a parser raises on a body of the wrong shape (an inbound event posted to the
+    # tracking URL is reported as a configuration error).
     except (
         AnymailError,
         AnymailConfigurationError,
@@ -163,8 +171,9 @@ def tracking_webhook(request: HttpRequest, provider: str) -> HttpResponse:
         IndexError,
     ) as malformed:
         logger.warning(
-            "Malformed %s tracking webhook from %s: %r",
+            "Malformed %s %s webhook from %s: %r",
             provider,
+            kind,
             client_address(request),
             malformed,
         )
@@ -173,3 +182,51 @@ def tracking_webhook(request: HttpRequest, provider: str) -> HttpResponse:
     for event in events:
         view.signal.send(sender=view.__class__, event=event, esp_name=view.esp_name)
     return HttpResponse()
+
+
+@csrf_exempt
+@require_http_methods(["POST", "HEAD"])
+def tracking_webhook(request: HttpRequest, provider: str) -> HttpResponse:
+    """A provider's delivery report (`TRACKING_WEBHOOK_PROVIDERS`); see `_provider_webhook`."""
+    return _provider_webhook(
+        request,
+        provider=provider,
+        kind="tracking",
+        routed=settings.TRACKING_WEBHOOK_PROVIDERS,
+        views=TRACKING_WEBHOOK_VIEWS,
+    )
+
+
+@csrf_exempt
+@require_http_methods(["POST", "HEAD"])
+def inbound_webhook(request: HttpRequest, provider: str) -> HttpResponse:
+    """Mail received through a provider (`INBOUND_WEBHOOK_PROVIDERS`), such as calendar replies
+    to the invites' ORGANIZER; routed and checked like the tracking webhook."""
+    return _provider_webhook(
+        request,
+        provider=provider,
+        kind="inbound",
+        routed=settings.INBOUND_WEBHOOK_PROVIDERS,
+        views=INBOUND_WEBHOOK_VIEWS,
+    )
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, stream: str, token: str) -> HttpResponse:
+    """RFC 8058 one-click unsubscribe: a POST stops the stream; a GET asks first.
+
+    No login and no CSRF token: mail providers POST `List-Unsubscribe=One-Click` from their own
+    servers. Only the personal token decides, and all it can do is stop its own stream.
+    """
+    found = unsubscribe_stream_for(stream)
+    obj = None if found is None else unsubscribe_object(stream=found, token=token)
+    if found is None or obj is None:
+        response = render(request, "reminders/unsubscribe_invalid.html", status=404)
+    else:
+        done = request.method == "POST"
+        if done:
+            found.stop(obj, timezone.now())
+        context = {"done": done, "what": found.describe(obj)}
+        response = render(request, "reminders/unsubscribe.html", context)
+    return without_referrer(response)

@@ -11,6 +11,7 @@ from reminders.admin_base import CheckedModelAdmin, CheckedTabularInline
 from sessions_app import services
 from sessions_app.models import (
     Attendance,
+    CalendarDecline,
     CalendarFeed,
     Recording,
     Registration,
@@ -18,6 +19,7 @@ from sessions_app.models import (
     RegistrationQuestion,
     ReplanJob,
     Session,
+    WaitlistEntry,
 )
 from sessions_app.recordings import recording_delete
 
@@ -311,3 +313,24 @@ class ReplanJobAdmin(CheckedModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: ReplanJob | None = None) -> bool:
         return False
+
+
+@admin.register(WaitlistEntry)
+class WaitlistEntryAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """Written by the registration services (a freed seat registers the first one waiting);
+    hosts reorder it on the session page."""
+
+    list_display = ("name", "email", "session", "position", "created_at")
+    list_filter = ("created_at", "session__program")
+    search_fields = ("name", "email", "session__title", "session__code")
+    list_select_related = ("session",)
+
+
+@admin.register(CalendarDecline)
+class CalendarDeclineAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """Written when a calendar's "Decline" comes back (sessions_app.calendar_replies)."""
+
+    list_display = ("name", "email", "session", "declined_at")
+    list_filter = ("declined_at", "session__program")
+    search_fields = ("name", "email", "session__title", "session__code")
+    list_select_related = ("session",)

@@ -19,5 +19,11 @@ class SessionsAppConfig(AppConfig):
 
         register_section("sessions", sessions_section, order=10)
         register_topic_source("sessions", session_topics_q)
+        # Calendars' "Accept" / "Decline", mailed back to the invites' ORGANIZER.
+        from anymail.signals import inbound
+
+        from sessions_app.calendar_replies import on_inbound
+
+        inbound.connect(on_inbound, dispatch_uid="sessions_app.calendar_replies")
         # A host added to or removed from a program gets or loses its sessions' host reminders.
         hosts_changed_hook_register(reminders.program_host_reminders_plan)

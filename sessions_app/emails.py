@@ -3,6 +3,11 @@
 A confirmation carries the personal join link in its body and the invite (METHOD:REQUEST)
 as a calendar part and attachment; an update carries the same UID with the new SEQUENCE; a
 cancellation carries METHOD:CANCEL. A message planned for an earlier schedule is void.
+
+They answer the registrant's own registration, so none carries List-Unsubscribe (reminders do:
+`sessions_app.reminders`). The first confirmation opens the registration's thread (its
+Message-ID is named after the registration); every later confirmation, update and cancellation
+replies to it (In-Reply-To, References), so mail clients show them together.
 """
 
 from __future__ import annotations
@@ -14,15 +19,38 @@ from django.core.mail import EmailMessage
 from django.utils import timezone
 
 from programs.branding import program_email_brand
-from reminders.emails import CalendarInvite, build_email
+from reminders.emails import CalendarInvite, build_email, thread_headers
 from reminders.models import Message
 from reminders.registry import NotWanted, register
+from reminders.unsubscribe import Stream, stream_register
 from sessions_app.formatting import session_when, when_text
-from sessions_app.ics import invite_ics, organizer_name, session_public_url
+from sessions_app.ics import (
+    google_calendar_url,
+    invite_ics,
+    organizer_name,
+    outlook_calendar_url,
+    session_public_url,
+)
 from sessions_app.models import Registration, Session
-from sessions_app.reminders import registrations_for_rendering
-from sessions_app.services import CANCELLATION, CONFIRMATION, UPDATE
-from sessions_app.tokens import join_url
+from sessions_app.reminders import REMINDERS_STREAM, registrations_for_rendering
+from sessions_app.services import (
+    CANCELLATION,
+    CONFIRMATION,
+    UPDATE,
+    registration_reminders_stop,
+)
+from sessions_app.tokens import cancel_url, join_url, personal_ics_url
+
+stream_register(
+    Stream(
+        name=REMINDERS_STREAM,
+        describe=lambda registration: f"reminders for {registration.session.title}",
+        queryset=lambda: Registration.objects.select_related("session"),
+        stop=lambda registration, now: registration_reminders_stop(
+            registration=registration, now=now
+        ),
+    )
+)
 
 
 def _registration(message: Message) -> Registration:
@@ -39,6 +67,7 @@ def _email(
     session: Session,
     method: str,
     extra: dict[str, object] | None = None,
+    opens_thread: bool = False,
 ) -> EmailMessage:
     context = {
         **(extra or {}),
@@ -49,6 +78,10 @@ def _email(
         "host_name": organizer_name(session),
         "session_url": session_public_url(session),
         "join_url": join_url(registration) if method == "REQUEST" else "",
+        "cancel_url": cancel_url(registration) if method == "REQUEST" else "",
+        "google_calendar_url": google_calendar_url(session),
+        "outlook_calendar_url": outlook_calendar_url(session),
+        "ics_url": personal_ics_url(registration),
     }
     ics = invite_ics(session=session, registration=registration, method=method, now=timezone.now())
     return build_email(
@@ -58,7 +91,12 @@ def _email(
         to_name=registration.name,
         invite=CalendarInvite(ics=ics, method=method, filename=f"session-{session.code}.ics"),
         brand=program_email_brand(session.program),
+        headers=thread_headers(key=registration_thread(registration), is_first=opens_thread),
     )
+
+
+def registration_thread(registration: Registration) -> str:
+    return f"registration-{registration.pk}"
 
 
 @register(CONFIRMATION, about_queryset=registrations_for_rendering)
@@ -70,7 +108,11 @@ def render_session_confirmation(message: Message) -> EmailMessage:
     if session.is_over(now=timezone.now()):
         raise NotWanted("the session is over")
     return _email(
-        template=CONFIRMATION, registration=registration, session=session, method="REQUEST"
+        template=CONFIRMATION,
+        registration=registration,
+        session=session,
+        method="REQUEST",
+        opens_thread=bool(message.payload.get("opens_thread")),
     )
 
 

@@ -74,6 +74,12 @@ class SessionForm(CheckedForm):
         max_value=100_000,
         help_text="Leave empty for no limit.",
     )
+    has_waitlist = forms.BooleanField(
+        required=False,
+        label="Offer a waitlist when full",
+        help_text="With a capacity: when a seat frees, the first person waiting is registered "
+        "and gets the confirmation.",
+    )
     remind_day_before = forms.BooleanField(
         required=False, initial=True, label="Remind a day before (same local time)"
     )
@@ -112,6 +118,7 @@ class SessionForm(CheckedForm):
                 "theme": session.theme,
                 "is_registration_required": session.is_registration_required,
                 "capacity": session.capacity,
+                "has_waitlist": session.has_waitlist,
                 "remind_day_before": session.remind_day_before,
                 "remind_hour_before": session.remind_hour_before,
                 "remind_half_hour_before": session.remind_half_hour_before,
@@ -184,6 +191,7 @@ class SessionForm(CheckedForm):
             "theme": data["theme"],
             "is_registration_required": data["is_registration_required"],
             "capacity": data["capacity"],
+            "has_waitlist": data["has_waitlist"],
             "remind_day_before": data["remind_day_before"],
             "remind_hour_before": data["remind_hour_before"],
             "remind_half_hour_before": data["remind_half_hour_before"],

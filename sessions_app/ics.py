@@ -1,9 +1,13 @@
 """Calendar documents for sessions, built with `icalendar`.
 
-- An e-mailed invite is for one attendee: its UID is stable per session and registration, its
-  SEQUENCE is the session's `sequence`, and its METHOD is REQUEST (confirmation, update) or
-  CANCEL (with STATUS:CANCELLED). ORGANIZER is the host's name with the sending address.
-- Downloads and the host's subscription feed carry one event per session (UID per session).
+- One calendar entry per person and session: the invite e-mailed to a registrant, the page's
+  "Add to calendar (.ics)" and the registrant's own download all carry the same UID (the
+  session's; registrations invited before that keep the UID of their own their calendars hold,
+  `Registration.calendar_uid`). SEQUENCE is the session's `sequence`; the invite's METHOD is
+  REQUEST (confirmation, update) or CANCEL (with STATUS:CANCELLED), so the one entry moves with
+  every reschedule and goes on cancellation. ORGANIZER is the host's name with the address
+  calendars reply to (`CALENDAR_REPLY_EMAIL`); the attendee is NEEDS-ACTION with RSVP=TRUE.
+- The host's subscription feed carries one event per session (the session's UID).
 - Times are UTC. No calendar ever holds a personal join link: calendars get shared and
   published, so the link lives only in the e-mail body. The event links the public session page.
 """
@@ -14,7 +18,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from email.utils import parseaddr
 from functools import lru_cache
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.urls import reverse
@@ -26,14 +30,21 @@ from sessions_app.models import Registration, Session
 PRODID = "-//Convene//Sessions//EN"
 
 
+def uid_domain() -> str:
+    """The domain of Convene's calendar UIDs (the public site's host name)."""
+    return _domain()
+
+
 def _domain() -> str:
     return urlsplit(settings.PUBLIC_BASE_URL).hostname or "convene.invalid"
 
 
 def session_uid(*, session: Session, registration: Registration | None = None) -> str:
-    if registration is None:
-        return f"session-{session.pk}@{_domain()}"
-    return f"session-{session.pk}-registration-{registration.pk}@{_domain()}"
+    """The UID of the session's entry in a calendar: the same for everyone, whatever they
+    downloaded or received, except for registrants whose calendars hold an older UID."""
+    if registration is not None and registration.calendar_uid:
+        return registration.calendar_uid
+    return f"session-{session.pk}@{_domain()}"
 
 
 @lru_cache(maxsize=1)
@@ -54,8 +65,13 @@ def organizer_name(session: Session) -> str:
     return session.program.brand_name or session.program.name
 
 
+def organizer_address() -> str:
+    """Where calendars send their replies (iTIP REPLY): an address Convene receives."""
+    return settings.CALENDAR_REPLY_EMAIL or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+
+
 def _organizer(session: Session) -> vCalAddress:
-    _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    address = organizer_address()
     organizer = vCalAddress(f"mailto:{address}")
     organizer.params["CN"] = vText(organizer_name(session))
     return organizer
@@ -101,11 +117,59 @@ def invite_ics(
     attendee = vCalAddress(f"mailto:{registration.email}")
     attendee.params["CN"] = vText(registration.name)
     attendee.params["ROLE"] = vText("REQ-PARTICIPANT")
-    attendee.params["PARTSTAT"] = vText("ACCEPTED")
-    attendee.params["RSVP"] = vText("FALSE")
+    # The calendar asks the person, and sends their answer to the ORGANIZER (which Convene
+    # reads back: sessions_app.calendar_replies).
+    attendee.params["PARTSTAT"] = vText("NEEDS-ACTION")
+    attendee.params["RSVP"] = vText("TRUE")
     event.add("attendee", attendee, encode=0)
     calendar.add_component(event)
     return calendar.to_ical()
+
+
+def registration_ics(*, session: Session, registration: Registration, now: datetime) -> bytes:
+    """A registrant's own download: their calendar entry under the invite's UID (PUBLISH)."""
+    calendar = _calendar("PUBLISH")
+    calendar.add("x-wr-calname", session.title)
+    calendar.add_component(
+        _event(
+            session=session, uid=session_uid(session=session, registration=registration), now=now
+        )
+    )
+    return calendar.to_ical()
+
+
+def _utc_stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def google_calendar_url(session: Session) -> str:
+    """Google Calendar's "add event" form, filled in (Google ties it to no invite's UID)."""
+    query = urlencode(
+        {
+            "action": "TEMPLATE",
+            "text": session.title,
+            "dates": f"{_utc_stamp(session.starts_at)}/{_utc_stamp(session.ends_at)}",
+            "details": session_public_url(session),
+            "location": session_public_url(session),
+        }
+    )
+    return f"https://calendar.google.com/calendar/render?{query}"
+
+
+def outlook_calendar_url(session: Session) -> str:
+    """Outlook on the web's "new event" form, filled in."""
+    query = urlencode(
+        {
+            "path": "/calendar/action/compose",
+            "rru": "addevent",
+            "subject": session.title,
+            "startdt": session.starts_at.astimezone(UTC).isoformat(),
+            "enddt": session.ends_at.astimezone(UTC).isoformat(),
+            "body": session_public_url(session),
+            "location": session_public_url(session),
+        }
+    )
+    return f"https://outlook.live.com/calendar/0/deeplink/compose?{query}"
 
 
 def sessions_ics(*, sessions: Iterable[Session], now: datetime, name: str = "") -> bytes:

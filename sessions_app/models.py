@@ -56,6 +56,8 @@ class Session(models.Model):
     remind_hour_before = models.BooleanField("An hour before", default=True)
     remind_half_hour_before = models.BooleanField("30 minutes before", default=True)
     capacity = models.PositiveIntegerField(null=True, blank=True, validators=[MinValueValidator(1)])
+    # With a capacity: people who find the session full may wait for a seat (WaitlistEntry).
+    has_waitlist = models.BooleanField("Offer a waitlist when full", default=False)
     co_hosts = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="co_hosted_sessions"
     )
@@ -127,6 +129,12 @@ class RegistrationSource(models.TextChoices):
     HOST = "host", "Added by a host"
 
 
+class CalendarAnswer(models.TextChoices):
+    NONE = "", "No answer from their calendar"
+    ACCEPTED = "accepted", "Accepted in their calendar"
+    TENTATIVE = "tentative", "Maybe (tentative in their calendar)"
+
+
 class Registration(models.Model):
     """One person registered for one session.
 
@@ -145,6 +153,17 @@ class Registration(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     token_version = models.PositiveIntegerField(default=1)
+    # Off once the registrant used the one-click unsubscribe of their reminders (RFC 8058).
+    wants_reminders = models.BooleanField(default=True)
+    # The UID of this person's calendar entry when it is not the session's own: registrations
+    # made before invites shared the session's UID keep the one their calendars already hold.
+    calendar_uid = models.CharField(max_length=255, blank=True)
+    # What the registrant's calendar last answered to the invite (iTIP REPLY); a decline
+    # cancels the registration instead (CalendarDecline).
+    calendar_answer = models.CharField(
+        max_length=16, choices=CalendarAnswer.choices, blank=True, default=CalendarAnswer.NONE
+    )
+    calendar_answered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -158,6 +177,50 @@ class Registration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
+
+
+class WaitlistEntry(models.Model):
+    """Somebody waiting for a seat of a full session; the lowest `position` is next.
+
+    When a seat frees (a cancellation, a host's removal, a decline from a calendar), the first
+    one waiting is registered in the same transaction, under the session's row lock.
+    """
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="waitlist")
+    email = models.EmailField(max_length=254)
+    name = models.CharField(max_length=200)
+    position = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["session", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                "session", Lower("email"), name="unique_waitlist_email_per_session"
+            )
+        ]
+        indexes = [models.Index(fields=["session", "position"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}> waiting for {self.session_id}"
+
+
+class CalendarDecline(models.Model):
+    """Somebody pressed "Decline" in their calendar: their registration was cancelled.
+
+    Kept for the hosts ("declined from their calendar"), since the registration row is gone.
+    """
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="declines")
+    email = models.EmailField(max_length=254)
+    name = models.CharField(max_length=200)
+    declined_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["session", "-declined_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.email} declined {self.session_id} from their calendar"
 
 
 class QuestionKind(models.TextChoices):

@@ -46,6 +46,9 @@ def _public_context(session: Session) -> dict[str, object]:
         "is_full": False,
         "room_entry": rooms.room_entry(session=session, now=now).value,
         "room_opens_at": rooms.room_opens_at(session),
+        "google_calendar_url": ics.google_calendar_url(session),
+        "outlook_calendar_url": ics.outlook_calendar_url(session),
+        "ics_url": reverse("sessions_app:ics", kwargs={"code": session.code}),
     }
 
 
@@ -97,7 +100,7 @@ def session_register(request: HttpRequest, code: str) -> HttpResponse:
                 context["form"] = form
                 return render(request, "sessions_app/register.html", context, status=429)
             try:
-                services.registration_create(
+                outcome = services.registration_create(
                     session=session,
                     email=form.cleaned_data["email"],
                     name=form.cleaned_data["name"],
@@ -112,6 +115,9 @@ def session_register(request: HttpRequest, code: str) -> HttpResponse:
                 context["closed_reason"] = str(closed)
                 status = 409
             else:
+                if isinstance(outcome, services.Waitlisted):
+                    context["waitlist_place"] = outcome.place
+                    return render(request, "sessions_app/waitlisted.html", context)
                 # The same page whether the address was new or registered already: the
                 # form must not tell a stranger who is registered.
                 return redirect("sessions_app:registered", code=session.code)
@@ -166,7 +172,16 @@ def session_ics(request: HttpRequest, code: str) -> HttpResponse:
     return response
 
 
-def join(request: HttpRequest, token: str) -> HttpResponse:
+# Where a personal link leads once its token is a cookie: the registrant's page, the
+# "cancel my registration" page (the link in every participant e-mail), or their own .ics.
+JOIN_DESTINATIONS = {
+    "": "sessions_app:my_registration",
+    "cancel": "sessions_app:cancel_registration",
+    "calendar": "sessions_app:my_calendar",
+}
+
+
+def join(request: HttpRequest, token: str, then: str = "") -> HttpResponse:
     """A personal join link: swap the token for a cookie, then go to a URL without it."""
     registration = registration_for_token(token)
     if registration is None:
@@ -174,7 +189,7 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
     session = registration.session
     return token_cookie_redirect(
         request,
-        response=redirect("sessions_app:my_registration", code=session.code),
+        response=redirect(JOIN_DESTINATIONS[then], code=session.code),
         session=session,
         cookie_name=join_cookie_name(session),
         token=token,
@@ -197,7 +212,25 @@ def my_registration(request: HttpRequest, code: str) -> HttpResponse:
         registration.session = session
         context = _public_context(session)
         context["registration"] = registration
+        context["ics_url"] = reverse("sessions_app:my_calendar", kwargs={"code": session.code})
         response = render(request, "sessions_app/my_registration.html", context)
+    return token_page_headers(response)
+
+
+@require_GET
+def my_calendar(request: HttpRequest, code: str) -> HttpResponse:
+    """The registrant's own calendar entry: the same UID as their e-mailed invite."""
+    found = session_guarded(request, code)
+    if isinstance(found, HttpResponse):
+        return found
+    registration = cookie_registration(request, found)
+    if registration is None:
+        return token_page_headers(
+            render(request, "sessions_app/link_invalid.html", {"session": found}, status=403)
+        )
+    body = ics.registration_ics(session=found, registration=registration, now=timezone.now())
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="session-{found.code}.ics"'
     return token_page_headers(response)
 
 

@@ -34,11 +34,12 @@ from reminders.services import (
     outbox_reconcile,
     outbox_reconcile_topics,
 )
+from reminders.unsubscribe import unsubscribe_headers
 from sessions_app.formatting import session_when
 from sessions_app.ics import organizer_name, session_public_url
 from sessions_app.models import Registration, Session, SessionState
 from sessions_app.reminder_moments import DAY_BEFORE, HALF_HOUR_BEFORE, HOUR_BEFORE, reminder_due_at
-from sessions_app.tokens import join_url
+from sessions_app.tokens import cancel_url, join_url
 
 # Message kind per moment, for registrants and for hosts (who get the day and hour ones).
 REGISTRANT_KINDS = {
@@ -52,6 +53,9 @@ REMINDER_KINDS = (*REGISTRANT_REMINDER_KINDS, *HOST_KINDS.values())
 MOMENT_OF_KIND = {
     kind: moment for moments in (REGISTRANT_KINDS, HOST_KINDS) for moment, kind in moments.items()
 }
+# One click on a reminder's List-Unsubscribe stops that registration's reminders, nothing else
+# (the stream is registered in sessions_app.emails, beside the service that stops it).
+REMINDERS_STREAM = "session-reminders"
 LEAD = {DAY_BEFORE: "tomorrow", HOUR_BEFORE: "in an hour", HALF_HOUR_BEFORE: "in 30 minutes"}
 
 
@@ -97,6 +101,7 @@ class RegistrationRow:
     pk: int
     email: str
     name: str
+    wants_reminders: bool = True
 
 
 def _registrant_wanted(
@@ -120,6 +125,7 @@ def _registrant_wanted(
             schedule_sequence=session.sequence,
         )
         for registration in registrations
+        if registration.wants_reminders
         for moment, due_at in moments.items()
         if due_at > now
     ]
@@ -167,9 +173,9 @@ def session_reminders_plan(*, session: Session, now: datetime) -> ReconcileResul
     if session.state == SessionState.SCHEDULED:
         moments = session_reminder_moments(session=session)
         registrations = [
-            RegistrationRow(pk=pk, email=email, name=name)
-            for pk, email, name in session.registrations.order_by("id").values_list(
-                "id", "email", "name"
+            RegistrationRow(*row)
+            for row in session.registrations.order_by("id").values_list(
+                "id", "email", "name", "wants_reminders"
             )
         ]
         wanted = [
@@ -294,6 +300,8 @@ def _render_registrant_reminder(message: Message) -> EmailMessage:
     registration = message.about
     if not isinstance(registration, Registration):
         raise NotWanted("the registration was cancelled", cancelled=True)
+    if not registration.wants_reminders:
+        raise NotWanted("the registrant unsubscribed from reminders", cancelled=True)
     session = registration.session
     moment = _check_still_wanted(message=message, session=session)
     return build_email(
@@ -306,11 +314,13 @@ def _render_registrant_reminder(message: Message) -> EmailMessage:
             "lead": LEAD[moment],
             "host_name": organizer_name(session),
             "join_url": join_url(registration),
+            "cancel_url": cancel_url(registration),
             "session_url": session_public_url(session),
         },
         to_email=registration.email,
         to_name=registration.name,
         brand=program_email_brand(session.program),
+        headers=unsubscribe_headers(stream=REMINDERS_STREAM, obj=registration),
     )
 
 

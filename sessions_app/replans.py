@@ -250,14 +250,14 @@ def replan_job_step(*, job_id: int, batch_size: int | None = None) -> bool:
         job.status = ReplanStatus.RUNNING
         job.started_at = now
     rows = [
-        RegistrationRow(pk=pk, email=email, name=name)
-        for pk, email, name in Registration.objects.filter(
+        RegistrationRow(*row)
+        for row in Registration.objects.filter(
             session_id=session_id,
             id__gt=job.cursor_registration_id,
             id__lte=job.last_registration_id,
         )
         .order_by("id")
-        .values_list("id", "email", "name")[:batch_size]
+        .values_list("id", "email", "name", "wants_reminders")[:batch_size]
     ]
     if rows:
         _batch_reconcile(session=session, job=job, rows=rows)

@@ -33,6 +33,7 @@ from sessions_app.models import (
     ReplanKind,
     Session,
     SessionState,
+    WaitlistEntry,
 )
 from sessions_app.reminders import (
     REGISTRANT_REMINDER_KINDS,
@@ -97,6 +98,7 @@ def session_create(
     theme: str = "meeting",
     is_registration_required: bool = True,
     capacity: int | None = None,
+    has_waitlist: bool = False,
     remind_day_before: bool = True,
     remind_hour_before: bool = True,
     remind_half_hour_before: bool = True,
@@ -117,6 +119,7 @@ def session_create(
         theme=theme,
         is_registration_required=is_registration_required,
         capacity=capacity,
+        has_waitlist=has_waitlist and capacity is not None,
         remind_day_before=remind_day_before,
         remind_hour_before=remind_hour_before,
         remind_half_hour_before=remind_half_hour_before,
@@ -169,6 +172,7 @@ def session_update(
     remind_hour_before: bool = True,
     remind_half_hour_before: bool = True,
     co_hosts: Iterable[AbstractBaseUser] | None = None,
+    has_waitlist: bool | None = None,
 ) -> bool:
     """Save the session's details; True when its time or duration changed (a reschedule).
 
@@ -204,6 +208,9 @@ def session_update(
         "remind_day_before": remind_day_before,
         "remind_hour_before": remind_hour_before,
         "remind_half_hour_before": remind_half_hour_before,
+        # None leaves it as it is (callers that do not show the setting).
+        "has_waitlist": (locked.has_waitlist if has_waitlist is None else has_waitlist)
+        and capacity is not None,
     }
     previous = _schedule_of(locked)
     # The zone moves the day-before reminder (the same wall-clock time the day before).
@@ -230,6 +237,8 @@ def session_update(
     if co_hosts is not None:
         locked.co_hosts.set(list(co_hosts))
     session.refresh_from_db()
+    # A larger capacity frees seats for those waiting (none wait without a waitlist).
+    _waitlist_promote(session=locked, now=now)
     # Any change may move the hosts' reminders: the time, the zone, the switches, the co-hosts.
     session_host_reminders_plan(session=locked, now=now)
     if rescheduled or reminders_changed:
@@ -280,6 +289,8 @@ def _confirmation_wanted(
         about=registration,
         schedule_sequence=session.sequence,
         # No expires_at: the session may move later; the renderer skips it once it is over.
+        # The first one opens the registration's e-mail thread; the rest reply to it.
+        payload={"opens_thread": True} if dedupe_suffix == "first" else {},
     )
 
 
@@ -369,18 +380,26 @@ def registration_create(
     name: str,
     now: datetime,
     answers: Sequence[tuple[RegistrationQuestion, str]] = (),
-) -> RegistrationOutcome:
+) -> RegistrationOutcome | Waitlisted:
     """Register someone from the public page.
 
     The session row is locked (`SELECT … FOR UPDATE`) so that concurrent registrations count
     the places one after another and capacity holds. An address already registered (in any
     case) is not registered twice (its name and answers stay as they were): its confirmation
     is sent again, unless one is still pending or was sent in the last
-    `RESEND_WINDOW_SECONDS`; the outcome says which. Raises `SessionFull` or
+    `RESEND_WINDOW_SECONDS`; the outcome says which. A full session with a waitlist puts the
+    person on it (`Waitlisted`); without one this raises `SessionFull`. Raises
     `RegistrationClosed`.
     """
     locked = Session.objects.select_for_update().select_related("program").get(pk=session.pk)
-    outcome = _registration_add(session=locked, email=email, name=name, now=now, answers=answers)
+    try:
+        outcome = _registration_add(
+            session=locked, email=email, name=name, now=now, answers=answers
+        )
+    except SessionFull:
+        if not locked.has_waitlist:
+            raise
+        return _waitlist_join(session=locked, email=email, name=name)
     if outcome.created:
         return outcome
     if not locked.is_open_for_registration(now=now):
@@ -391,6 +410,82 @@ def registration_create(
             session=locked, registration=outcome.registration, now=now
         ),
     )
+
+
+@dataclass(frozen=True)
+class Waitlisted:
+    """The session was full: the person waits, `place` of them (1 is next)."""
+
+    entry: WaitlistEntry
+    place: int
+
+
+def _waitlist_place(entry: WaitlistEntry) -> int:
+    return WaitlistEntry.objects.filter(
+        session_id=entry.session_id, position__lte=entry.position
+    ).count()
+
+
+def _waitlist_join(*, session: Session, email: str, name: str) -> Waitlisted:
+    """Put somebody on the waitlist of a session whose row the caller has locked (once)."""
+    email = email.strip()
+    entry = (
+        session.waitlist.annotate(email_lower=Lower("email"))
+        .filter(email_lower=Lower(Value(email)))
+        .first()
+    )
+    if entry is None:
+        last = session.waitlist.aggregate(last=Max("position"))["last"] or 0
+        entry = WaitlistEntry.objects.create(
+            session=session, email=email, name=name.strip(), position=last + 1
+        )
+    return Waitlisted(entry=entry, place=_waitlist_place(entry))
+
+
+def _waitlist_promote(*, session: Session, now: datetime) -> list[Registration]:
+    """Give the free seats of a session whose row the caller has locked to those waiting.
+
+    In order of `position`: each is registered (confirmation with the invite, reminders) and
+    leaves the waitlist; the others keep their places. Somebody on it who registered in
+    another way meanwhile just leaves it.
+    """
+    promoted: list[Registration] = []
+    if session.capacity is None or not session.is_open_for_registration(now=now):
+        return promoted
+    while session.registrations.count() < session.capacity:
+        entry = session.waitlist.order_by("position", "id").first()
+        if entry is None:
+            break
+        entry.delete()
+        outcome = _registration_add(session=session, email=entry.email, name=entry.name, now=now)
+        if outcome.created:
+            promoted.append(outcome.registration)
+    return promoted
+
+
+@transaction.atomic
+def waitlist_move(*, entry: WaitlistEntry, direction: str) -> bool:
+    """Swap a waiting person with the one before ("up") or after ("down"); False at an end."""
+    Session.objects.select_for_update().filter(pk=entry.session_id).first()
+    entry = WaitlistEntry.objects.get(pk=entry.pk)
+    neighbours = WaitlistEntry.objects.filter(session_id=entry.session_id)
+    if direction == "up":
+        other = neighbours.filter(position__lt=entry.position).order_by("-position").first()
+    elif direction == "down":
+        other = neighbours.filter(position__gt=entry.position).order_by("position").first()
+    else:
+        raise ValueError(f"unknown direction {direction!r}")
+    if other is None:
+        return False
+    entry.position, other.position = other.position, entry.position
+    WaitlistEntry.objects.bulk_update([entry, other], ["position"])
+    return True
+
+
+@transaction.atomic
+def waitlist_remove(*, entry: WaitlistEntry) -> None:
+    Session.objects.select_for_update().filter(pk=entry.session_id).first()
+    WaitlistEntry.objects.filter(pk=entry.pk).delete()
 
 
 def _confirmation_repeat(
@@ -577,6 +672,20 @@ def registration_cancel(*, registration: Registration, now: datetime) -> None:
         remove=True,
     )
     registration.delete()
+    # The freed seat goes to the first person waiting.
+    _waitlist_promote(session=session, now=now)
+
+
+@transaction.atomic
+def registration_reminders_stop(*, registration: Registration, now: datetime) -> None:
+    """The registrant unsubscribed from reminders: none is planned or sent for them again.
+
+    Their confirmation, updates and cancellation still come (they hold the calendar entry).
+    """
+    session = Session.objects.select_for_update().get(pk=registration.session_id)
+    Registration.objects.filter(pk=registration.pk).update(wants_reminders=False)
+    registration.wants_reminders = False
+    registration_reminders_plan(session=session, registration=registration, now=now)
 
 
 @transaction.atomic

@@ -36,6 +36,27 @@ def join_url(registration: Registration) -> str:
     )
 
 
+@lru_cache(maxsize=4)
+def _join_then_path_template(then: str) -> str:
+    return reverse(f"sessions_app:join_{then}", kwargs={"token": "TOKEN"})
+
+
+def cancel_url(registration: Registration) -> str:
+    """The personal link to "cancel my registration" (the join token, then the cancel page)."""
+    return public_url(
+        _join_then_path_template("cancel").replace("TOKEN", join_token(registration)),
+        program=registration.session.program,
+    )
+
+
+def personal_ics_url(registration: Registration) -> str:
+    """The personal link to the registrant's own calendar entry (.ics, the invite's UID)."""
+    return public_url(
+        _join_then_path_template("calendar").replace("TOKEN", join_token(registration)),
+        program=registration.session.program,
+    )
+
+
 def registration_for_token(token: str) -> Registration | None:
     """The registration a personal join link is for, if the link is still valid."""
     return token_object(

@@ -41,6 +41,11 @@ urlpatterns = [
         message_views.registration_remove,
         name="registration_remove",
     ),
+    path(
+        "sessions/<int:session_id>/waitlist/<int:entry_id>/",
+        views.waitlist_change,
+        name="waitlist_change",
+    ),
     path("s/<str:code>/you/cancel/", public_views.cancel_registration, name="cancel_registration"),
     path("sessions/<int:session_id>/questions/add/", views.question_add, name="question_add"),
     path(
@@ -114,5 +119,10 @@ urlpatterns = [
     path("s/<str:code>/calendar.ics", public_views.session_ics, name="ics"),
     path("s/<str:code>/you/", public_views.my_registration, name="my_registration"),
     path("join/<str:token>/", public_views.join, name="join"),
+    path("join/<str:token>/cancel/", public_views.join, {"then": "cancel"}, name="join_cancel"),
+    path(
+        "join/<str:token>/calendar/", public_views.join, {"then": "calendar"}, name="join_calendar"
+    ),
+    path("s/<str:code>/you/calendar.ics", public_views.my_calendar, name="my_calendar"),
     path("calendar/<str:token>.ics", public_views.calendar_feed, name="calendar_feed"),
 ]

@@ -10,8 +10,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    StreamingHttpResponse,
+)
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
@@ -22,7 +28,13 @@ from programs.selectors import get_hosted_program_or_404, programs_hosted_by
 from sessions_app import selectors, services
 from sessions_app.forms import ParticipantsAddForm, QuestionForm, SessionForm
 from sessions_app.ics import session_public_url
-from sessions_app.models import Registration, RegistrationAnswer, ReplanJob, Session
+from sessions_app.models import (
+    Registration,
+    RegistrationAnswer,
+    ReplanJob,
+    Session,
+    WaitlistEntry,
+)
 from sessions_app.replans import session_replan_shown
 from sessions_app.tokens import feed_url
 
@@ -186,9 +198,28 @@ def _render_dashboard(
         "direct_link": session_public_url(session),
         "is_open": session.is_open_for_registration(now=now),
         "is_over": session.is_over(now=now),
+        "waitlist": list(session.waitlist.order_by("position", "id")),
+        "declines": list(session.declines.all()[:50]),
         **_replan_context(session_replan_shown(session=session, now=now)),
     }
     return render(request, "sessions_app/session_dashboard.html", context, status=status)
+
+
+@login_required
+@require_POST
+def waitlist_change(request: HttpRequest, session_id: int, entry_id: int) -> HttpResponse:
+    """Move somebody up or down the waitlist, or take them off it (host-checked)."""
+    session = selectors.get_hosted_session_or_404(user=request.user, session_id=session_id)
+    entry = get_object_or_404(WaitlistEntry, pk=entry_id, session=session)
+    action = request.POST.get("action", "")
+    if action in ("up", "down"):
+        services.waitlist_move(entry=entry, direction=action)
+    elif action == "remove":
+        services.waitlist_remove(entry=entry)
+        messages.success(request, f"{entry.name} is no longer on the waitlist.")
+    else:
+        return HttpResponseBadRequest("Unknown action.")
+    return redirect(_dashboard_url(session, "waitlist"))
 
 
 def _replan_context(job: ReplanJob | None) -> dict[str, object]:

@@ -183,6 +183,17 @@ if EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Convene <noreply@convene.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The domain of Message-IDs (`<convene.42@domain>`): the sending domain unless told otherwise.
+MAIL_DOMAIN = env.str(
+    "MAIL_DOMAIN", default=DEFAULT_FROM_EMAIL.rpartition("@")[2].rstrip(">").strip() or "localhost"
+)
+# The ORGANIZER of every invite: an address whose mail reaches Convene's inbound webhook, so
+# that "Accept" / "Decline" in a calendar comes back (default: the sending address).
+CALENDAR_REPLY_EMAIL = env.str("CALENDAR_REPLY_EMAIL", default="")
+# The providers whose inbound webhook (/anymail/<provider>/inbound/) is routed.
+INBOUND_WEBHOOK_PROVIDERS = env.list("INBOUND_WEBHOOK_PROVIDERS", default=[])
+# The address of List-Unsubscribe's mailto (default: the sending address).
+UNSUBSCRIBE_EMAIL = env.str("UNSUBSCRIBE_EMAIL", default="")
 ANYMAIL = {
     key.removeprefix("ANYMAIL_"): value
     for key, value in env.ENVIRON.items()

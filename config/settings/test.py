@@ -12,6 +12,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
 ANYMAIL = {"WEBHOOK_SECRET": "tracker:s3cret"}
 TRACKING_WEBHOOK_PROVIDERS = ["postmark"]
+INBOUND_WEBHOOK_PROVIDERS = ["postmark"]
+CALENDAR_REPLY_EMAIL = "rsvp@convene.example"
 PUBLIC_BASE_URL = "https://convene.example"
 ALLOWED_HOSTS = ["*"]
 SIGNUP_OPEN = True

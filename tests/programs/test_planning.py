@@ -189,3 +189,55 @@ def test_planning_queries_do_not_grow_with_the_rows(
     with CaptureQueriesContext(connection) as queries:
         host_client.get(_url(view=view, date="2026-06-01", tz="UTC"))
     assert len(queries) <= counts["large"] + 1
+
+
+def _weekly_series(program, *, first_match_at: datetime, opt_in_days: int = 2) -> Round:
+    return RoundFactory(
+        program=program,
+        match_at=first_match_at,
+        opt_in_at=first_match_at - timedelta(days=opt_in_days),
+        time_zone="Europe/Berlin",
+        recurrence_weeks=1,
+    )
+
+
+def test_the_planning_shows_the_coming_rounds_of_a_series_and_the_opt_in_moments(
+    host, host_client
+) -> None:
+    program = hosted_program(user=host)
+    # Thursdays 18:00 in Berlin, opt-in on Tuesdays at 18:00; only the first round exists.
+    _weekly_series(program, first_match_at=datetime(2026, 6, 11, 16, 0, tzinfo=UTC))
+    page = host_client.get(
+        _url(program, view="list", date="2026-06-01", tz="Europe/Berlin")
+    ).content.decode()
+    thursdays = [f"Thu {day} Jun 2026, 18:00" for day in (11, 18, 25)] + [
+        f"Thu {day} Jul 2026, 18:00" for day in (2, 9, 16, 23, 30)
+    ]
+    for when in thursdays:  # the next eight weeks at least
+        assert when in page, when
+    assert "Tue 16 Jun 2026, 18:00" in page and "Opt-in e-mails of" in page
+    assert "Coming (repeats)" in page
+    assert "Coming round of a series" in page  # the legend
+    autumn = hosted_program(user=host)
+    _weekly_series(autumn, first_match_at=datetime(2026, 10, 1, 16, 0, tzinfo=UTC))
+    month = host_client.get(
+        _url(autumn, view="month", date="2026-11-01", tz="Europe/Berlin")
+    ).content.decode()
+    # After the autumn change the series is still at 18:00 local.
+    assert "18:00 Matching round of" in month and "17:00 Matching round of" not in month
+
+
+def test_planning_queries_do_not_grow_with_the_series(host, host_client) -> None:
+    counts = []
+    for size in (1, 15):
+        program = hosted_program(user=host)
+        for index in range(size):
+            _weekly_series(
+                program,
+                first_match_at=datetime(2026, 6, 11, 16, tzinfo=UTC) + timedelta(hours=index),
+            )
+        with CaptureQueriesContext(connection) as queries:
+            response = host_client.get(_url(program, view="list", date="2026-06-01", tz="UTC"))
+        assert response.status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]

@@ -262,3 +262,24 @@ def test_the_round_list_counts_the_yeses_and_groups_of_each_round(host, host_cli
     assert _row_of(page, busy)[-2:] == ["5", "3"]
     assert _row_of(page, quiet)[-2:] == ["1", "0"]
     assert _row_of(page, empty)[-2:] == ["0", "0"]
+
+
+def test_the_round_form_refuses_a_skipped_time_and_asks_which_repeated_one(
+    host, host_client
+) -> None:
+    program = hosted_program(user=host, time_zone="Europe/Berlin", is_opt_in_enabled=False)
+    url = reverse("programs:round_create", kwargs={"program_id": program.pk})
+    base = {"time_zone": "Europe/Berlin", "recurrence_weeks": "1"}
+    skipped = host_client.post(url, {**base, "match_at": "2027-03-28T02:30"})
+    assert skipped.status_code == 400
+    assert "02:30 does not exist on 28 March 2027 in Europe/Berlin" in skipped.text
+    repeated = host_client.post(url, {**base, "match_at": "2026-10-25T02:30"})
+    assert "02:30 happens twice on 25 October 2026" in repeated.text
+    assert "Which 02:30?" in repeated.text
+    assert "CEST, UTC+0200" in repeated.text and "CET, UTC+0100" in repeated.text
+    assert not Round.objects.exists()
+    chosen = host_client.post(
+        url, {**base, "match_at": "2026-10-25T02:30", "match_at_which": "second"}
+    )
+    assert chosen.status_code == 302
+    assert Round.objects.get().match_at == datetime(2026, 10, 25, 1, 30, tzinfo=UTC)

@@ -77,7 +77,8 @@ def test_registering_writes_a_row_plans_the_confirmation_and_sends_an_invite(
     assert "Morning focus" in sent.subject
     when = "Wednesday 25 November 2026, 18:30 to 19:15 (Europe/Berlin)"
     assert when in sent.body and when in html_body(sent)
-    join_links = re.findall(r"https://convene\.example/join/[^\s\"<]+/", sent.body)
+    # The join link, and the same token leading to "cancel" and to the personal .ics.
+    join_links = re.findall(r"https://convene\.example/join/[^\s\"</]+/(?=[\s\"<])", sent.body)
     assert len(join_links) == 1
     assert join_links[0] in html_body(sent)
 
@@ -86,15 +87,15 @@ def test_registering_writes_a_row_plans_the_confirmation_and_sends_an_invite(
     assert invite.part_method == "REQUEST"
     assert invite.attachment_method == "REQUEST"
     event = invite.event
-    assert (
-        str(event["UID"]) == f"session-{session.pk}-registration-{registration.pk}@convene.example"
-    )
+    assert str(event["UID"]) == f"session-{session.pk}@convene.example"
     assert int(event["SEQUENCE"]) == 0
     assert event.decoded("DTSTART") == STARTS_AT
     assert event.decoded("DTEND") == STARTS_AT + timedelta(minutes=45)
     assert event.decoded("DTSTAMP").tzinfo is not None
     assert str(event["ATTENDEE"]) == "mailto:ada@example.org"
-    assert str(event["ORGANIZER"]).startswith("mailto:noreply@")
+    assert str(event["ORGANIZER"]) == "mailto:rsvp@convene.example"  # CALENDAR_REPLY_EMAIL
+    assert event["ATTENDEE"].params["PARTSTAT"] == "NEEDS-ACTION"
+    assert event["ATTENDEE"].params["RSVP"] == "TRUE"
     assert event["ORGANIZER"].params["CN"]
     # The calendar never carries the personal link: calendars get shared.
     assert "/join/" not in invite.attachment.decode()
@@ -359,7 +360,7 @@ def test_the_personal_link_becomes_a_cookie_and_lands_on_the_registration_page(
     assert "ada@example.org" in page.text
     assert "Wednesday 25 November 2026, 18:30 to 19:30 (Europe/Berlin)" in page.text
     assert "10 minutes before the start" in page.text
-    assert reverse("sessions_app:ics", kwargs={"code": session.code}) in page.text
+    assert reverse("sessions_app:my_calendar", kwargs={"code": session.code}) in page.text
 
     stranger = Client()
     assert stranger.get(target).status_code == 403

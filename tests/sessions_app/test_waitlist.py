@@ -1,0 +1,165 @@
+"""The waitlist: a freed seat goes to the first person waiting, exactly, even under a race."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from reminders.dispatcher import outbox_dispatch
+from reminders.models import Message
+from sessions_app import services
+from sessions_app.models import Registration, WaitlistEntry
+from tests.factories import UserFactory, hosted_session
+from tests.factories.core import TEST_PASSWORD
+from tests.sessions_app.invites import invite_of
+from tests.support.concurrency import run_at_once
+
+
+def _full_session(*, capacity: int = 2, waiting: int = 3, **fields):
+    session = hosted_session(
+        starts_at=timezone.now() + timedelta(days=2), capacity=capacity, has_waitlist=True, **fields
+    )
+    now = timezone.now()
+    for index in range(capacity):
+        services.registration_create(
+            session=session, email=f"seat{index}@example.org", name=f"Seat {index}", now=now
+        )
+    places = [
+        services.registration_create(
+            session=session, email=f"wait{index}@example.org", name=f"Wait {index}", now=now
+        )
+        for index in range(waiting)
+    ]
+    assert [place.place for place in places] == list(range(1, waiting + 1))
+    return session
+
+
+@pytest.mark.django_db
+def test_a_cancellation_registers_the_first_waiting_who_gets_the_confirmation_with_the_invite():
+    session = _full_session()
+    outbox_dispatch()
+    mail.outbox.clear()
+    seat = Registration.objects.get(email="seat0@example.org")
+
+    services.registration_cancel(registration=seat, now=timezone.now())
+
+    assert set(session.registrations.values_list("email", flat=True)) == {
+        "seat1@example.org",
+        "wait0@example.org",
+    }
+    assert list(session.waitlist.values_list("email", flat=True)) == [
+        "wait1@example.org",
+        "wait2@example.org",
+    ]
+    outbox_dispatch()
+    [confirmation] = mail.outbox
+    assert confirmation.to == ["Wait 0 <wait0@example.org>"]
+    assert "you're registered" in confirmation.body.lower()
+    assert invite_of(confirmation).method == "REQUEST"
+
+
+@pytest.mark.django_db
+def test_the_page_of_a_full_session_offers_the_waitlist_and_tells_the_place(client: Client):
+    session = _full_session(waiting=1)
+    url = reverse("sessions_app:register", kwargs={"code": session.code})
+    page = client.get(url)
+    assert "Join the waitlist" in page.text
+    response = client.post(url, {"email": "late@example.org", "name": "Late"})
+    assert response.status_code == 200
+    assert "You're on the waitlist" in response.text and "number 2 in line" in response.text
+    # Asking again keeps the place.
+    again = client.post(url, {"email": "LATE@example.org", "name": "Late"})
+    assert "number 2 in line" in again.text
+    assert session.waitlist.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_full_session_without_a_waitlist_still_turns_people_away(client: Client):
+    session = hosted_session(starts_at=timezone.now() + timedelta(days=2), capacity=1)
+    services.registration_create(
+        session=session, email="a@example.org", name="A", now=timezone.now()
+    )
+    with pytest.raises(services.SessionFull):
+        services.registration_create(
+            session=session, email="b@example.org", name="B", now=timezone.now()
+        )
+    assert not WaitlistEntry.objects.exists()
+
+
+@pytest.mark.django_db
+def test_hosts_see_and_reorder_the_waitlist_and_removing_a_registrant_promotes():
+    host = UserFactory()
+    session = _full_session(user=host)
+    client = Client()
+    assert client.login(username=host.email, password=TEST_PASSWORD)
+    dashboard = reverse("sessions_app:dashboard", kwargs={"session_id": session.pk})
+    page = client.get(dashboard).text
+    assert "Waitlist (3)" in page
+    assert page.index("wait0@example.org") < page.index("wait1@example.org")
+    last = WaitlistEntry.objects.get(email="wait2@example.org")
+    change = reverse(
+        "sessions_app:waitlist_change", kwargs={"session_id": session.pk, "entry_id": last.pk}
+    )
+    assert client.post(change, {"action": "up"}).status_code == 302
+    assert client.post(change, {"action": "up"}).status_code == 302
+    assert list(session.waitlist.values_list("email", flat=True)) == [
+        "wait2@example.org",
+        "wait0@example.org",
+        "wait1@example.org",
+    ]
+    assert client.post(change, {"action": "sideways"}).status_code == 400
+    seat = Registration.objects.get(email="seat1@example.org")
+    remove = reverse(
+        "sessions_app:registration_remove",
+        kwargs={"session_id": session.pk, "registration_id": seat.pk},
+    )
+    client.post(remove)
+    assert session.registrations.filter(email="wait2@example.org").exists()
+    # Another host's session: not found.
+    stranger = Client()
+    other = UserFactory()
+    assert stranger.login(username=other.email, password=TEST_PASSWORD)
+    assert stranger.post(change, {"action": "up"}).status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_cancels_and_twenty_registrations_at_once_give_no_seat_twice(
+    requires_postgres: None, transactional_db: None
+) -> None:
+    session = _full_session(capacity=20, waiting=10)
+    seats = list(session.registrations.order_by("id"))
+
+    def act(index: int) -> str:
+        now = timezone.now()
+        if index < 20:
+            services.registration_cancel(registration=seats[index], now=now)
+            return "cancelled"
+        outcome = services.registration_create(
+            session=session, email=f"new{index}@example.org", name=f"New {index}", now=now
+        )
+        return "waiting" if isinstance(outcome, services.Waitlisted) else "registered"
+
+    outcomes = run_at_once(act, range(40))
+
+    assert all(isinstance(outcome, str) for outcome in outcomes), outcomes
+    registered = list(session.registrations.values_list("email", flat=True))
+    waiting = list(session.waitlist.values_list("email", flat=True))
+    assert len(registered) == 20  # capacity exact: 30 wanted the 20 seats
+    assert len(set(registered)) == 20 and not set(registered) & set(waiting)
+    assert not any(email.startswith("seat") for email in registered)
+    # Everyone who was waiting before the race got a seat before any newcomer waited.
+    assert {f"wait{index}@example.org" for index in range(10)} <= set(registered)
+    assert len(registered) + len(waiting) == 30
+    confirmations = Message.objects.filter(
+        topic=f"session:{session.pk}", kind="session_confirmation"
+    )
+    # One confirmation per registration ever made: the 20 first seats and the 20 since.
+    assert confirmations.count() == 40
+    assert sorted(set(confirmations.values_list("recipient_email", flat=True))) == sorted(
+        {f"seat{index}@example.org" for index in range(20)} | set(registered)
+    )
