@@ -69,31 +69,12 @@ class Sink:
 
 
 def _plan_due_reminders(*, n: int, host, program, starts_at):
-    from django.utils import timezone
+    """A session of `n` registrations with only its "an hour before" reminders planned."""
+    from benchmarks.dispatch import _session_with_registrations
 
-    from sessions_app.models import Registration
-    from sessions_app.reminders import session_reminders_plan
-    from sessions_app.services import session_create
-
-    session = session_create(
-        program=program,
-        created_by=host,
-        title="Benchmark session",
-        starts_at=starts_at,
-        time_zone="Europe/Berlin",
-        remind_day_before=False,
-        remind_half_hour_before=False,
-        now=timezone.now(),
+    return _session_with_registrations(
+        n=n, host=host, program=program, starts_at=starts_at, reminders=False
     )
-    Registration.objects.bulk_create(
-        [
-            Registration(session=session, email=f"person{i}@example.org", name=f"Person {i}")
-            for i in range(n)
-        ],
-        batch_size=5000,
-    )
-    session_reminders_plan(session=session, now=timezone.now())
-    return session
 
 
 def _rendered(session) -> list[tuple[str, list[str], bytes]]:
