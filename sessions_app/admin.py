@@ -316,7 +316,7 @@ class ReplanJobAdmin(CheckedModelAdmin):
 
 
 @admin.register(WaitlistEntry)
-class WaitlistEntryAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+class WaitlistEntryAdmin(ViewOnlyAdminMixin, CheckedModelAdmin):
     """Written by the registration services (a freed seat registers the first one waiting);
     hosts reorder it on the session page."""
 
@@ -327,7 +327,7 @@ class WaitlistEntryAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(CalendarDecline)
-class CalendarDeclineAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+class CalendarDeclineAdmin(ViewOnlyAdminMixin, CheckedModelAdmin):
     """Written when a calendar's "Decline" comes back (sessions_app.calendar_replies)."""
 
     list_display = ("name", "email", "session", "declined_at")

@@ -291,6 +291,10 @@ def _build_world(tmp_path) -> World:
         "figure": "per-session",
         "attendance_id": 1,  # the host room's people: none here, so 404
         "recording_id": 1,  # a recording to retry: none here, so 404
+        "entry_id": 1,  # a waitlist entry to move: none here, so 404
+        # Personal links this walk has no real token for: their refusal pages.
+        "token": "not-a-real-token",
+        "stream": "rounds",
         "index": 0,
     }
 
