@@ -44,13 +44,17 @@ def lookup_limits() -> tuple[int, int]:
     )
 
 
-def too_many_response(request: HttpRequest, retry_after: int) -> HttpResponse:
+def too_many_response(
+    request: HttpRequest, retry_after: int, *, what: str = "Session IDs were tried"
+) -> HttpResponse:
+    """429 with the wait; `what` says what was tried too often ("registrations were sent")."""
     response = render(
         request,
         "sessions_app/too_many.html",
         {
             "retry_after_seconds": retry_after,
             "retry_after_minutes": max(1, round(retry_after / 60)),
+            "what": what,
         },
         status=429,
     )

@@ -90,7 +90,9 @@ def session_register(request: HttpRequest, code: str) -> HttpResponse:
             scope=REGISTER_SCOPE, key=client_address(request), limit=60, window_seconds=600
         )
         if not limited.allowed:
-            return too_many_response(request, limited.retry_after_seconds)
+            return too_many_response(
+                request, limited.retry_after_seconds, what="registrations were sent"
+            )
         if form.is_valid():
             refusal = _registration_refusal(
                 request, session=session, email=form.cleaned_data["email"]

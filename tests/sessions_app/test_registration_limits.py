@@ -80,3 +80,14 @@ def test_one_client_takes_only_a_few_seats_of_a_session() -> None:
     assert _register(_from("203.0.113.5"), session, "other@example.org").status_code == 302
     other_session = hosted_session(starts_at=STARTS_AT)
     assert _register(client, other_session, "person0@example.org").status_code == 302
+
+
+def test_a_client_over_the_registration_limit_is_told_so_in_those_words() -> None:
+    session = hosted_session(starts_at=STARTS_AT)
+    client = Client()
+    for index in range(60):
+        _register(client, session, f"p{index}@example.org")
+    refused = _register(client, session, "one-more@example.org")
+    assert refused.status_code == 429
+    assert "Too many registrations were sent from your connection" in refused.text
+    assert "Session IDs" not in refused.text
