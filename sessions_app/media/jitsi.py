@@ -11,14 +11,13 @@ kick at a Jitsi server (there is no server API for it), so Remove only refuses a
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.crypto import salted_hmac
 
-from sessions_app.media import Grant
+from sessions_app.media import Grant, NoMedia
 from sessions_app.models import Attendance, AttendanceRole, Session, SessionTheme
 
 
@@ -101,15 +100,15 @@ def jitsi_jwt(*, session: Session, attendance: Attendance, now: float | None = N
     return jwt.encode(claims, settings.JITSI_APP_SECRET, algorithm="HS256")
 
 
-class JitsiBackend:
+class JitsiBackend(NoMedia):
+    """Jitsi keeps no state Convene can drive: rooms, removals and recordings are no-ops
+    (NoMedia's); only the grant and the frame's origin are its own."""
+
     name = "jitsi"
 
     @classmethod
     def from_settings(cls) -> JitsiBackend:
         return cls()
-
-    def room_open(self, *, session: Session) -> None:
-        return None  # Jitsi makes a room when the first person arrives
 
     def grant(
         self,
@@ -137,18 +136,6 @@ class JitsiBackend:
             ),
             iframe_allow=iframe_allow(session=session, is_host=is_host),
         )
-
-    def participant_remove(self, *, session: Session, attendance: Attendance) -> None:
-        return None
-
-    def room_close(self, *, session: Session) -> None:
-        return None
-
-    def recordings_collect(self, *, session: Session) -> list[Path]:
-        return []
-
-    def connect_origins(self) -> list[str]:
-        return []
 
     def frame_origins(self) -> list[str]:
         parts = urlsplit(settings.VIDEO_PROVIDER_BASE_URL)
