@@ -1,12 +1,12 @@
 # Two commands do all the set-up on a fresh machine with only Python 3.11+:
 #   make run   — install, migrate, load demo data, serve with a Celery worker and beat
-#   make test  — install, lint, and run the whole test suite
+#   make test  — install, lint, type-check, and run the whole test suite
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format lock clean
+.PHONY: install run test lint typecheck format lock clean
 
 $(STAMP): requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,11 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
+# mypy with django-stubs over the apps and config (the files are listed in pyproject.toml).
+typecheck: install
+	$(BIN)/mypy
+
+test: lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 format: install
@@ -37,4 +41,4 @@ lock:
 	uv pip compile pyproject.toml --group dev --generate-hashes --python-version 3.11 --no-header -o requirements.lock
 
 clean:
-	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .mypy_cache

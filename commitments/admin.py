@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.forms import BaseModelForm
 from django.http import HttpRequest
@@ -29,7 +31,7 @@ class QuestionAdmin(CheckedModelAdmin):
     def save_model(
         self, request: HttpRequest, obj: Question, form: BaseModelForm, change: bool
     ) -> None:
-        arguments = {
+        arguments: dict[str, Any] = {
             "text": obj.text,
             "kind": obj.kind,
             "choices": obj.choices,
@@ -97,7 +99,7 @@ class CommitmentAdmin(ServiceAdminMixin, CheckedModelAdmin):
         "token_version",
         "created_at",
     ]
-    readonly_fields = [name for name in fields if name != "reminder_time"]
+    readonly_fields = [name for name in fields if name != "reminder_time"]  # type: ignore[misc]  # fields is a list of names here
     service_errors = (services.CommitmentEnded,)
 
     def has_add_permission(self, request: HttpRequest) -> bool:

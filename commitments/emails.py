@@ -12,10 +12,10 @@ from commitments.selectors import COMMITMENT_TOKEN_PURPOSE
 from commitments.services import CREATED_KIND, REMINDER_KIND, commitment_set_reminder
 from programs.branding import program_email_brand
 from programs.links import public_url
-from programs.tokens import token_make
 from reminders.emails import build_email
 from reminders.models import Message
 from reminders.registry import NotWanted, register
+from reminders.tokens import token_make
 from reminders.unsubscribe import Stream, stream_register, unsubscribe_headers
 
 # One click on List-Unsubscribe turns the commitment's daily check-in reminder off.

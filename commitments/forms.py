@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 
 from commitments.models import Question, QuestionKind
@@ -27,8 +29,9 @@ class QuestionForm(CheckedModelForm):
         labels = {"text": "Question", "is_required": "Required"}
         widgets = {"choices": forms.Textarea(attrs={"rows": 4})}
 
-    def clean(self) -> dict[str, object]:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("kind") == QuestionKind.SINGLE_CHOICE:
             choices = [
                 line.strip() for line in cleaned.get("choices", "").splitlines() if line.strip()
@@ -42,7 +45,7 @@ class QuestionForm(CheckedModelForm):
 
 def _answer_field(question: Question) -> forms.Field:
     label = question.text if question.is_required else f"{question.text} (optional)"
-    common = {"label": label, "required": question.is_required}
+    common: dict[str, Any] = {"label": label, "required": question.is_required}
     if question.kind == QuestionKind.LONG_TEXT:
         return forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 4}), **common)
     if question.kind == QuestionKind.NUMBER:
@@ -75,9 +78,9 @@ class CommitmentForm(CheckedForm):
         help_text="Your days start and end at midnight in this zone.",
     )
 
-    def __init__(self, *args: object, questions: list[Question], **kwargs: object) -> None:
+    def __init__(self, *args: Any, questions: list[Question], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = time_zone_choices()
+        cast(forms.ChoiceField, self.fields["time_zone"]).choices = time_zone_choices()
         if not self.is_bound:
             # commitments.js picks the browser's zone when it is in the list.
             self.fields["time_zone"].widget.attrs["data-browser-zone"] = "1"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -25,6 +26,11 @@ from commitments.templatetags.commitments_tags import session_direct_url
 from programs.csv_safety import CSV_CONTENT_TYPE, UTF8_BOM, csv_cell
 from programs.models import Module
 from programs.selectors import get_hosted_module_or_404
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    from commitments.selectors import CheckinCounts
 
 
 def _questions_url(module: Module) -> str:
@@ -123,7 +129,10 @@ def question_archive(
 
 
 def _csv_response(
-    *, filename: str, commitments: list[Commitment], questions: list[Question]
+    *,
+    filename: str,
+    commitments: list[WithAnnotations[Commitment, CheckinCounts]],
+    questions: list[Question],
 ) -> HttpResponse:
     response = HttpResponse(UTF8_BOM, content_type=CSV_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -185,7 +194,9 @@ def _status(commitment: Commitment, *, now: datetime) -> str:
     return "active"
 
 
-def _commitment_rows(commitments: list[Commitment]) -> list[dict[str, object]]:
+def _commitment_rows(
+    commitments: list[WithAnnotations[Commitment, CheckinCounts]],
+) -> list[dict[str, object]]:
     now = timezone.now()
     rows = []
     for commitment in commitments:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from datetime import date
+from typing import TYPE_CHECKING, TypedDict
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from commitments.models import Answer, CheckIn, Commitment, Question
 from programs.models import Module, Program
-from programs.tokens import token_object
+from reminders.tokens import token_object
 from sessions_app import selectors as sessions_selectors
 from sessions_app.models import Session
 
@@ -21,7 +27,7 @@ def session_for_code(*, typed: str, program: Program | None = None) -> Session |
 
 
 def get_hosted_session_or_404(
-    *, user: AbstractBaseUser | AnonymousUser, program_id: int, session_id: int
+    *, user: User | AnonymousUser, program_id: int, session_id: int
 ) -> Session:
     """The session under `program_id`, for its program's hosts and its co-hosts (else 404).
 
@@ -37,7 +43,9 @@ def module_sessions(*, module: Module) -> list[Session]:
     return list(Session.objects.filter(module=module).order_by("starts_at", "id"))
 
 
-def module_questions(*, module: Module, include_archived: bool = False) -> list[Question]:
+def module_questions(*, module: Module | None, include_archived: bool = False) -> list[Question]:
+    if module is None:
+        return []
     questions = Question.objects.filter(module=module)
     if not include_archived:
         questions = questions.filter(is_archived=False)
@@ -64,9 +72,17 @@ def commitment_answers(*, commitment: Commitment) -> list[Answer]:
     return list(Answer.objects.filter(commitment=commitment).order_by("position", "id"))
 
 
+class CheckinCounts(TypedDict):
+    """What `commitments_for_host` annotates each commitment with."""
+
+    done_count: int
+    checkin_count: int
+    last_checkin_on: date | None
+
+
 def commitments_for_host(
     *, module: Module | None = None, session: Session | None = None, with_answers: bool = False
-) -> QuerySet[Commitment]:
+) -> QuerySet[WithAnnotations[Commitment, CheckinCounts]]:
     """Commitments of a module or a session with their check-in counts, in a fixed number of queries."""
     commitments = Commitment.objects.all()
     if module is not None:

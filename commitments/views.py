@@ -24,8 +24,8 @@ from commitments.forms import (
 from commitments.models import Commitment
 from commitments.progress import commitment_progress
 from programs.branding import brand_program_for_request
-from programs.link_access import link_access_grant, link_access_has, without_referrer
-from programs.ratelimit import client_address, mailbox_limit_hit, rate_limit_hit
+from reminders.link_access import link_access_grant, link_access_has, without_referrer
+from reminders.ratelimit import client_address, mailbox_limit_hit, rate_limit_hit
 from sessions_app.codes import session_code_display
 from sessions_app.guard import guess_blocked_seconds, guess_record_miss
 from sessions_app.models import Session

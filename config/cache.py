@@ -1,7 +1,7 @@
 """The cache backend: Django's Redis cache that keeps answering while Redis is away.
 
 Every use of the cache in Convene is either a copy of something the database holds (sessions
-under `cached_db`, the room state, QR images) or a counter for a limit (`programs.ratelimit`).
+under `cached_db`, the room state, QR images) or a counter for a limit (`reminders.ratelimit`).
 None of them is worth an error page, so when Redis does not answer, each operation is done on
 a cache in this process's memory instead (Django's local-memory cache), and a visitor never
 sees the outage. See docs/outages.md for what that means for each use.

@@ -35,7 +35,9 @@ def _closing_survives_a_collected_transport(
     return close_channel
 
 
-kombu_redis.Channel.close = _closing_survives_a_collected_transport(kombu_redis.Channel.close)
+kombu_redis.Channel.close = _closing_survives_a_collected_transport(  # type: ignore[method-assign]
+    kombu_redis.Channel.close
+)
 
 app = Celery("convene")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -2,7 +2,8 @@
 
 The Content-Security-Policy comes from django-csp (`CONTENT_SECURITY_POLICY` in settings);
 this middleware adds what that library does not cover: a Permissions-Policy that turns the
-powerful features off (room pages set their own, `sessions_app.room_access.room_page`), and
+powerful features off (`programs.headers`; room pages set their own,
+`sessions_app.room_access.room_page`), and
 `Cache-Control: private, no-store` on every response that does not choose its own caching,
 because nearly every page and download carries somebody's name, address or answers.
 """
@@ -14,34 +15,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.cache import patch_cache_control
 
-# Features no page of ours uses; the room pages allow the camera, microphone and screen share.
-PERMISSIONS_POLICY_OFF = (
-    "accelerometer",
-    "camera",
-    "display-capture",
-    "geolocation",
-    "gyroscope",
-    "magnetometer",
-    "microphone",
-    "payment",
-    "usb",
-)
-ROOM_FEATURES = ("camera", "microphone", "display-capture")
-
-
-def permissions_policy(*, allowed: dict[str, str] | None = None) -> str:
-    """`feature=()` for each feature we never use; `allowed` maps a feature to its allowlist."""
-    allowed = allowed or {}
-    return ", ".join(
-        f"{feature}=({allowed[feature]})" if feature in allowed else f"{feature}=()"
-        for feature in PERMISSIONS_POLICY_OFF
-    )
-
-
-def room_permissions_policy(*, provider_origins: list[str]) -> str:
-    """The room page (and a media provider's frame) may use the camera, microphone and screen."""
-    allowlist = " ".join(["self", *(f'"{origin}"' for origin in provider_origins)])
-    return permissions_policy(allowed=dict.fromkeys(ROOM_FEATURES, allowlist))
+from programs.headers import permissions_policy
 
 
 class PrivatePagesMiddleware:

@@ -7,12 +7,12 @@ class GuestsConfig(AppConfig):
     name = "guests"
 
     def ready(self) -> None:
-        from guests.selectors import guest_identity_current
-        from guests.services import guest_link_for
-        from sessions_app.room_access import participant_check_register
-        from sessions_app.services import session_created_hook_register
+        from guests import receivers
+        from sessions_app import signals
 
-        # The room trusts a remembered guest only while its guest link is still current.
-        participant_check_register(prefix="guest", check=guest_identity_current)
-        # Every session gets its guest link when it is created: pages only read it.
-        session_created_hook_register(guest_link_for)
+        signals.participant_vouch.connect(
+            receivers.guest_vouch, sender="guest", dispatch_uid="guests.guest_vouch"
+        )
+        signals.session_created.connect(
+            receivers.session_created, dispatch_uid="guests.session_created"
+        )

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from guests.models import GuestEntry, GuestLink
 from programs.links import public_url
-from programs.tokens import token_make, token_object
+from reminders.tokens import token_make, token_object
 from sessions_app.formatting import session_when
 from sessions_app.models import Session
 

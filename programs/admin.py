@@ -7,12 +7,14 @@ moved and cancelled through `programs.rounds`. What no service writes is read-on
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import Group, User
 from django.db.models import QuerySet
 from django.forms import BaseInlineFormSet, BaseModelForm
 from django.http import HttpRequest
@@ -31,6 +33,7 @@ from programs.models import (
     ProgramHost,
     Round,
 )
+from programs.requests import signed_in_user
 from reminders.admin_base import CheckedAdminMixin, CheckedModelAdmin, CheckedTabularInline
 from reminders.text import CheckedInputMixin
 
@@ -54,7 +57,7 @@ class CheckedUserAdmin(UserAdmin):
     add_form = CheckedUserCreationForm
 
 
-class CheckedGroupAdmin(CheckedAdminMixin, GroupAdmin):
+class CheckedGroupAdmin(CheckedAdminMixin, GroupAdmin):  # type: ignore[misc]  # GroupAdmin narrows the field type
     pass
 
 
@@ -64,9 +67,7 @@ admin.site.unregister(Group)
 admin.site.register(Group, CheckedGroupAdmin)
 
 
-def _host_add(
-    *, program: Program, user: AbstractBaseUser, role: str, invited_by: AbstractBaseUser
-) -> None:
+def _host_add(*, program: Program, user: User, role: str, invited_by: User) -> None:
     if not user.email:
         # host_invite finds the account by its address.
         raise ValueError(f"{user} has no e-mail address: give the account one first.")
@@ -138,7 +139,7 @@ class ProgramAdmin(ServiceAdminMixin, CheckedModelAdmin):
                     program=form.instance,
                     user=host_role.user,
                     role=host_role.role,
-                    invited_by=request.user,
+                    invited_by=signed_in_user(request),
                 )
 
 
@@ -159,7 +160,9 @@ class ProgramHostAdmin(ServiceAdminMixin, CheckedModelAdmin):
     def save_model(
         self, request: HttpRequest, obj: ProgramHost, form: BaseModelForm, change: bool
     ) -> None:
-        _host_add(program=obj.program, user=obj.user, role=obj.role, invited_by=request.user)
+        _host_add(
+            program=obj.program, user=obj.user, role=obj.role, invited_by=signed_in_user(request)
+        )
         added = ProgramHost.objects.get(program=obj.program, user=obj.user)
         obj.pk = added.pk
         obj._state.adding = False
@@ -210,7 +213,7 @@ class HostInvitationAdmin(ServiceAdminMixin, CheckedModelAdmin):
             program=obj.program,
             email=obj.email,
             role=obj.role,
-            invited_by=request.user,
+            invited_by=signed_in_user(request),
             now=timezone.now(),
         )
         obj.pk = invitation.pk
@@ -226,8 +229,9 @@ class MemberAdminForm(CheckedInputMixin, forms.ModelForm):
         model = Member
         fields = ("program", "email", *MEMBER_EDITABLE)  # the admin narrows them further
 
-    def clean(self) -> dict[str, object]:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         program, email = cleaned.get("program"), (cleaned.get("email") or "").strip()
         # The roster's own words, before the database constraint's.
         if (
@@ -337,7 +341,7 @@ class RoundAdmin(ServiceAdminMixin, CheckedModelAdmin):
                 opt_in_at=obj.opt_in_at,
                 time_zone=obj.time_zone,
                 recurrence_weeks=obj.recurrence_weeks,
-                created_by=request.user,
+                created_by=signed_in_user(request),
                 now=now,
             )
             obj.pk = created.pk

@@ -30,7 +30,7 @@ def program_brand(request: HttpRequest, program_id: int) -> HttpResponse:
 
 
 @require_GET
-def brand_logo(request: HttpRequest, program_id: int, name: str) -> HttpResponse:
+def brand_logo(request: HttpRequest, program_id: int, name: str) -> FileResponse:
     """A program's logo, for its branded pages.
 
     Uploaded files are not served as `/media/` (recordings live there too), so the logo has a
@@ -38,7 +38,7 @@ def brand_logo(request: HttpRequest, program_id: int, name: str) -> HttpResponse
     can be cached for long.
     """
     program = Program.objects.filter(pk=program_id).exclude(brand_logo="").first()
-    if program is None or os.path.basename(program.brand_logo.name) != name:
+    if program is None or os.path.basename(program.brand_logo.name or "") != name:
         raise Http404("No such logo.")
     extension = os.path.splitext(name)[1].lower()
     try:

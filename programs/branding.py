@@ -51,7 +51,7 @@ def brand_logo_url(program: Program) -> str:
         return ""
     return reverse(
         "programs:brand_logo",
-        kwargs={"program_id": program.pk, "name": os.path.basename(program.brand_logo.name)},
+        kwargs={"program_id": program.pk, "name": os.path.basename(program.brand_logo.name or "")},
     )
 
 

@@ -10,10 +10,10 @@ from django.utils.http import urlsafe_base64_encode
 
 from programs.links import public_url
 from programs.models import HostInvitation, ProgramHost
-from programs.tokens import token_make
 from reminders.emails import build_email
 from reminders.models import Message
 from reminders.registry import NotWanted, register
+from reminders.tokens import token_make
 
 INVITATION_TOKEN_PURPOSE = "host-invitation"
 

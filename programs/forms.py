@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from django import forms
@@ -14,9 +15,9 @@ from django.utils import timezone
 
 from programs.branding import BRAND_COLOUR, MIN_CONTRAST, contrast_with_white
 from programs.models import HostRole, Module, Program
-from programs.ratelimit import client_address, rate_limit_hit, rate_limit_peek
 from programs.services import password_reset_request
 from programs.timezones import time_zone_choices
+from reminders.ratelimit import client_address, rate_limit_hit, rate_limit_peek
 from reminders.text import CheckedForm, CheckedInputMixin, CheckedModelForm
 
 User = get_user_model()
@@ -59,17 +60,19 @@ class TimeZoneForm(CheckedForm):
     next = forms.CharField(required=False, widget=forms.HiddenInput)
 
 
-class SignInLimitMixin:
+if TYPE_CHECKING:
+    _SignInFormBase = AuthenticationForm
+else:
+    _SignInFormBase = object
+
+
+class SignInLimitMixin(_SignInFormBase):
     """Password guessing limits for a sign-in form (`AuthenticationForm` and its subclasses).
 
     Shared by the site's sign-in and the admin's, so the admin page is not a second way in.
     """
 
-    request: HttpRequest | None
-    data: dict[str, object]
-    cleaned_data: dict[str, object]
-
-    def _limits(self) -> list[tuple[str, str, int]]:
+    def _limits(self, request: HttpRequest) -> list[tuple[str, str, int]]:
         """(scope, key, failures allowed per window): per client, per client and account, and
         per account from anywhere (higher, so a stranger cannot easily lock an owner out).
 
@@ -87,19 +90,19 @@ class SignInLimitMixin:
             account = f"user:{user.pk}"
         else:
             account = "name:" + hashlib.sha256(username.casefold().encode()).hexdigest()[:32]
-        client = client_address(self.request)
+        client = client_address(request)
         return [
             ("login-client", client, LOGIN_ATTEMPTS_PER_CLIENT),
             ("login-client-account", f"{client}|{account}", LOGIN_ATTEMPTS_PER_ACCOUNT),
             ("login-account", account, LOGIN_ATTEMPTS_PER_ACCOUNT_ANYWHERE),
         ]
 
-    def clean(self) -> dict[str, object]:
+    def clean(self) -> dict[str, Any]:
         # Password guessing is limited before any password is checked; only failures count.
         # A refused address (the field's own error) checks no password, so it counts nothing.
         if self.request is None or not self.cleaned_data.get("username"):
             return super().clean()
-        limits = self._limits()
+        limits = self._limits(self.request)
         for scope, key, limit in limits:
             result = rate_limit_peek(
                 scope=scope, key=key, limit=limit, window_seconds=LOGIN_WINDOW_SECONDS
@@ -139,11 +142,11 @@ class OutboxPasswordResetForm(CheckedInputMixin, PasswordResetForm):
     (see `password_reset_request`), so the form cannot flood anybody's inbox.
     """
 
-    def __init__(self, *args: object, request: HttpRequest | None = None, **kwargs: object) -> None:
+    def __init__(self, *args: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.request = request
 
-    def clean(self) -> dict[str, object]:
+    def clean(self) -> dict[str, Any]:
         if self.request is not None:
             result = rate_limit_hit(
                 scope="password-reset",
@@ -157,9 +160,10 @@ class OutboxPasswordResetForm(CheckedInputMixin, PasswordResetForm):
                     code="rate_limited",
                     params={"minutes": max(1, -(-result.retry_after_seconds // 60))},
                 )
-        return super().clean()
+        super().clean()
+        return self.cleaned_data
 
-    def save(self, *args: object, **kwargs: object) -> None:  # type: ignore[override]
+    def save(self, *args: Any, **kwargs: Any) -> None:
         for user in self.get_users(self.cleaned_data["email"]):
             password_reset_request(user=user, now=timezone.now())
 
@@ -169,7 +173,7 @@ class SignUpForm(CheckedForm):
     email = forms.EmailField(max_length=254, label="E-mail address")
     password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
 
-    def __init__(self, *args: object, fixed_email: str | None = None, **kwargs: object) -> None:
+    def __init__(self, *args: Any, fixed_email: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if fixed_email:
             self.fields["email"].initial = fixed_email
@@ -183,8 +187,9 @@ class SignUpForm(CheckedForm):
             )
         return email
 
-    def clean(self) -> dict[str, object]:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         password = cleaned.get("password")
         if password:
             candidate = User(

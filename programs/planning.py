@@ -1,10 +1,10 @@
 """Planning views' data: rounds plus whatever other apps register, grouped into calendar days.
 
 `programs` cannot import the apps built on it (sessions_app and others), so they contribute
-their entries through a registry: in `AppConfig.ready()` an app calls
-`register_planning_source("sessions", function)`, where `function(program_ids=…, start=…,
-end=…)` returns `PlanningEntry`s for those programs with `start <= starts_at < end` in a constant
-number of queries (one `select_related` query is the usual answer). The planning pages render
+their entries through the `programs.signals.planning_entries_wanted` signal: in
+`AppConfig.ready()` an app connects a receiver that, given `program_ids=…, start=…, end=…`,
+returns `PlanningEntry`s for those programs with `start <= starts_at < end` in a constant number
+of queries (one `select_related` query is the usual answer). The planning pages render
 rounds and every registered source, so their query count does not grow with the rows.
 """
 
@@ -16,13 +16,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Protocol
+from typing import Any, Protocol, cast
 from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.db.models import Q
 from django.urls import reverse
 
+from programs import signals
 from programs.models import Round, RoundState
 from programs.rounds import series_occurrence
 
@@ -48,18 +49,6 @@ class PlanningSource(Protocol):
     ) -> list[PlanningEntry]: ...
 
 
-_sources: dict[str, PlanningSource] = {}
-
-
-def register_planning_source(name: str, source: PlanningSource) -> None:
-    """Add (or replace, by name) a source of planning entries; call it in `AppConfig.ready()`."""
-    _sources[name] = source
-
-
-def unregister_planning_source(name: str) -> None:
-    _sources.pop(name, None)
-
-
 # How far ahead a recurring series is shown beyond its next round (at least eight weeks).
 SERIES_HORIZON = timedelta(weeks=12)
 
@@ -72,7 +61,7 @@ def _round_url(round_: Round) -> str:
 
 def _round_entries(round_: Round, *, start: datetime, end: datetime) -> list[PlanningEntry]:
     entries = []
-    common = {
+    common: dict[str, Any] = {
         "url": _round_url(round_),
         "program_id": round_.program_id,
         "program_name": round_.program.name,
@@ -195,15 +184,14 @@ def rounds_planning_source(
     return entries + _coming_occurrences(tails, start=start, end=end)
 
 
-register_planning_source("rounds", rounds_planning_source)
-
-
 def planning_entries(
     *, program_ids: Sequence[int], start: datetime, end: datetime
 ) -> list[PlanningEntry]:
-    entries: list[PlanningEntry] = []
-    for source in list(_sources.values()):
-        entries.extend(source(program_ids=program_ids, start=start, end=end))
+    entries = rounds_planning_source(program_ids=program_ids, start=start, end=end)
+    for _receiver, contributed in signals.planning_entries_wanted.send(
+        sender=PlanningEntry, program_ids=program_ids, start=start, end=end
+    ):
+        entries.extend(cast(list[PlanningEntry], contributed))
     return sorted(entries, key=lambda entry: (entry.starts_at, entry.kind, entry.title))
 
 

@@ -24,10 +24,10 @@ from programs.links import public_url
 from programs.members import member_set_status
 from programs.models import Match, Member, MemberStatus, Round, RoundState
 from programs.rounds import MATCH_KIND, OPT_IN_KIND
-from programs.tokens import token_make
 from reminders.emails import build_email
 from reminders.models import Message
 from reminders.registry import NotWanted, register
+from reminders.tokens import token_make
 from reminders.unsubscribe import Stream, stream_register, unsubscribe_headers
 
 MEMBER_TOKEN_PURPOSE = "member-status"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -134,7 +135,7 @@ class RoundScheduleForm(CheckedForm):
     )
 
     def __init__(
-        self, *args: object, program: Program, round_: Round | None = None, **kwargs: object
+        self, *args: Any, program: Program, round_: Round | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
         self.program = program
@@ -174,8 +175,9 @@ class RoundScheduleForm(CheckedForm):
             self.add_error(name, error)
         return None
 
-    def clean(self) -> dict[str, object]:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         zone_name = cleaned.get("time_zone")
         if not zone_name:
             return cleaned

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
@@ -16,14 +16,12 @@ from programs.selectors import get_in_hosted_program_or_404
 from reminders.models import Message, MessageStatus
 
 
-def get_hosted_round_or_404(
-    *, user: AbstractBaseUser | AnonymousUser, program_id: int, round_id: int
-) -> Round:
+def get_hosted_round_or_404(*, user: User | AnonymousUser, program_id: int, round_id: int) -> Round:
     return get_in_hosted_program_or_404(Round, user=user, program_id=program_id, pk=round_id)
 
 
 def get_hosted_member_or_404(
-    *, user: AbstractBaseUser | AnonymousUser, program_id: int, member_id: int
+    *, user: User | AnonymousUser, program_id: int, member_id: int
 ) -> Member:
     return get_in_hosted_program_or_404(Member, user=user, program_id=program_id, pk=member_id)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 
 from programs.models import (
@@ -98,7 +98,7 @@ def round_schedule(
     opt_in_at: datetime | None,
     time_zone: str,
     recurrence_weeks: int = Recurrence.ONCE,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
     now: datetime,
 ) -> Round:
     """Schedule a round; with opt-in off `opt_in_at` is ignored. An opt-in due now opens it."""

@@ -2,29 +2,40 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypedDict, TypeVar
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import models
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from programs.models import HostInvitation, HostRole, Module, Program, ProgramHost
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
-def programs_hosted_by(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Program]:
+
+class ViewerRole(TypedDict):
+    """What `get_hosted_program_or_404` annotates its program with."""
+
+    viewer_is_owner: bool
+
+
+def programs_hosted_by(*, user: User | AnonymousUser) -> QuerySet[Program]:
     if not user.is_authenticated:
         return Program.objects.none()
     return Program.objects.filter(host_roles__user=user)
 
 
 def get_hosted_program_or_404(
-    *, user: AbstractBaseUser | AnonymousUser, program_id: int
-) -> Program:
+    *, user: User | AnonymousUser, program_id: int
+) -> WithAnnotations[Program, ViewerRole]:
     """The program, with `viewer_is_owner` set, if `user` hosts it; 404 otherwise.
 
     Another host's program answers 404 rather than 403 so that ids reveal nothing.
     """
+    if not isinstance(user, User):
+        raise Http404("No such program.")
     program = (
         programs_hosted_by(user=user)
         .annotate(
@@ -44,7 +55,7 @@ _Row = TypeVar("_Row", bound=models.Model)
 
 
 def get_in_hosted_program_or_404(
-    model: type[_Row], *, user: AbstractBaseUser | AnonymousUser, program_id: int, pk: int
+    model: type[_Row], *, user: User | AnonymousUser, program_id: int, pk: int
 ) -> _Row:
     """The `model` row `pk` of the program `program_id`, if `user` hosts it; 404 otherwise.
 
@@ -59,12 +70,12 @@ def get_in_hosted_program_or_404(
 
 
 def get_hosted_module_or_404(
-    *, user: AbstractBaseUser | AnonymousUser, program_id: int, module_id: int
+    *, user: User | AnonymousUser, program_id: int, module_id: int
 ) -> Module:
     return get_in_hosted_program_or_404(Module, user=user, program_id=program_id, pk=module_id)
 
 
-def program_list_for_dashboard(*, user: AbstractBaseUser) -> QuerySet[Program]:
+def program_list_for_dashboard(*, user: User) -> QuerySet[Program]:
     return (
         programs_hosted_by(user=user)
         .annotate(

@@ -2,42 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
+from programs import signals
 from programs.models import HostInvitation, HostRole, Module, Program, ProgramHost
 from programs.ordering import position_swap
 from reminders.services import WantedMessage, outbox_enqueue
 
-User = get_user_model()
 PASSWORD_RESET_WINDOW_SECONDS = 300
-
-_hosts_changed_hooks: list[Callable[..., object]] = []
-
-
-def hosts_changed_hook_register(hook: Callable[..., object]) -> None:
-    """Called from the AppConfig.ready() of an app further along that plans messages for a
-    program's hosts (sessions_app: host reminders), so that programs need not import it. Adding
-    or removing a host calls `hook(program_id=…, now=…)` in its transaction."""
-    if hook not in _hosts_changed_hooks:
-        _hosts_changed_hooks.append(hook)
 
 
 def hosts_changed(*, program_id: int, now: datetime) -> None:
     """Tell the apps further along that a program's hosts changed (the services here do; the
     admin, which edits ProgramHost rows directly, calls it too)."""
-    for hook in _hosts_changed_hooks:
-        hook(program_id=program_id, now=now)
+    signals.hosts_changed.send(sender=Program, program_id=program_id, now=now)
 
 
 @transaction.atomic
 def program_create(
-    *, owner: AbstractBaseUser, name: str, description: str = "", time_zone: str = "UTC"
+    *, owner: User, name: str, description: str = "", time_zone: str = "UTC"
 ) -> Program:
     program = Program.objects.create(name=name, description=description, time_zone=time_zone)
     ProgramHost.objects.create(program=program, user=owner, role=HostRole.OWNER)
@@ -106,18 +93,18 @@ def module_move(*, module: Module, direction: str) -> bool:
     )
 
 
-def _find_user_by_email(email: str) -> AbstractBaseUser | None:
+def _find_user_by_email(email: str) -> User | None:
     return User.objects.filter(email__iexact=email, is_active=True).order_by("id").first()
 
 
-def account_for_email(email: str) -> AbstractBaseUser | None:
+def account_for_email(email: str) -> User | None:
     """The active account `host_invite` would add at once for this address, if any."""
     return _find_user_by_email(email.strip())
 
 
 @transaction.atomic
 def host_invite(
-    *, program: Program, email: str, role: str, invited_by: AbstractBaseUser, now: datetime
+    *, program: Program, email: str, role: str, invited_by: User, now: datetime
 ) -> tuple[str, HostInvitation | ProgramHost]:
     """Add a host by e-mail address.
 
@@ -185,14 +172,12 @@ class InvitationForAnotherAccount(Exception):
     """The signed-in account's address is not the one the invitation was sent to."""
 
 
-def invitation_is_for(*, invitation: HostInvitation, user: AbstractBaseUser) -> bool:
+def invitation_is_for(*, invitation: HostInvitation, user: User) -> bool:
     return (user.email or "").lower() == invitation.email.lower()
 
 
 @transaction.atomic
-def invitation_accept(
-    *, invitation: HostInvitation, user: AbstractBaseUser, now: datetime
-) -> ProgramHost:
+def invitation_accept(*, invitation: HostInvitation, user: User, now: datetime) -> ProgramHost:
     """Make `user` a host of the invitation's program, once, and only for the invited address.
 
     The checks run under the row lock, so two accepts at once make one host.
@@ -218,7 +203,7 @@ def invitation_accept(
 @transaction.atomic
 def invitation_sign_up_and_accept(
     *, invitation: HostInvitation, name: str, password: str, now: datetime
-) -> AbstractBaseUser:
+) -> User:
     """Create the invited person's account and make them a host, or do neither.
 
     The account is kept only if the invitation is still open under its lock.
@@ -242,7 +227,7 @@ def host_remove(*, program: Program, host_role: ProgramHost, now: datetime) -> N
 
 
 @transaction.atomic
-def password_reset_request(*, user: AbstractBaseUser, now: datetime) -> None:
+def password_reset_request(*, user: User, now: datetime) -> None:
     """Queue a password-reset e-mail; the link is made at send time from the account's state."""
     outbox_enqueue(
         topic=f"user:{user.pk}",
@@ -265,7 +250,7 @@ class AccountExists(Exception):
 
 
 @transaction.atomic
-def host_sign_up(*, name: str, email: str, password: str) -> AbstractBaseUser:
+def host_sign_up(*, name: str, email: str, password: str) -> User:
     first_name, _, last_name = name.strip().partition(" ")
     user = User(
         username=email.lower(), email=email, first_name=first_name[:150], last_name=last_name[:150]

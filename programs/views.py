@@ -19,10 +19,11 @@ from django.views.decorators.http import require_POST
 from programs import selectors, services
 from programs.emails import INVITATION_TOKEN_PURPOSE
 from programs.forms import HostInviteForm, ModuleForm, ProgramForm, SignUpForm, TimeZoneForm
-from programs.link_access import link_access_grant, link_access_has, without_referrer
 from programs.models import HostInvitation, Program, ProgramHost
+from programs.requests import AuthenticatedHttpRequest
 from programs.timezones import SESSION_KEY
-from programs.tokens import token_object
+from reminders.link_access import link_access_grant, link_access_has, without_referrer
+from reminders.tokens import token_object
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -32,13 +33,13 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     programs = selectors.program_list_for_dashboard(user=request.user)
     return render(request, "programs/dashboard.html", {"programs": programs})
 
 
 @login_required
-def program_create(request: HttpRequest) -> HttpResponse:
+def program_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ProgramForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         program = services.program_create(owner=request.user, **form.cleaned_data)
@@ -138,7 +139,7 @@ def module_toggle(request: HttpRequest, program_id: int, module_id: int) -> Http
 
 @login_required
 @require_POST
-def host_invite(request: HttpRequest, program_id: int) -> HttpResponse:
+def host_invite(request: AuthenticatedHttpRequest, program_id: int) -> HttpResponse:
     program = selectors.get_hosted_program_or_404(user=request.user, program_id=program_id)
     if not program.viewer_is_owner:
         return HttpResponse("Only the program's owners can invite hosts.", status=403)

@@ -17,11 +17,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from programs import members, round_selectors, rounds
-from programs.link_access import link_access_grant, link_access_has, without_referrer
 from programs.models import Member, MemberStatus, OptIn, Round, RoundState
-from programs.ratelimit import client_address, rate_limit_hit
 from programs.round_emails import MEMBER_TOKEN_PURPOSE, opt_in_token_purpose
-from programs.tokens import token_object
+from reminders.link_access import link_access_grant, link_access_has, without_referrer
+from reminders.ratelimit import client_address, rate_limit_hit
+from reminders.tokens import token_object
 
 ANSWER_SESSION_KEY = "round_answers"
 ANSWERS = ("yes", "no")
@@ -149,7 +149,7 @@ def member_self_service_page(request: HttpRequest, member_id: int, action: str) 
 
     A GET changes nothing, so mail scanners that follow links cannot pause anybody. The page
     has no token in its address and goes out under the site's referrer policy, so browsers
-    send a real Origin with its form (see programs.link_access).
+    send a real Origin with its form (see reminders.link_access).
     """
     if action not in SELF_SERVICE:
         raise Http404("No such action.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,13 +22,14 @@ class SwapForm(CheckedForm):
     first = forms.TypedChoiceField(coerce=int, label="Swap")
     second = forms.TypedChoiceField(coerce=int, label="with")
 
-    def __init__(self, *args: object, choices: list[tuple[int, str]], **kwargs: object) -> None:
+    def __init__(self, *args: Any, choices: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["first"].choices = choices
-        self.fields["second"].choices = choices
+        cast(forms.ChoiceField, self.fields["first"]).choices = choices
+        cast(forms.ChoiceField, self.fields["second"]).choices = choices
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("first") is not None and cleaned.get("first") == cleaned.get("second"):
             raise forms.ValidationError("Choose two different people.")
         return cleaned
@@ -36,7 +39,7 @@ def _names(ids: list[int]) -> dict[int, Member]:
     return Member.objects.in_bulk(ids)
 
 
-def _preview_context(round_: Round) -> dict[str, object]:
+def _preview_context(round_: Round) -> dict[str, Any]:
     grouping = round_preview.round_grouping(round_=round_)
     people = _names(grouping.participants)
     in_trio = {m for group in grouping.groups if len(group) > 2 for m in group}
@@ -90,7 +93,7 @@ def round_grouping(request: HttpRequest, program_id: int, round_id: int) -> Http
     round_ = round_selectors.get_hosted_round_or_404(
         user=request.user, program_id=program_id, round_id=round_id
     )
-    context: dict[str, object] = {
+    context: dict[str, Any] = {
         "program": round_.program,
         "round": round_,
         "active_tab": "rounds",
@@ -122,7 +125,7 @@ def round_grouping_swap(request: HttpRequest, program_id: int, round_id: int) ->
     context = _preview_context(round_)
     form = SwapForm(request.POST, choices=context["choices"])
     if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return back
     outcome = round_preview.round_swap(
         round_id=round_.pk,

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from programs import round_selectors, rounds
+from programs.requests import AuthenticatedHttpRequest
 from programs.round_forms import MatchingSettingsForm, RoundScheduleForm
 from programs.selectors import get_hosted_program_or_404
 
@@ -43,7 +44,7 @@ def matching_settings(request: HttpRequest, program_id: int) -> HttpResponse:
 
 
 @login_required
-def round_create(request: HttpRequest, program_id: int) -> HttpResponse:
+def round_create(request: AuthenticatedHttpRequest, program_id: int) -> HttpResponse:
     program = get_hosted_program_or_404(user=request.user, program_id=program_id)
     form = RoundScheduleForm(request.POST or None, program=program)
     if request.method == "POST" and form.is_valid():

@@ -8,6 +8,10 @@ the form's "select a valid choice".
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import ValidationError
@@ -16,15 +20,19 @@ from django.http import HttpRequest
 
 from reminders.text import CheckedModelForm
 
+if TYPE_CHECKING:
+    _AutocompleteBase = AutocompleteSelect
+else:
+    _AutocompleteBase = object
 
-class _KeysOnlyMixin:
-    field: models.Field
 
-    def optgroups(self, name: str, value: list[str], attr: dict | None = None) -> list:
-        options = self.field.remote_field.model._meta
-        to_field = options.get_field(
-            getattr(self.field.remote_field, "field_name", None) or options.pk.name
-        )
+class _KeysOnlyMixin(_AutocompleteBase):
+    def optgroups(
+        self, name: str, value: Sequence[str], attr: dict[str, Any] | None = None
+    ) -> list[tuple[str | None, list[dict[str, Any]], int | None]]:
+        remote = self.field.remote_field
+        options = remote.model._meta
+        to_field = options.get_field(getattr(remote, "field_name", None) or options.pk.name)
 
         def is_key(candidate: str) -> bool:
             try:
@@ -34,7 +42,7 @@ class _KeysOnlyMixin:
             return True
 
         keys = [candidate for candidate in value if is_key(candidate)]
-        return super().optgroups(name, keys, attr)  # type: ignore[misc]
+        return super().optgroups(name, keys, attr)
 
 
 class KeysOnlyAutocompleteSelect(_KeysOnlyMixin, AutocompleteSelect):
@@ -45,26 +53,32 @@ class KeysOnlyAutocompleteSelectMultiple(_KeysOnlyMixin, AutocompleteSelectMulti
     pass
 
 
-class CheckedAdminMixin:
-    form = CheckedModelForm
+if TYPE_CHECKING:
+    _AdminBase = admin.options.BaseModelAdmin[Any]
+else:
+    _AdminBase = object
+
+
+class CheckedAdminMixin(_AdminBase):
+    form: type[forms.ModelForm[Any]] = CheckedModelForm
 
     def formfield_for_foreignkey(
-        self, db_field: models.ForeignKey, request: HttpRequest, **kwargs: object
-    ) -> object:
+        self, db_field: models.ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> forms.ModelChoiceField[Any] | None:
         if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
             kwargs["widget"] = KeysOnlyAutocompleteSelect(
                 db_field, self.admin_site, using=kwargs.get("using")
             )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(
-        self, db_field: models.ManyToManyField, request: HttpRequest, **kwargs: object
-    ) -> object:
+        self, db_field: models.ManyToManyField[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> forms.ModelMultipleChoiceField[Any] | None:
         if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
             kwargs["widget"] = KeysOnlyAutocompleteSelectMultiple(
                 db_field, self.admin_site, using=kwargs.get("using")
             )
-        return super().formfield_for_manytomany(db_field, request, **kwargs)  # type: ignore[misc]
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
 class CheckedModelAdmin(CheckedAdminMixin, admin.ModelAdmin):

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from email.utils import parseaddr
 from functools import lru_cache
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -24,7 +25,7 @@ class CapturingEmailBackend(BaseEmailBackend):
     # The dispatcher sends through it inline rather than from its sending thread.
     uses_database = True
 
-    def __init__(self, *args: object, echo: bool = True, **kwargs: object) -> None:
+    def __init__(self, *args: Any, echo: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.console = (
             ConsoleBackend(stream=sys.stdout, fail_silently=self.fail_silently) if echo else None

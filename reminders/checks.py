@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, register
 
@@ -9,7 +11,7 @@ from reminders.tracking import TRACKING_WEBHOOK_VIEWS
 
 
 @register()
-def tracking_webhooks_have_a_secret(**kwargs: object) -> list[CheckMessage]:
+def tracking_webhooks_have_a_secret(**kwargs: Any) -> list[CheckMessage]:
     """Outside DEBUG, refuse to start with tracking webhooks routed and no shared secret:
     without one, anyone could mark any message bounced."""
     providers = list(getattr(settings, "TRACKING_WEBHOOK_PROVIDERS", []))

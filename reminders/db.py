@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg
 from django.db import connection
@@ -25,7 +26,7 @@ class LoggedCursor:
         if connection.queries_logged:
             connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
 
-    def execute(self, sql: str, params: Sequence[object] | None = None, **kwargs: object) -> None:
+    def execute(self, sql: str, params: Sequence[object] | None = None, **kwargs: Any) -> None:
         started = time.monotonic()
         self._cursor.execute(sql, params, **kwargs)
         self._log(sql, started)

@@ -107,8 +107,7 @@ def build_email(
         "accent": (brand and brand.colour) or DEFAULT_ACCENT,
         **context,
     }
-    subject = render_to_string(f"emails/{template}_subject.txt", context)
-    subject = header_text(subject)
+    subject = header_text(render_to_string(f"emails/{template}_subject.txt", context))
     text_body = render_to_string(f"emails/{template}_body.txt", context)
     html_body = render_to_string(f"emails/{template}_body.html", context)
     email = OutboxEmail(

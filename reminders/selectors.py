@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -83,7 +84,8 @@ def messages_about(
     """(object id, status, schedule sequence, payload) of every `kind` message of a topic about
     `about_pks` of `about_model` (a batch of registrations), in one query on the
     (content type, object id) index."""
-    return list(
+    # object_id is never null here: the filter names the ids.
+    rows: list[Any] = list(
         Message.objects.filter(
             topic=topic,
             kind=kind,
@@ -91,3 +93,4 @@ def messages_about(
             object_id__in=list(about_pks),
         ).values_list("object_id", "status", "schedule_sequence", "payload")
     )
+    return rows

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, models, transaction
@@ -91,8 +92,8 @@ def _messages_insert(
         return topic if isinstance(topic, str) else topic[message.dedupe_key]
 
     if connection.vendor != "postgresql":
-        rows = [_new_row(wanted=message, topic=topic_of(message)) for message in messages]
-        Message.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+        new_rows = [_new_row(wanted=message, topic=topic_of(message)) for message in messages]
+        Message.objects.bulk_create(new_rows, batch_size=1000, ignore_conflicts=True)
         return
     content_types: dict[type, int] = {}
 
@@ -116,7 +117,7 @@ def _messages_insert(
         "dedupe_key": "text",
         "slot": "text",
     }
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     for m in messages:
         model, pk = _about_of(m)
         rows.append(

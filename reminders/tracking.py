@@ -10,6 +10,7 @@ bounce, rejection or complaint always wins and then sticks.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from anymail import urls as anymail_urls
 from anymail.signals import AnymailTrackingEvent, EventType
@@ -94,7 +95,7 @@ def message_delivery_record(
 
 
 def on_tracking_event(
-    sender: object, event: AnymailTrackingEvent, esp_name: str, **kwargs: object
+    sender: object, event: AnymailTrackingEvent, esp_name: str, **kwargs: Any
 ) -> None:
     status = EVENT_STATUS.get(event.event_type)
     if status is None:

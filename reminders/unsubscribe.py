@@ -8,7 +8,7 @@ it here with how to find its object from a personal token and how to stop it; it
 exactly that stream; a GET shows a page with the button, so link scanners stop nothing. The
 mailto address names the same token in its subject, for clients that only know mailto.
 
-Tokens are the project's personal link tokens (`programs.tokens`), under the purpose
+Tokens are the project's personal link tokens (`reminders.tokens`), under the purpose
 `unsubscribe:<stream>` and the object's token version.
 """
 
@@ -19,22 +19,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parseaddr
 from functools import lru_cache
+from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
 from django.db.models import Model, QuerySet
 from django.urls import reverse
 
-from programs.tokens import token_make, token_object
+from reminders.tokens import token_make, token_object
 
 
 @dataclass(frozen=True)
 class Stream:
     name: str
     # What the stop page says it stops ("round e-mails of Product Circle").
-    describe: Callable[[Model], str]
-    queryset: Callable[[], QuerySet]
-    stop: Callable[[Model, datetime], None]
+    # Each stream is about one model; the registry holds streams of every app's models.
+    describe: Callable[[Any], str]
+    queryset: Callable[[], QuerySet[Any]]
+    stop: Callable[[Any, datetime], None]
     version_field: str = "token_version"
 
 

@@ -25,9 +25,9 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from programs.link_access import without_referrer
-from programs.ratelimit import client_address
+from reminders.link_access import without_referrer
 from reminders.models import CapturedEmail
+from reminders.ratelimit import client_address
 from reminders.tracking import INBOUND_WEBHOOK_VIEWS, TRACKING_WEBHOOK_VIEWS
 from reminders.unsubscribe import stream_for as unsubscribe_stream_for
 from reminders.unsubscribe import unsubscribe_object
@@ -54,7 +54,7 @@ def dev_outbox(request: HttpRequest) -> HttpResponse:
 
 # The preview frame (srcdoc) inherits this page's policy, and e-mail HTML is styled inline
 # (mail clients know no stylesheets). Its `sandbox` frame runs no script either way.
-@csp_update({"style-src-attr": [UNSAFE_INLINE], "style-src-elem": [SELF, UNSAFE_INLINE]})
+@csp_update({"style-src-attr": [UNSAFE_INLINE], "style-src-elem": [SELF, UNSAFE_INLINE]})  # type: ignore[arg-type]  # django-csp types one-argument views only
 def dev_outbox_email(request: HttpRequest, captured_id: int) -> HttpResponse:
     _require_dev_access(request)
     captured = get_object_or_404(CapturedEmail.objects.select_related("message"), pk=captured_id)

@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from programs.admin_services import ServiceAdminMixin, ViewOnlyAdminMixin
+from programs.requests import signed_in_user
 from reminders.admin_base import CheckedModelAdmin, CheckedTabularInline
 from sessions_app import services
 from sessions_app.models import (
@@ -96,7 +97,7 @@ class SessionAdmin(ServiceAdminMixin, CheckedModelAdmin):
             return
         created = services.session_create(
             program=obj.program,
-            created_by=request.user,
+            created_by=signed_in_user(request),
             co_hosts=co_hosts or (),
             now=now,
             **schedule,

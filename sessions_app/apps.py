@@ -8,12 +8,16 @@ class SessionsAppConfig(AppConfig):
     verbose_name = "Sessions"
 
     def ready(self) -> None:
-        from programs.planning import register_planning_source
-        from programs.services import hosts_changed_hook_register
-        from sessions_app import checks, emails, reminders  # noqa: F401 - checks, message kinds
-        from sessions_app.planning import sessions_planning_source
+        from programs import signals
+        from sessions_app import checks, emails, receivers, reminders  # noqa: F401 - checks, kinds
 
-        register_planning_source("sessions", sessions_planning_source)
+        signals.planning_entries_wanted.connect(
+            receivers.planning_entries_wanted, dispatch_uid="sessions_app.planning"
+        )
+        # A host added to or removed from a program gets or loses its sessions' host reminders.
+        signals.hosts_changed.connect(
+            receivers.hosts_changed, dispatch_uid="sessions_app.hosts_changed"
+        )
         from programs.insights import register_section, register_topic_source
         from sessions_app.insights import session_topics_q, sessions_section
 
@@ -25,5 +29,3 @@ class SessionsAppConfig(AppConfig):
         from sessions_app.calendar_replies import on_inbound
 
         inbound.connect(on_inbound, dispatch_uid="sessions_app.calendar_replies")
-        # A host added to or removed from a program gets or loses its sessions' host reminders.
-        hosts_changed_hook_register(reminders.program_host_reminders_plan)

@@ -21,13 +21,14 @@ import logging
 import re
 from datetime import datetime
 from email.utils import parseaddr
+from typing import Any
 
 from anymail.signals import AnymailInboundEvent
 from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
-from icalendar import Calendar
+from icalendar import Calendar, Component
 
 from sessions_app.ics import uid_domain
 from sessions_app.models import CalendarAnswer, CalendarDecline, Registration, Session
@@ -81,7 +82,7 @@ def calendar_reply_record(*, ics: bytes, sender: str, now: datetime) -> ReplyOut
 
 
 @transaction.atomic
-def _event_reply_record(*, event: object, sender: str, now: datetime) -> ReplyOutcome:
+def _event_reply_record(*, event: Component, sender: str, now: datetime) -> ReplyOutcome:
     uid = str(event.get("UID", ""))
     attendees = event.get("ATTENDEE")
     attendee = attendees[0] if isinstance(attendees, list) else attendees
@@ -125,7 +126,7 @@ def _event_reply_record(*, event: object, sender: str, now: datetime) -> ReplyOu
     return ReplyOutcome.RECORDED
 
 
-def on_inbound(sender: object, event: AnymailInboundEvent, esp_name: str, **kwargs: object) -> None:
+def on_inbound(sender: object, event: AnymailInboundEvent, esp_name: str, **kwargs: Any) -> None:
     """django-anymail's inbound signal: every calendar part of the mail is a possible reply."""
     message = event.message
     if message is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -11,7 +12,7 @@ PUBLIC_JITSI_HOSTS = {"meet.jit.si"}
 
 
 @register(Tags.security, deploy=True)
-def public_jitsi_check(**kwargs: object) -> list[CheckMessage]:
+def public_jitsi_check(**kwargs: Any) -> list[CheckMessage]:
     if settings.VIDEO_PROVIDER != "jitsi":
         return []
     host = urlsplit(settings.VIDEO_PROVIDER_BASE_URL).hostname or ""
@@ -29,7 +30,7 @@ def public_jitsi_check(**kwargs: object) -> list[CheckMessage]:
 
 
 @register(Tags.security, deploy=True)
-def janus_admin_secret_check(**kwargs: object) -> list[CheckMessage]:
+def janus_admin_secret_check(**kwargs: Any) -> list[CheckMessage]:
     if settings.VIDEO_PROVIDER != "janus" or len(settings.JANUS_ADMIN_SECRET) >= 16:
         return []
     return [

@@ -3,10 +3,10 @@ from __future__ import annotations
 import zoneinfo
 from datetime import UTC, date, datetime, time
 from email.utils import parseaddr
+from typing import Any, cast
 
 from django import forms
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
@@ -15,8 +15,6 @@ from programs.models import Module, Program
 from programs.timezones import time_zone_choices
 from reminders.text import CheckedForm, CheckedModelForm
 from sessions_app.models import QuestionKind, RegistrationQuestion, Session, SessionTheme
-
-User = get_user_model()
 
 MAX_PARTICIPANTS_AT_ONCE = 500
 SHORT_ANSWER_MAX = 500
@@ -99,12 +97,12 @@ class SessionForm(CheckedForm):
 
     def __init__(
         self,
-        *args: object,
+        *args: Any,
         program: Program,
         now: datetime,
         session: Session | None = None,
         registration_count: int = 0,
-        **kwargs: object,
+        **kwargs: Any,
     ) -> None:
         if session is not None and "initial" not in kwargs:
             kwargs["initial"] = {
@@ -130,12 +128,14 @@ class SessionForm(CheckedForm):
         self.session = session
         self.now = now
         self.registration_count = registration_count
-        self.fields["module"].queryset = program.modules.order_by("position", "id")
+        cast(forms.ModelChoiceField, self.fields["module"]).queryset = program.modules.order_by(
+            "position", "id"
+        )
 
-    def clean_co_host_emails(self) -> list[AbstractBaseUser]:
+    def clean_co_host_emails(self) -> list[User]:
         raw = self.cleaned_data["co_host_emails"]
         addresses = [part.strip() for part in raw.replace("\n", ",").split(",") if part.strip()]
-        users: list[AbstractBaseUser] = []
+        users: list[User] = []
         unknown: list[str] = []
         for address in dict.fromkeys(addresses):
             user = User.objects.filter(email__iexact=address, is_active=True).first()
@@ -159,8 +159,9 @@ class SessionForm(CheckedForm):
             )
         return capacity
 
-    def clean(self) -> dict[str, object]:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         day, at, zone = (
             cleaned.get("starts_on"),
             cleaned.get("starts_time"),
@@ -179,7 +180,7 @@ class SessionForm(CheckedForm):
         cleaned["starts_at"] = starts_at
         return cleaned
 
-    def service_arguments(self) -> dict[str, object]:
+    def service_arguments(self) -> dict[str, Any]:
         data = self.cleaned_data
         return {
             "title": data["title"],
@@ -205,9 +206,7 @@ class RegistrationForm(CheckedForm):
     email = forms.EmailField(label="E-mail address", max_length=254)
     name = forms.CharField(label="Your name", max_length=200)
 
-    def __init__(
-        self, *args: object, questions: list[RegistrationQuestion], **kwargs: object
-    ) -> None:
+    def __init__(self, *args: Any, questions: list[RegistrationQuestion], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.questions = questions
         self.fields["email"].widget.attrs["autocomplete"] = "email"
@@ -217,7 +216,7 @@ class RegistrationForm(CheckedForm):
 
     @staticmethod
     def _field(question: RegistrationQuestion) -> forms.Field:
-        common = {"label": question.label, "required": question.is_required}
+        common: dict[str, Any] = {"label": question.label, "required": question.is_required}
         if question.kind == QuestionKind.SHORT_TEXT:
             return forms.CharField(max_length=SHORT_ANSWER_MAX, **common)
         if question.kind == QuestionKind.LONG_TEXT:
@@ -258,13 +257,14 @@ class QuestionForm(CheckedModelForm):
             "checkbox question without choices is one box to tick."
         }
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = QuestionKind.choices
+        cast(forms.ChoiceField, self.fields["kind"]).choices = QuestionKind.choices
         self.fields["kind"].initial = QuestionKind.SHORT_TEXT
 
-    def clean(self) -> dict[str, object]:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         kind = cleaned.get("kind")
         choices = [
             line.strip() for line in (cleaned.get("choices") or "").splitlines() if line.strip()

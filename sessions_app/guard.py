@@ -1,7 +1,7 @@
 """The Session-ID guessing guard, shared by every URL that names a session by its code.
 
 Looking a session up by its ID invites guessing, so unknown IDs ("misses") are limited per
-client (`programs.ratelimit.client_limit_key`: the real address behind trusted proxies, an
+client (`reminders.ratelimit.client_limit_key`: the real address behind trusted proxies, an
 IPv6 client's /64) by a leaky bucket: a burst of `SESSION_LOOKUP_MISSES` distinct unknown IDs,
 then one more each `SESSION_LOOKUP_WINDOW_SECONDS / SESSION_LOOKUP_MISSES` (20 s by default).
 A client with a full bucket is refused (429) on every lookup, found IDs too, so that a guesser
@@ -24,7 +24,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from programs.branding import brand_program_for_request
-from programs.ratelimit import (
+from reminders.ratelimit import (
     client_limit_key,
     first_time_in_window,
     leaky_limit_hit,

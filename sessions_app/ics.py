@@ -121,7 +121,7 @@ def invite_ics(
     # reads back: sessions_app.calendar_replies).
     attendee.params["PARTSTAT"] = vText("NEEDS-ACTION")
     attendee.params["RSVP"] = vText("TRUE")
-    event.add("attendee", attendee, encode=0)
+    event.add("attendee", attendee, encode=False)
     calendar.add_component(event)
     return calendar.to_ical()
 

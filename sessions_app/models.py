@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 import zoneinfo
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -89,7 +90,7 @@ class Session(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.ends_at = self.starts_at + timedelta(minutes=self.duration_minutes)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and {"starts_at", "duration_minutes"} & set(update_fields):

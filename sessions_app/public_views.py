@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from programs.ratelimit import client_address, mailbox_limit_hit, rate_limit_hit, wait_minutes
+from reminders.ratelimit import client_address, mailbox_limit_hit, rate_limit_hit, wait_minutes
 from sessions_app import ics, rooms, selectors, services
 from sessions_app.formatting import session_when
 from sessions_app.forms import RegistrationForm, SessionIdForm

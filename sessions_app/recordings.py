@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -44,13 +44,14 @@ def recording_check(upload: UploadedFile) -> None:
         raise RecordingRefused("The file's content is not an MP4 video.")
 
 
-def recording_add(
-    *, session: Session, upload: UploadedFile, uploaded_by: AbstractBaseUser
-) -> Recording:
+def recording_add(*, session: Session, upload: UploadedFile, uploaded_by: User) -> Recording:
     recording_check(upload)
-    original = get_valid_filename(os.path.basename(upload.name))[:200] or "recording.mp4"
+    original = get_valid_filename(os.path.basename(upload.name or ""))[:200] or "recording.mp4"
     recording = Recording(
-        session=session, original_name=original, size_bytes=upload.size, uploaded_by=uploaded_by
+        session=session,
+        original_name=original,
+        size_bytes=upload.size or 0,
+        uploaded_by=uploaded_by,
     )
     recording.file.save(original, upload, save=False)
     try:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 DAY_BEFORE = "day"
 HOUR_BEFORE = "hour"
 HALF_HOUR_BEFORE = "30min"
-REMINDER_KINDS = (DAY_BEFORE, HOUR_BEFORE, HALF_HOUR_BEFORE)
+REMINDER_MOMENTS = (DAY_BEFORE, HOUR_BEFORE, HALF_HOUR_BEFORE)
 EXACT_OFFSETS = {HOUR_BEFORE: timedelta(hours=1), HALF_HOUR_BEFORE: timedelta(minutes=30)}
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.mail import EmailMessage
 from django.db.models import Count, Prefetch
 from django.urls import reverse
@@ -131,12 +131,12 @@ def _registrant_wanted(
     ]
 
 
-def _host_recipients(users: Iterable[AbstractBaseUser]) -> list[AbstractBaseUser]:
+def _host_recipients(users: Iterable[User]) -> list[User]:
     by_pk = {user.pk: user for user in users}
     return [user for user in by_pk.values() if user.email and user.is_active]
 
 
-def session_host_recipients(*, session: Session) -> list[AbstractBaseUser]:
+def session_host_recipients(*, session: Session) -> list[User]:
     """The program's hosts and the session's co-hosts, once each, who have an address."""
     program_hosts = [
         role.user
@@ -146,7 +146,7 @@ def session_host_recipients(*, session: Session) -> list[AbstractBaseUser]:
 
 
 def _host_wanted(
-    *, session: Session, hosts: list[AbstractBaseUser], moments: dict[str, datetime], now: datetime
+    *, session: Session, hosts: list[User], moments: dict[str, datetime], now: datetime
 ) -> list[WantedMessage]:
     return [
         WantedMessage(
@@ -215,7 +215,7 @@ def session_host_reminders_plan(*, session: Session, now: datetime) -> Reconcile
 def program_host_reminders_plan(*, program_id: int, now: datetime) -> ReconcileResult:
     """Reconcile the host reminders of the program's upcoming sessions: its hosts changed.
 
-    Registered with `programs.services.hosts_changed_hook_register` (programs does not import
+    Called on `programs.signals.hosts_changed` (programs does not import
     sessions_app), so a host added to a program gets the reminders of its upcoming sessions at
     once and a host removed loses them (unless a co-host of the session). The sessions are
     locked in id order, as a whole-session reconcile locks its one session; then one reconcile
@@ -344,7 +344,7 @@ def _render_host_reminder(message: Message) -> EmailMessage:
             "host": user,
             "when": session_when(session),
             "lead": LEAD[moment],
-            "registration_count": session.registration_count,
+            "registration_count": session.registration_count,  # type: ignore[attr-defined]  # annotated by _sessions_for_rendering
             "dashboard_url": public_url(
                 reverse("sessions_app:dashboard", kwargs={"session_id": session.pk})
             ),

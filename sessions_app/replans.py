@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -252,7 +253,7 @@ def replan_job_step(*, job_id: int, batch_size: int | None = None) -> bool:
     rows = [
         RegistrationRow(*row)
         for row in Registration.objects.filter(
-            session_id=session_id,
+            session_id=session.pk,
             id__gt=job.cursor_registration_id,
             id__lte=job.last_registration_id,
         )
@@ -311,7 +312,7 @@ def replan_jobs_resume(*, now: datetime) -> list[int]:
     if stale:
         ReplanJob.objects.filter(pk__in=stale).update(updated_at=now)
         for job_id in stale:
-            transaction.on_commit(lambda job_id=job_id: _queue(job_id), robust=True)
+            transaction.on_commit(partial(_queue, job_id), robust=True)
     return stale
 
 

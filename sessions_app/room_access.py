@@ -5,7 +5,7 @@ A host is known by login; an attendee by their registration (the personal link's
 against the registration's current token version on every page); a guest or a named visitor of
 an open session by the identity kept in Django's session. A guest identity carries the guest
 link's token version it came in with, and the guests app vouches for it on every page
-(`participant_check_register`): once the link is regenerated, the old identity is refused.
+(`signals.participant_vouch`): once the link is regenerated, the old identity is refused.
 After pre-join, Django's session also holds the Attendance id per session; the room page
 re-resolves who the browser is and refuses it unless that is still the attendance's participant.
 """
@@ -16,28 +16,23 @@ from collections.abc import Callable
 from datetime import datetime
 
 from csp.constants import NONE
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from config.headers import room_permissions_policy
-from sessions_app import rooms, selectors
+from programs.headers import room_permissions_policy
+from sessions_app import rooms, selectors, signals
 from sessions_app.formatting import session_when
 from sessions_app.link_cookies import cookie_registration
 from sessions_app.media import media_backend
 from sessions_app.models import Attendance, AttendanceRole, Session
 from sessions_app.room_forms import PrejoinForm
 
-# A remembered identity's key prefix → does its issuer still vouch for it? (`open:` needs none.)
-ParticipantCheck = Callable[[Session, dict[str, object]], bool]
-_participant_checks: dict[str, ParticipantCheck] = {}
+# Remembered identities that need nobody to vouch for them (`open:` visitors); every other
+# prefix is asked through `signals.participant_vouch`.
 TRUSTED_PREFIXES = ("open",)
-
-
-def participant_check_register(*, prefix: str, check: ParticipantCheck) -> None:
-    """Called from an AppConfig.ready() of the app that issues `<prefix>:` identities."""
-    _participant_checks[prefix] = check
 
 
 def room_key(session: Session) -> str:
@@ -93,8 +88,10 @@ def remembered_participant(request: HttpRequest, session: Session) -> rooms.Part
         # A visitor who came in while registration was open is out once it is required.
         return None
     if prefix not in TRUSTED_PREFIXES:
-        check = _participant_checks.get(prefix)
-        if check is None or not check(session, remembered):
+        answers = signals.participant_vouch.send(
+            sender=prefix, session=session, identity=remembered
+        )
+        if not answers or not all(vouched for _receiver, vouched in answers):
             return None
     return rooms.Participant(
         key=remembered["key"],
@@ -106,8 +103,12 @@ def remembered_participant(request: HttpRequest, session: Session) -> rooms.Part
 
 def room_participant(request: HttpRequest, session: Session) -> rooms.Participant | None:
     """Who this browser is in `session` now, checked afresh (links may have been revoked)."""
-    if selectors.sessions_hosted_by(user=request.user).filter(pk=session.pk).exists():
-        return rooms.participant_for_host(request.user)
+    user = request.user
+    if (
+        isinstance(user, User)
+        and selectors.sessions_hosted_by(user=user).filter(pk=session.pk).exists()
+    ):
+        return rooms.participant_for_host(user)
     participant = remembered_participant(request, session)
     if participant is not None:
         return participant

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from reminders.text import CheckedForm
@@ -19,7 +21,7 @@ class PrejoinForm(CheckedForm):
         label="Join with my microphone on", required=False, initial=True
     )
 
-    def __init__(self, *args: object, session: Session, **kwargs: object) -> None:
+    def __init__(self, *args: Any, session: Session, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["name"].widget.attrs["autocomplete"] = "name"
         if session.theme == SessionTheme.WEBINAR:

@@ -16,12 +16,14 @@ from django.http import (
     HttpResponse,
     JsonResponse,
 )
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from programs.requests import AuthenticatedHttpRequest
 from sessions_app import recordings, room_access, rooms, selectors
 from sessions_app.formatting import session_when
 from sessions_app.guard import session_guarded
@@ -287,7 +289,7 @@ def _host_phase(session: Session) -> str:
 
 
 @never_cache
-def host_room(request: HttpRequest, session_id: int) -> HttpResponse:
+def host_room(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
     """The host's room: the provider while live, and who is in and who is waiting.
 
     Opening it records nothing (a prefetched link must not mark the host present): the
@@ -320,7 +322,7 @@ def host_room(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @never_cache
 @require_POST
-def host_heartbeat(request: HttpRequest, session_id: int, phase: str) -> HttpResponse:
+def host_heartbeat(request: AuthenticatedHttpRequest, session_id: int, phase: str) -> HttpResponse:
     """The host room's poll: records the host as present, then 204 or HX-Redirect.
 
     The first beat arrives the host and asks the people list to refresh, so the host shows
@@ -350,7 +352,7 @@ def host_heartbeat(request: HttpRequest, session_id: int, phase: str) -> HttpRes
 
 @never_cache
 @require_POST
-def host_media(request: HttpRequest, session_id: int) -> HttpResponse:
+def host_media(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
     """The host room's script asks for the host's media credential (arriving them if need be)."""
     session = _hosted(request, session_id)
     if session.state != SessionState.LIVE:
@@ -470,7 +472,7 @@ def host_complete(request: HttpRequest, session_id: int) -> HttpResponse:
 
 
 @require_POST
-def recording_upload(request: HttpRequest, session_id: int) -> HttpResponse:
+def recording_upload(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
     session = _hosted(request, session_id)
     form = RecordingUploadForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -502,7 +504,9 @@ def _hosted_recording(request: HttpRequest, session_id: int, recording_id: int) 
 
 
 @require_GET
-def recording_download(request: HttpRequest, session_id: int, recording_id: int) -> HttpResponse:
+def recording_download(
+    request: HttpRequest, session_id: int, recording_id: int
+) -> HttpResponseBase:
     recording = _hosted_recording(request, session_id, recording_id)
     if recording.status != RecordingStatus.READY:
         raise Http404("This recording is not ready.")

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import DateTimeField, F, Value
@@ -95,13 +95,13 @@ class Participant:
     key: str
     role: str
     name: str
-    user: AbstractBaseUser | None = None
+    user: User | None = None
     registration: Registration | None = None
     # For guests: the guest link's token version they came in with.
     link_version: int | None = None
 
 
-def participant_for_host(user: AbstractBaseUser) -> Participant:
+def participant_for_host(user: User) -> Participant:
     name = user.get_full_name() or user.email
     return Participant(key=f"user:{user.pk}", role=AttendanceRole.HOST, name=name, user=user)
 
@@ -169,7 +169,7 @@ def attendance_arrive(
 
 
 def host_heartbeat(
-    *, session: Session, user: AbstractBaseUser, attendance_id: int | None, now: datetime
+    *, session: Session, user: User, attendance_id: int | None, now: datetime
 ) -> int:
     """The host's open room page says the host is here; answers the host's attendance id.
 
@@ -440,8 +440,8 @@ def room_poll(*, session_id: int, attendance_id: int, now: datetime) -> PollStat
         )
         if row is None:
             return None
-        status, role, last_seen_at, state, code, ends_at = row
-        session_part = (state, code, ends_at.timestamp())
+        status, role, last_seen_at, state, code, row_ends_at = row
+        session_part = (state, code, row_ends_at.timestamp())
         attendance_part = (status, role, last_seen_at.timestamp())
         cache.set(session_key, session_part, SESSION_CACHE_SECONDS)
         cache.set(attendance_key, attendance_part, ATTENDANCE_CACHE_SECONDS)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
@@ -29,24 +29,22 @@ from sessions_app.models import (
 MY_SESSIONS_TABS = ("upcoming", "ongoing", "completed")
 
 
-def _hosts_program(user: AbstractBaseUser) -> Exists:
+def _hosts_program(user: User) -> Exists:
     return Exists(ProgramHost.objects.filter(program=OuterRef("program_id"), user=user))
 
 
-def _co_hosts_session(user: AbstractBaseUser) -> Exists:
+def _co_hosts_session(user: User) -> Exists:
     return Exists(Session.co_hosts.through.objects.filter(session=OuterRef("pk"), user=user))
 
 
-def sessions_hosted_by(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Session]:
+def sessions_hosted_by(*, user: User | AnonymousUser) -> QuerySet[Session]:
     """Sessions of programs `user` hosts, and sessions they co-host."""
     if not user.is_authenticated:
         return Session.objects.none()
     return Session.objects.filter(Q(_hosts_program(user)) | Q(_co_hosts_session(user)))
 
 
-def get_hosted_session_or_404(
-    *, user: AbstractBaseUser | AnonymousUser, session_id: int
-) -> Session:
+def get_hosted_session_or_404(*, user: User | AnonymousUser, session_id: int) -> Session:
     """The session, with `viewer_hosts_program` set, if `user` has host rights on it; else 404."""
     if not user.is_authenticated:
         raise Http404("No such session.")
@@ -62,7 +60,7 @@ def get_hosted_session_or_404(
     return session
 
 
-def my_sessions(*, user: AbstractBaseUser, tab: str, now: datetime) -> QuerySet[Session]:
+def my_sessions(*, user: User, tab: str, now: datetime) -> QuerySet[Session]:
     """My Sessions: upcoming (soonest first), ongoing, completed (latest first).
 
     Ongoing is live, or scheduled and within its scheduled time. Completed holds sessions
@@ -151,12 +149,12 @@ def session_answer_labels(*, session: Session) -> list[str]:
     return labels + list(older)
 
 
-def calendar_feed_of(*, user: AbstractBaseUser) -> CalendarFeed | None:
+def calendar_feed_of(*, user: User) -> CalendarFeed | None:
     """The host's calendar feed, if they asked for one (it is made by a POST, never a page)."""
     return CalendarFeed.objects.filter(user=user).first()
 
 
-def calendar_feed_sessions(*, user: AbstractBaseUser, since: datetime) -> QuerySet[Session]:
+def calendar_feed_sessions(*, user: User, since: datetime) -> QuerySet[Session]:
     return (
         sessions_hosted_by(user=user)
         .filter(ends_at__gte=since)

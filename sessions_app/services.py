@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Value
 from django.db.models.functions import Lower
@@ -23,7 +24,7 @@ from programs.models import Module, Program
 from reminders.models import MessageStatus
 from reminders.selectors import about_unsent_or_sent_since
 from reminders.services import WantedMessage, outbox_enqueue, outbox_reconcile
-from sessions_app import codes, rooms
+from sessions_app import codes, rooms, signals
 from sessions_app.models import (
     CalendarFeed,
     Registration,
@@ -69,17 +70,6 @@ class ScheduleError(ValueError):
     """A change the session cannot take (cancel a session that is over, and so on)."""
 
 
-_session_created_hooks: list[Callable[..., object]] = []
-
-
-def session_created_hook_register(hook: Callable[..., object]) -> None:
-    """Called from the AppConfig.ready() of an app further along that keeps a row per session
-    (guests: the guest link), so that sessions_app need not import it. `session_create` calls
-    `hook(session=…)` in its transaction."""
-    if hook not in _session_created_hooks:
-        _session_created_hooks.append(hook)
-
-
 def session_topic(session: Session) -> str:
     return f"session:{session.pk}"
 
@@ -88,7 +78,7 @@ def session_topic(session: Session) -> str:
 def session_create(
     *,
     program: Program,
-    created_by: AbstractBaseUser,
+    created_by: User,
     title: str,
     starts_at: datetime,
     time_zone: str,
@@ -102,7 +92,7 @@ def session_create(
     remind_day_before: bool = True,
     remind_hour_before: bool = True,
     remind_half_hour_before: bool = True,
-    co_hosts: Iterable[AbstractBaseUser] = (),
+    co_hosts: Iterable[User] = (),
     now: datetime | None = None,
 ) -> Session:
     """Create a session with a fresh Session ID, drawing again on the (rare) collision."""
@@ -141,8 +131,7 @@ def session_create(
         break
     session.co_hosts.set(list(co_hosts))
     session_reminders_plan(session=session, now=now or timezone.now())
-    for hook in _session_created_hooks:
-        hook(session=session)
+    signals.session_created.send(sender=Session, session=session)
     return session
 
 
@@ -171,7 +160,7 @@ def session_update(
     remind_day_before: bool = True,
     remind_hour_before: bool = True,
     remind_half_hour_before: bool = True,
-    co_hosts: Iterable[AbstractBaseUser] | None = None,
+    co_hosts: Iterable[User] | None = None,
     has_waitlist: bool | None = None,
 ) -> bool:
     """Save the session's details; True when its time or duration changed (a reschedule).
@@ -335,7 +324,7 @@ def _registration_add(
     now: datetime,
     answers: Sequence[tuple[RegistrationQuestion, str]] = (),
     source: str = RegistrationSource.SELF,
-    added_by: AbstractBaseUser | None = None,
+    added_by: User | None = None,
 ) -> RegistrationOutcome:
     """Register one person on a session whose row the caller has locked."""
     email = email.strip()
@@ -429,7 +418,7 @@ def _waitlist_place(entry: WaitlistEntry) -> int:
 def _waitlist_join(*, session: Session, email: str, name: str) -> Waitlisted:
     """Put somebody on the waitlist of a session whose row the caller has locked (once)."""
     email = email.strip()
-    entry = (
+    entry: WaitlistEntry | None = (
         session.waitlist.annotate(email_lower=Lower("email"))
         .filter(email_lower=Lower(Value(email)))
         .first()
@@ -531,7 +520,7 @@ def _registered_keys(*, session: Session, emails: list[str]) -> tuple[list[str],
     """
     table = Registration._meta.db_table
     rows = ", ".join(["(%s, %s)"] * len(emails))
-    params: list[object] = [value for index, email in enumerate(emails) for value in (index, email)]
+    params: list[Any] = [value for index, email in enumerate(emails) for value in (index, email)]
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT given.column1, LOWER(given.column2), r.id FROM (VALUES {rows}) AS given "  # noqa: S608
@@ -553,7 +542,7 @@ def participants_add(
     *,
     session: Session,
     people: Sequence[tuple[str, str]],
-    added_by: AbstractBaseUser,
+    added_by: User,
     now: datetime,
 ) -> ParticipantsAddResult:
     """A host adds people by e-mail address; each new one gets the same confirmation.
@@ -711,14 +700,14 @@ def question_delete(*, question: RegistrationQuestion) -> None:
 
 
 @transaction.atomic
-def calendar_feed_for(*, user: AbstractBaseUser) -> CalendarFeed:
+def calendar_feed_for(*, user: User) -> CalendarFeed:
     """The host's feed, made the first time they ask for it (by POST); idempotent."""
     feed, _ = CalendarFeed.objects.get_or_create(user=user)
     return feed
 
 
 @transaction.atomic
-def calendar_feed_reset(*, user: AbstractBaseUser, now: datetime) -> CalendarFeed:
+def calendar_feed_reset(*, user: User, now: datetime) -> CalendarFeed:
     """A new secret address for the host's feed; the old one stops working at once."""
     feed, created = CalendarFeed.objects.select_for_update().get_or_create(user=user)
     if not created:

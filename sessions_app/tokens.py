@@ -7,7 +7,7 @@ from functools import lru_cache
 from django.urls import reverse
 
 from programs.links import public_url
-from programs.tokens import token_make, token_object
+from reminders.tokens import token_make, token_object
 from sessions_app.models import CalendarFeed, Registration
 
 JOIN_TOKEN_PURPOSE = "join"

@@ -24,6 +24,7 @@ from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_POST
 
 from programs.csv_safety import CSV_CONTENT_TYPE, UTF8_BOM, csv_cell
+from programs.requests import AuthenticatedHttpRequest
 from programs.selectors import get_hosted_program_or_404, programs_hosted_by
 from sessions_app import selectors, services
 from sessions_app.forms import ParticipantsAddForm, QuestionForm, SessionForm
@@ -48,7 +49,7 @@ def _dashboard_url(session: Session, anchor: str = "") -> str:
 
 
 @login_required
-def session_create(request: HttpRequest, program_id: int) -> HttpResponse:
+def session_create(request: AuthenticatedHttpRequest, program_id: int) -> HttpResponse:
     program = get_hosted_program_or_404(user=request.user, program_id=program_id)
     form = SessionForm(request.POST or None, program=program, now=timezone.now())
     if request.method == "POST" and form.is_valid():
@@ -134,7 +135,7 @@ def session_cancel(request: HttpRequest, session_id: int) -> HttpResponse:
 
 
 @login_required
-def my_sessions(request: HttpRequest) -> HttpResponse:
+def my_sessions(request: AuthenticatedHttpRequest) -> HttpResponse:
     tab = request.GET.get("tab", "upcoming")
     if tab not in selectors.MY_SESSIONS_TABS:
         tab = "upcoming"
@@ -158,7 +159,7 @@ def my_sessions(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def calendar_feed_create(request: HttpRequest) -> HttpResponse:
+def calendar_feed_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The host's first calendar address (asking twice keeps the same one)."""
     services.calendar_feed_for(user=request.user)
     messages.success(request, "Your calendar address is ready: add it to your calendar app.")
@@ -167,7 +168,7 @@ def calendar_feed_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def calendar_feed_reset(request: HttpRequest) -> HttpResponse:
+def calendar_feed_reset(request: AuthenticatedHttpRequest) -> HttpResponse:
     services.calendar_feed_reset(user=request.user, now=timezone.now())
     messages.success(request, "Your calendar feed has a new address; the old one no longer works.")
     return redirect(f"{reverse('sessions_app:my_sessions')}#calendar-feed")
@@ -244,7 +245,7 @@ def session_dashboard(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def participants_add(request: HttpRequest, session_id: int) -> HttpResponse:
+def participants_add(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
     session = selectors.get_hosted_session_or_404(user=request.user, session_id=session_id)
     form = ParticipantsAddForm(request.POST)
     if not form.is_valid():

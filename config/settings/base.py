@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from csp.constants import NONCE, NONE, SELF
@@ -22,7 +23,7 @@ DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # The proxies in front of Convene, so that every limit and log uses the client's own address
-# (`programs.ratelimit.client_address`, via django-ipware): how many proxies each request passes
+# (`reminders.ratelimit.client_address`, via django-ipware): how many proxies each request passes
 # (each appends to X-Forwarded-For), and optionally the networks the nearest one connects from
 # (naming networks implies one proxy). With neither, X-Forwarded-For is ignored: any client can
 # send it.
@@ -57,6 +58,8 @@ INSTALLED_APPS = [
     "sessions_app",
     "guests",
     "commitments",
+    # Project-level commands (`devserver`, `load_demo`) live in config/management/commands/.
+    "config",
 ]
 
 MIDDLEWARE = [
@@ -99,7 +102,7 @@ CONTENT_SECURITY_POLICY = {
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
-TEMPLATES = [
+TEMPLATES: list[dict[str, Any]] = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],

@@ -34,7 +34,8 @@ class InsightsPeriodForm(CheckedForm):
         self.today = today
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("range") != "custom":
             return cleaned
         start, end = cleaned.get("start"), cleaned.get("end")

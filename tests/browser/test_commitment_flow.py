@@ -10,8 +10,8 @@ from django.core import mail
 
 from commitments.models import CheckIn, Commitment, QuestionKind
 from commitments.selectors import COMMITMENT_TOKEN_PURPOSE
-from programs.tokens import token_make
 from reminders.dispatcher import outbox_dispatch
+from reminders.tokens import token_make
 from tests.factories import (
     CheckInFactory,
     CommitmentFactory,

@@ -10,8 +10,8 @@ from django.test import Client
 from django.urls import reverse
 
 from commitments.demo_insights import DEMO_HISTORY_PROGRAM
-from commitments.management.commands.load_demo import DEMO_EMAIL, DEMO_PASSWORD
 from commitments.models import Commitment
+from config.management.commands.load_demo import DEMO_EMAIL, DEMO_PASSWORD
 from programs.models import Program
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from programs import planning
+from programs import planning, signals
 from programs.models import Round, RoundState
 from tests.factories import ProgramFactory, RoundFactory, SessionFactory, hosted_program
 
@@ -31,7 +31,7 @@ def fake_sessions_source() -> Iterator[None]:
     """Stands in for the source the sessions app registers (programs cannot import it)."""
     from sessions_app.models import Session
 
-    def source(*, program_ids, start, end):
+    def source(sender, *, program_ids, start, end, **kwargs):
         sessions = Session.objects.filter(
             program_id__in=program_ids, starts_at__gte=start, starts_at__lt=end
         ).select_related("program")
@@ -48,9 +48,9 @@ def fake_sessions_source() -> Iterator[None]:
             for session in sessions
         ]
 
-    planning.register_planning_source("test-sessions", source)
+    signals.planning_entries_wanted.connect(source, dispatch_uid="test-sessions")
     yield
-    planning.unregister_planning_source("test-sessions")
+    signals.planning_entries_wanted.disconnect(dispatch_uid="test-sessions")
 
 
 def _url(program=None, **params) -> str:

@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.test import Client, RequestFactory, override_settings
 
-from programs.ratelimit import (
+from reminders.ratelimit import (
     client_address,
     client_limit_key,
     leaky_limit_hit,

@@ -4,7 +4,7 @@ import pytest
 from django.test import override_settings
 
 from programs.links import public_url
-from programs.ratelimit import rate_limit_hit
+from reminders.ratelimit import rate_limit_hit
 from tests.factories import ProgramFactory
 
 

@@ -1,4 +1,4 @@
-"""programs.tokens: the one lookup every personal link goes through."""
+"""reminders.tokens: the one lookup every personal link goes through."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django.db.models import F
 from django.utils.http import int_to_base36
 
 from programs.models import Member
-from programs.tokens import token_make, token_object
+from reminders.tokens import token_make, token_object
 from tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -130,7 +130,7 @@ def test_tokens_do_not_reveal_the_id_or_how_many_objects_exist() -> None:
 
 
 def test_encrypted_ids_round_trip_over_the_whole_range() -> None:
-    from programs.tokens import _id_decrypt, _id_encrypt
+    from reminders.tokens import _id_decrypt, _id_encrypt
 
     for object_id in [1, 2, 3, 255, 2**31, 2**32 + 5, 2**62 + 12345, 2**63 - 1]:
         encrypted = _id_encrypt(purpose="member", object_id=object_id)
@@ -138,7 +138,7 @@ def test_encrypted_ids_round_trip_over_the_whole_range() -> None:
 
 
 def test_links_e_mailed_before_ids_were_encrypted_still_work() -> None:
-    from programs.tokens import _signature
+    from reminders.tokens import _signature
 
     member = MemberFactory()
     legacy = (

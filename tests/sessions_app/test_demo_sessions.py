@@ -6,7 +6,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from commitments.management.commands.load_demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_PROGRAM
+from config.management.commands.load_demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_PROGRAM
 from programs.models import Program
 from sessions_app.models import Registration, Session
 

@@ -6,13 +6,13 @@ from django.test import Client
 
 from commitments.models import Commitment
 from commitments.views import COMMITMENT_ACCESS
-from programs.link_access import SESSION_KEY as LINK_ACCESS_SESSION_KEY
+from reminders.link_access import SESSION_KEY as LINK_ACCESS_SESSION_KEY
 
 
 def client_for_commitment(commitment: Commitment) -> Client:
     client = Client()
     session = client.session
-    # What following the e-mailed link leaves in the browser's session (programs.link_access).
+    # What following the e-mailed link leaves in the browser's session (reminders.link_access).
     session[LINK_ACCESS_SESSION_KEY] = {
         f"{COMMITMENT_ACCESS}:{commitment.pk}": commitment.token_version
     }

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
@@ -71,7 +72,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--addrport", default="127.0.0.1:8000")
 
-    def handle(self, *args: object, addrport: str, **options: object) -> None:
+    def handle(self, *args: Any, addrport: str, **options: object) -> None:
         python = sys.executable
         commands = {
             "worker": [

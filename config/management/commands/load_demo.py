@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -100,7 +101,7 @@ class Command(BaseCommand):
     help = "Create the demo host and program (idempotent) and print the login."
 
     @transaction.atomic
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: object) -> None:
         if not settings.DEMO_DATA_ALLOWED:
             # The demo superuser's password is published in the README.
             raise CommandError(
