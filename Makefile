@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck format lock clean
+.PHONY: install run test lint typecheck format lock clean screenshots
 
 $(STAMP): requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ typecheck: install
 
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# PNGs of every page in tests/support/screens.py at 1280 and 390 px into var/screenshots/, from
+# the demo data, each checked with axe-core (Chromium: CHROMIUM_PATH, default /usr/bin/chromium).
+screenshots: install
+	mkdir -p var/screenshots
+	SCREENSHOTS_DIR=$(CURDIR)/var/screenshots $(BIN)/python -m pytest -q -p no:cacheprovider tests/browser/test_screens.py $(PYTEST_ARGS)
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -264,8 +264,11 @@ def main() -> None:
             rounds=2,
             messages=100,
         )
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE") if connection.vendor == "postgresql" else None
+        if connection.vendor == "postgresql":
+            # What autovacuum does to tables after a bulk load: statistics, and the visibility
+            # map that lets the Insights indexes answer by index-only scans.
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM ANALYZE")
         fill_seconds = time.perf_counter() - started
 
         client = Client()

@@ -70,8 +70,9 @@ class CommitmentAdmin(ServiceAdminMixin, CheckedModelAdmin):
         "time_zone",
         "reminder_time",
         "ended_early_at",
+        "source",
     ]
-    list_filter = ["module__program", "starts_on", "ends_on", "ended_early_at"]
+    list_filter = ["module__program", "source", "starts_on", "ends_on", "ended_early_at"]
     search_fields = [
         "participant_name",
         "participant_email",
@@ -97,6 +98,7 @@ class CommitmentAdmin(ServiceAdminMixin, CheckedModelAdmin):
         "reflection",
         "reflected_at",
         "token_version",
+        "source",
         "created_at",
     ]
     readonly_fields = [name for name in fields if name != "reminder_time"]  # type: ignore[misc]  # fields is a list of names here

@@ -10,7 +10,7 @@ import random
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from commitments.models import CheckIn, Commitment
+from commitments.models import CheckIn, Commitment, CommitmentSource
 from programs.models import Match, Member, OptIn, OptInAnswer, Program, Round, RoundState
 from programs.services import module_create, program_create
 from reminders.models import DeliveryStatus, Message, MessageStatus
@@ -169,11 +169,27 @@ def _messages(*, session: Session, registrations: list[Registration], rng: rando
     Message.objects.bulk_create(rows)
 
 
+# The ways in, in turn (not from `rng`, so the rest of the history stays as it was): mostly
+# the QR code shown in the room, then typed Session IDs and shared links, a few from before
+# the way in was recorded.
+_DEMO_SOURCES = [
+    CommitmentSource.QR_CODE,
+    CommitmentSource.SESSION_ID,
+    CommitmentSource.QR_CODE,
+    CommitmentSource.DIRECT_LINK,
+    CommitmentSource.QR_CODE,
+    CommitmentSource.SESSION_ID,
+    CommitmentSource.UNKNOWN,
+]
+
+
 def _commitments(*, sessions: list[Session], now: datetime, rng: random.Random) -> None:
+    turn = 0
     for session in sessions:
         module = session.module
         registrations = list(session.registrations.order_by("id")[:5])
         for registration in registrations:
+            turn += 1
             created = max(session.starts_at, now - timedelta(days=rng.randint(3, 40)))
             starts_on = created.astimezone(ZoneInfo(session.time_zone)).date()
             days = module.commitment_days
@@ -190,6 +206,7 @@ def _commitments(*, sessions: list[Session], now: datetime, rng: random.Random) 
                 created_at=created,
                 ended_early_at=created + timedelta(days=3) if ended_early else None,
                 reflection="Small steps really worked for me." if rng.random() < 0.3 else "",
+                source=_DEMO_SOURCES[turn % len(_DEMO_SOURCES)],
             )
             keen = rng.uniform(0.45, 0.95)
             rows = []

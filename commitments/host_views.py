@@ -22,7 +22,7 @@ from commitments import selectors, services
 from commitments.forms import QuestionForm
 from commitments.models import Commitment, Question
 from commitments.qr import CONTENT_TYPES, qr_etag, qr_image
-from commitments.templatetags.commitments_tags import session_direct_url
+from commitments.templatetags.commitments_tags import session_qr_url
 from programs.csv_safety import CSV_CONTENT_TYPE, UTF8_BOM, csv_cell
 from programs.models import Module
 from programs.selectors import get_hosted_module_or_404
@@ -264,7 +264,8 @@ def session_commitments(request: HttpRequest, program_id: int, session_id: int) 
 def session_qr(
     request: HttpRequest, program_id: int, session_id: int, image_format: str
 ) -> HttpResponse:
-    """The QR code of the session's direct start link, for hosts, while its module is activated."""
+    """The QR code of the session's landing page (marked as reached by QR code), for hosts,
+    while its module is activated."""
     session = selectors.get_hosted_session_or_404(
         user=request.user, program_id=program_id, session_id=session_id
     )
@@ -274,7 +275,7 @@ def session_qr(
             status=404,
             content_type="text/plain; charset=utf-8",
         )
-    data = session_direct_url(session)
+    data = session_qr_url(session)
     etag = qr_etag(data=data, image_format=image_format)
     headers = {"ETag": etag, "Cache-Control": "private, max-age=86400"}
     if etag in request.headers.get("If-None-Match", ""):

@@ -8,7 +8,9 @@ Definitions (docs/insights.md):
 - *check-in rate on day n*: done check-ins on day n of their commitment, over the commitments
   that had reached day n (created at least n - 1 days ago in their zone and lasting n days or
   more); a commitment ended early still counts after its end, so the curve shows the drop-off;
-- *best streak*: the longest run of consecutive done days of a commitment.
+- *best streak*: the longest run of consecutive done days of a commitment;
+- *made from*: the way in the participant used (`Commitment.source`: Session ID, QR code,
+  direct link, or unknown).
 
 "Today in the participant's zone" is computed in SQL as a `CASE` over the zones the
 commitments use (one small query finds them), so it works on PostgreSQL and SQLite alike.
@@ -36,7 +38,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Concat, TruncWeek
 
-from commitments.models import CheckIn, Commitment
+from commitments.models import CheckIn, Commitment, CommitmentSource
 from programs.insights import Figure, Scope, Section, counted, percentage
 from programs.timezones import is_valid_time_zone
 
@@ -79,6 +81,11 @@ def _days(duration: timedelta | int | None) -> int:
     return int(duration)
 
 
+def _source_counts() -> dict[str, Count]:
+    """One conditional count per way in (`source_session_id`, `source_qr_code`, …)."""
+    return {f"source_{source}": Count("pk", filter=Q(source=source)) for source in CommitmentSource}
+
+
 def commitment_totals(scope: Scope, today: Case | Value) -> dict[str, int]:
     not_ended = Q(ended_early_at__isnull=True)
     return counted(
@@ -88,6 +95,7 @@ def commitment_totals(scope: Scope, today: Case | Value) -> dict[str, int]:
         finished=Count("pk", filter=not_ended & Q(ends_on__lt=F("local_today"))),
         ended_early=Count("pk", filter=Q(ended_early_at__isnull=False)),
         reflections=Count("pk", filter=~Q(reflection="")),
+        **_source_counts(),
     )
 
 
@@ -196,7 +204,11 @@ def _iso_day(value: object) -> str:
     return str(value)[:10]
 
 
-def per_module(scope: Scope, today: Case | Value, groups: list[dict]) -> list[list]:
+def per_module(
+    scope: Scope, today: Case | Value, groups: list[dict]
+) -> tuple[list[list], list[list]]:
+    """Per module: the outcome rows and the rows of how the commitments were made (by
+    source), from one grouped query."""
     not_ended = Q(ended_early_at__isnull=True)
     checkins: dict[int, dict[str, int]] = {}
     for group in groups:
@@ -207,6 +219,7 @@ def per_module(scope: Scope, today: Case | Value, groups: list[dict]) -> list[li
         total["rated"] += group["rated"]
         total["rating_sum"] += group["rating_sum"] or 0
     rows = []
+    source_rows = []
     for group in (
         commitments_in_scope(scope)
         .annotate(local_today=today)
@@ -218,6 +231,7 @@ def per_module(scope: Scope, today: Case | Value, groups: list[dict]) -> list[li
             finished=Count("pk", filter=not_ended & Q(ends_on__lt=F("local_today"))),
             ended_early=Count("pk", filter=Q(ended_early_at__isnull=False)),
             reflections=Count("pk", filter=~Q(reflection="")),
+            **_source_counts(),
         )
         .order_by("module__title", "module_id")
     ):
@@ -235,7 +249,10 @@ def per_module(scope: Scope, today: Case | Value, groups: list[dict]) -> list[li
                 group["reflections"],
             ]
         )
-    return rows
+        source_rows.append(
+            [group["module__title"], *(group[f"source_{source}"] for source in CommitmentSource)]
+        )
+    return rows, source_rows
 
 
 def commitments_section(scope: Scope) -> Section:
@@ -246,6 +263,7 @@ def commitments_section(scope: Scope) -> Section:
     with_streak = sum(streaks.values())
     streak_rows = [[0, totals["created"] - with_streak]] if totals["created"] else []
     streak_rows += [[best, count] for best, count in sorted(streaks.items())]
+    module_rows, source_rows = per_module(scope, today, groups)
     return Section(
         slug="commitments",
         title="Commitments",
@@ -255,6 +273,10 @@ def commitments_section(scope: Scope) -> Section:
             ("Finished", totals["finished"]),
             ("Ended early", totals["ended_early"]),
             ("Reflections written", totals["reflections"]),
+            ("Made by Session ID", totals["source_session_id"]),
+            ("Made by QR code", totals["source_qr_code"]),
+            ("Made by direct link", totals["source_direct_link"]),
+            ("Way in not recorded", totals["source_unknown"]),
         ],
         figures=[
             Figure(
@@ -296,13 +318,22 @@ def commitments_section(scope: Scope) -> Section:
                     "Average rating",
                     "Reflections",
                 ],
-                rows=per_module(scope, today, groups),
+                rows=module_rows,
                 chart="bars",
                 series=[2, 3, 4],
             ),
+            Figure(
+                slug="sources",
+                title="How commitments were made, per module",
+                columns=["Module", *(source.label for source in CommitmentSource)],
+                rows=source_rows,
+                chart="bars",
+                series=list(range(1, len(CommitmentSource) + 1)),
+                description="The way in each participant used: a typed Session ID, the QR "
+                "code, or the direct link. Unknown: made before this was recorded, or from a "
+                "QR code or link handed out before they carried a marker.",
+            ),
         ],
-        note="How each commitment was started (Session ID, QR code or direct link) is not "
-        "recorded yet, so it is not shown.",
     )
 
 

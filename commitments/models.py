@@ -55,6 +55,17 @@ class Question(models.Model):
         return [line.strip() for line in self.choices.splitlines() if line.strip()]
 
 
+class CommitmentSource(models.TextChoices):
+    """How the participant reached the commitment form (docs/insights.md)."""
+
+    SESSION_ID = "session_id", "Session ID"
+    QR_CODE = "qr_code", "QR code"
+    DIRECT_LINK = "direct_link", "Direct link"
+    # Made before the source was recorded, or from an address that carries no marker (a QR
+    # code printed before QR codes carried one reads like any bare link).
+    UNKNOWN = "unknown", "Unknown"
+
+
 class Commitment(models.Model):
     """A participant's habit commitment, made from a session; no account needed.
 
@@ -84,6 +95,12 @@ class Commitment(models.Model):
         null=True, blank=True, help_text="When the participant ended the commitment early."
     )
     token_version = models.PositiveIntegerField(default=1)
+    source = models.CharField(
+        max_length=16,
+        choices=CommitmentSource.choices,
+        default=CommitmentSource.UNKNOWN,
+        help_text="How the participant arrived: Session ID, QR code or direct link.",
+    )
     created_at = models.DateTimeField()
 
     class Meta:
@@ -168,6 +185,13 @@ class CheckIn(models.Model):
                 condition=models.Q(rating__isnull=True) | models.Q(rating__gte=1, rating__lte=10),
                 name="checkin_rating_1_to_10",
             ),
+        ]
+        # Insights read a period's check-ins (done, rating) from this index alone on
+        # PostgreSQL (an index-only scan); elsewhere it is a plain index.
+        indexes = [
+            models.Index(
+                fields=["commitment", "day"], include=["is_done", "rating"], name="checkin_insights"
+            )
         ]
 
     def __str__(self) -> str:

@@ -10,7 +10,15 @@ from datetime import date, datetime, time, timedelta
 from django.db import transaction
 from django.db.models import Max
 
-from commitments.models import Answer, CheckIn, Commitment, Question, QuestionKind, local_today
+from commitments.models import (
+    Answer,
+    CheckIn,
+    Commitment,
+    CommitmentSource,
+    Question,
+    QuestionKind,
+    local_today,
+)
 from programs.models import Module
 from programs.ordering import position_swap
 from reminders.models import Message
@@ -151,6 +159,7 @@ def commitment_create(
     time_zone: str,
     answers: Mapping[Question, str],
     now: datetime,
+    source: str = CommitmentSource.UNKNOWN,
 ) -> CommitmentMade:
     """Create a commitment starting today in the participant's zone and e-mail its link.
 
@@ -160,6 +169,8 @@ def commitment_create(
     A second identical commitment (same session, same address in any case, while the first
     is active) creates nothing: the first one's link is e-mailed again, at most once every
     `LINK_RESEND_SECONDS`, so a form posted again and again cannot flood an inbox.
+
+    `source` records how the participant reached the form (`commitments.sources`).
     """
     module = session.module
     if module is None or not module.is_activated:
@@ -181,6 +192,7 @@ def commitment_create(
             starts_on=starts_on,
             duration_days=module.commitment_days,
             ends_on=starts_on + timedelta(days=module.commitment_days - 1),
+            source=source,
             created_at=now,
         )
         Answer.objects.bulk_create(

@@ -21,8 +21,9 @@ from commitments.forms import (
     ReminderForm,
     StartForm,
 )
-from commitments.models import Commitment
+from commitments.models import Commitment, CommitmentSource
 from commitments.progress import commitment_progress
+from commitments.sources import source_from_request, source_query
 from programs.branding import brand_program_for_request
 from reminders.link_access import link_access_grant, link_access_has, without_referrer
 from reminders.ratelimit import client_address, mailbox_limit_hit, rate_limit_hit
@@ -69,15 +70,19 @@ def start(request: HttpRequest) -> HttpResponse:
         found = _lookup(request, form.cleaned_data["code"])
         if isinstance(found, HttpResponse):
             return found
-        return redirect("commitments:session", code=found.code)
+        landing = reverse("commitments:session", kwargs={"code": found.code})
+        return redirect(landing + source_query(CommitmentSource.SESSION_ID))
     return _render(request, "start.html", {"form": form}, status=400 if form.errors else 200)
 
 
 def _session_or_response(request: HttpRequest, code: str) -> Session | HttpResponse:
     found = _lookup(request, code)
     if isinstance(found, Session) and code != found.code:
-        # A code typed into the address bar in another form: show the canonical address.
-        return redirect(request.path.replace(f"/{code}/", f"/{found.code}/", 1))
+        # A code typed into the address bar in another form: show the canonical address,
+        # keeping the query (the source marker).
+        canonical = request.path.replace(f"/{code}/", f"/{found.code}/", 1)
+        query = request.META.get("QUERY_STRING", "")
+        return redirect(f"{canonical}?{query}" if query else canonical)
     return found
 
 
@@ -97,7 +102,12 @@ def session_landing(request: HttpRequest, code: str) -> HttpResponse:
     if closed is not None:
         return closed
     can_attend = found.state in ("scheduled", "live") and not found.is_over(now=timezone.now())
-    return _render(request, "session_landing.html", {"session": found, "can_attend": can_attend})
+    context = {
+        "session": found,
+        "can_attend": can_attend,
+        "source_query": source_query(source_from_request(request)),
+    }
+    return _render(request, "session_landing.html", context)
 
 
 def commitment_new(request: HttpRequest, code: str) -> HttpResponse:
@@ -131,6 +141,7 @@ def commitment_new(request: HttpRequest, code: str) -> HttpResponse:
             participant_email=form.cleaned_data["participant_email"],
             time_zone=form.cleaned_data["time_zone"],
             answers=form.answers(),
+            source=source_from_request(request),
             now=timezone.now(),
         )
         commitment = made.commitment
@@ -160,7 +171,11 @@ def commitment_new(request: HttpRequest, code: str) -> HttpResponse:
     return _render(
         request,
         "commitment_form.html",
-        {"session": session, "form": form},
+        {
+            "session": session,
+            "form": form,
+            "source_query": source_query(source_from_request(request)),
+        },
         status=400 if form.errors else 200,
     )
 

@@ -108,6 +108,15 @@ class Message(models.Model):
                 name="outbox_provider_id",
                 condition=~models.Q(provider_message_id=""),
             ),
+            # Insights' "addresses that need attention": only bounced, complained or failed
+            # messages are in it (a few percent), so pending and sent rows never touch it.
+            models.Index(
+                fields=["created_at"],
+                include=["topic", "recipient_email", "delivery_status", "status", "updated_at"],
+                name="outbox_needs_attention",
+                condition=models.Q(delivery_status__in=["bounced", "rejected", "complained"])
+                | models.Q(status="failed"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -12,8 +12,9 @@ Definitions (docs/insights.md):
 - *minutes in the room*: from `joined_at` to `left_at` (else `last_seen_at`), averaged over
   everyone who entered, hosts left out.
 
-Every figure is an aggregate query; per-session and per-module tables use one correlated
-subquery per column (never a join of registrations by attendances).
+Every figure is an aggregate query: registrations and attendance are each grouped by session
+in one pass (never a join of registrations by attendances), and the per-module rows and the
+totals add those groups up.
 """
 
 from __future__ import annotations
@@ -22,16 +23,13 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from django.db.models import (
-    Avg,
     CharField,
     Count,
     DurationField,
     ExpressionWrapper,
     F,
-    IntegerField,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
 )
@@ -63,84 +61,95 @@ def sessions_in_scope(scope: Scope) -> QuerySet[Session]:
     )
 
 
-def _attendances(scope: Scope) -> QuerySet[Attendance]:
-    return Attendance.objects.filter(session__in=sessions_in_scope(scope)).annotate(
-        stay_end=_LAST_MOMENT
-    )
-
-
-def _count_subquery(queryset: QuerySet, *, group: str) -> Coalesce:
-    counted_rows = queryset.order_by().values(group).annotate(n=Count("pk")).values("n")[:1]
-    return Coalesce(Subquery(counted_rows, output_field=IntegerField()), 0)
+def _in_period(scope: Scope) -> dict[str, object]:
+    """The filter of a session's rows (registrations, attendance) by its session's period: one
+    join to the session, whose `starts_at` index picks the period's sessions first."""
+    return {
+        "session__program_id__in": scope.program_ids,
+        "session__starts_at__gte": scope.start,
+        "session__starts_at__lt": scope.end,
+    }
 
 
 def _minutes(duration: timedelta | None) -> float | None:
     return None if duration is None else round(duration.total_seconds() / 60, 1)
 
 
-def per_session(scope: Scope) -> tuple[list[Session], int]:
+_FIGURES = ("registered", "attended", "stayed", "guests", "early", "in_room")
+
+
+def session_groups(scope: Scope) -> dict[int, dict]:
+    """Every session of the period with its funnel, by session id: two grouped queries, one
+    pass over the period's registrations and one over its attendance (index-only scans on
+    PostgreSQL). Per-session rows, per-module rows and the totals are all sums of these
+    groups, so no table is read twice."""
+    groups: dict[int, dict] = {}
+
+    def group(session_id: int, module_id: int | None) -> dict:
+        return groups.setdefault(
+            session_id,
+            {"module_id": module_id, **dict.fromkeys(_FIGURES, 0), "minutes_total": None},
+        )
+
+    for session_id, module_id, registered in (
+        Registration.objects.filter(**_in_period(scope))
+        .order_by()
+        .values("session_id", "session__module_id")
+        .annotate(n=Count("pk"))
+        .values_list("session_id", "session__module_id", "n")
+    ):
+        group(session_id, module_id)["registered"] = registered
+    not_host = ~Q(role=AttendanceRole.HOST)
+    for figures in (
+        Attendance.objects.filter(**_in_period(scope))
+        .annotate(stay_end=_LAST_MOMENT)
+        .order_by()
+        .values("session_id", "session__module_id")
+        .annotate(
+            attended=Count("pk", filter=_REGISTRANT_ENTERED),
+            stayed=Count("pk", filter=_stayed_q()),
+            guests=Count("pk", filter=Q(role=AttendanceRole.GUEST) & _ENTERED),
+            early=Count("pk", filter=not_host & Q(arrived_at__lt=F("session__starts_at"))),
+            in_room=Count("pk", filter=_ENTERED & not_host),
+            minutes_total=Sum(_minutes_in_room(), filter=_ENTERED & not_host),
+        )
+    ):
+        group(figures.pop("session_id"), figures.pop("session__module_id")).update(figures)
+    return groups
+
+
+def per_session(scope: Scope, groups: dict[int, dict]) -> tuple[list[Session], int]:
     """Each session of the period with its funnel, the latest first (the page shows the first
-    `PAGE_ROWS`), and how many there are: four queries. The counts are grouped by session in
-    the database over the chosen sessions only (a correlated subquery per column and row
-    was ten times slower on 1,000 sessions)."""
+    `PAGE_ROWS`), and how many there are: two queries, the figures from `groups`."""
     ordered = (
         sessions_in_scope(scope).select_related("program", "module").order_by("-starts_at", "-pk")
     )
     total = sessions_in_scope(scope).count()
     chosen = list(ordered[:PAGE_ROWS] if scope.is_page else ordered)
-    ids = [session.pk for session in chosen]
-    registered = dict(
-        Registration.objects.filter(session_id__in=ids)
-        .order_by()
-        .values("session_id")
-        .annotate(n=Count("pk"))
-        .values_list("session_id", "n")
-    )
-    attendance = {
-        group["session_id"]: group
-        for group in Attendance.objects.filter(session_id__in=ids)
-        .annotate(stay_end=_LAST_MOMENT)
-        .order_by()
-        .values("session_id")
-        .annotate(
-            attended=Count("pk", filter=_REGISTRANT_ENTERED),
-            stayed=Count("pk", filter=_stayed_q()),
-            guests=Count("pk", filter=Q(role=AttendanceRole.GUEST) & _ENTERED),
-            early=Count(
-                "pk",
-                filter=~Q(role=AttendanceRole.HOST) & Q(arrived_at__lt=F("session__starts_at")),
-            ),
-            average=Avg(_minutes_in_room(), filter=_ENTERED & ~Q(role=AttendanceRole.HOST)),
-        )
-    }
     for session in chosen:
-        figures = attendance.get(session.pk, {})
-        session.registered = registered.get(session.pk, 0)
-        for key in ("attended", "stayed", "guests", "early"):
+        figures = groups.get(session.pk, {})
+        for key in _FIGURES:
             setattr(session, key, figures.get(key, 0))
-        session.average = figures.get("average")
+        minutes_total = figures.get("minutes_total")
+        session.average = minutes_total / session.in_room if session.in_room else None
     return chosen, total
 
 
-def per_module(scope: Scope) -> list[dict]:
-    """Sessions, registrations and attendance grouped by module: three grouped queries, one
-    scan of each table. The period's totals are the sums of these groups."""
+def per_module(scope: Scope, groups: dict[int, dict]) -> list[dict]:
+    """Sessions grouped by module (one grouped query), with the per-session `groups` added up
+    by module."""
     rows: dict[object, dict] = {}
+    titles: dict[object, str] = {}
 
-    def row(key: object, title: str | None) -> dict:
+    def row(key: object) -> dict:
         return rows.setdefault(
             key,
             {
-                "module": title or "No module",
+                "module": titles.get(key) or "No module",
                 "sessions": 0,
                 "held": 0,
                 "cancelled": 0,
-                "registered": 0,
-                "attended": 0,
-                "stayed": 0,
-                "guests": 0,
-                "early": 0,
-                "in_room": 0,
+                **dict.fromkeys(_FIGURES, 0),
                 "minutes_total": timedelta(),
             },
         )
@@ -155,35 +164,15 @@ def per_module(scope: Scope) -> list[dict]:
             cancelled=Count("pk", filter=Q(state=SessionState.CANCELLED)),
         )
     ):
-        row(group["module_id"], group["module__title"]).update(
+        titles[group["module_id"]] = group["module__title"]
+        row(group["module_id"]).update(
             sessions=group["sessions"], held=group["held"], cancelled=group["cancelled"]
         )
-    for group in (
-        Registration.objects.filter(session__in=sessions_in_scope(scope))
-        .order_by()
-        .values("session__module_id", "session__module__title")
-        .annotate(registered=Count("pk"))
-    ):
-        row(group["session__module_id"], group["session__module__title"])["registered"] = group[
-            "registered"
-        ]
-    not_host = ~Q(role=AttendanceRole.HOST)
-    for group in (
-        _attendances(scope)
-        .order_by()
-        .values("session__module_id", "session__module__title")
-        .annotate(
-            attended=Count("pk", filter=_REGISTRANT_ENTERED),
-            stayed=Count("pk", filter=_stayed_q()),
-            guests=Count("pk", filter=Q(role=AttendanceRole.GUEST) & _ENTERED),
-            early=Count("pk", filter=not_host & Q(arrived_at__lt=F("session__starts_at"))),
-            in_room=Count("pk", filter=_ENTERED & not_host),
-            minutes_total=Sum(_minutes_in_room(), filter=_ENTERED & not_host),
-        )
-    ):
-        row(group["session__module_id"], group["session__module__title"]).update(
-            {key: value for key, value in group.items() if not key.startswith("session__")}
-        )
+    for figures in groups.values():
+        total = row(figures["module_id"])
+        for key in _FIGURES:
+            total[key] += figures[key]
+        total["minutes_total"] += figures["minutes_total"] or timedelta()
     return sorted(rows.values(), key=lambda item: (item["module"] == "No module", item["module"]))
 
 
@@ -205,9 +194,10 @@ def session_totals(modules: list[dict]) -> dict[str, int | float | None]:
 
 
 def sessions_section(scope: Scope) -> Section:
-    modules = per_module(scope)
+    groups = session_groups(scope)
+    modules = per_module(scope, groups)
     totals = session_totals(modules)
-    sessions, total = per_session(scope)
+    sessions, total = per_session(scope, groups)
     funnel = Figure(
         slug="funnel",
         title="Registered → attended → stayed",

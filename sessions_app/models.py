@@ -140,7 +140,7 @@ class Registration(models.Model):
     """One person registered for one session.
 
     The personal join link is an HMAC token over the registration and its `token_version`
-    (programs/tokens.py, purpose "join"): nothing usable is stored, and bumping the version
+    (reminders/tokens.py, purpose "join"): nothing usable is stored, and bumping the version
     revokes the link. E-mail addresses are unique per session in any case.
     """
 
@@ -354,7 +354,23 @@ class Attendance(models.Model):
                 fields=["session", "participant_key"], name="unique_attendance_per_participant"
             )
         ]
-        indexes = [models.Index(fields=["session", "status", "last_seen_at"])]
+        indexes = [
+            models.Index(fields=["session", "status", "last_seen_at"]),
+            # Insights count a period's attendance per session from this index alone
+            # (PostgreSQL's index-only scan; elsewhere a plain index on the session).
+            models.Index(
+                fields=["session"],
+                include=[
+                    "role",
+                    "registration",
+                    "arrived_at",
+                    "joined_at",
+                    "left_at",
+                    "last_seen_at",
+                ],
+                name="attendance_insights",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_role_display()}) in {self.session_id}"

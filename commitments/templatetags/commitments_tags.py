@@ -9,6 +9,8 @@ from __future__ import annotations
 from django import template
 from django.urls import reverse
 
+from commitments.models import CommitmentSource
+from commitments.sources import source_query
 from programs.links import public_url
 from sessions_app.models import Session
 
@@ -19,11 +21,20 @@ def session_start_url(session: Session) -> str:
     return public_url(reverse("commitments:start"), program=session.program)
 
 
+def _landing_url(session: Session, source: str) -> str:
+    landing = reverse("commitments:session", kwargs={"code": session.code})
+    return public_url(landing + source_query(source), program=session.program)
+
+
 def session_direct_url(session: Session) -> str:
-    """The link a QR code carries: straight to the session's commitment landing page."""
-    return public_url(
-        reverse("commitments:session", kwargs={"code": session.code}), program=session.program
-    )
+    """The direct link hosts share: the session's commitment landing page, marked as a link."""
+    return _landing_url(session, CommitmentSource.DIRECT_LINK)
+
+
+def session_qr_url(session: Session) -> str:
+    """The address a QR code carries: the same landing page, marked as reached by QR code
+    (`commitments.sources`), so commitments made from it are counted as "QR code"."""
+    return _landing_url(session, CommitmentSource.QR_CODE)
 
 
 @register.inclusion_tag("commitments/includes/share_panel.html")
@@ -42,6 +53,7 @@ def session_share_panel(session: Session) -> dict[str, object]:
                 "display_code": session.display_code,
                 "start_url": session_start_url(session),
                 "direct_url": session_direct_url(session),
+                "qr_url": session_qr_url(session),
                 "qr_png_url": reverse(
                     "commitments:session_qr", kwargs={**qr_kwargs, "image_format": "png"}
                 ),

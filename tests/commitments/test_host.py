@@ -336,11 +336,11 @@ def _svg_to_image(svg: str, scale: int = 10) -> Image.Image:
     return image
 
 
-def test_qr_codes_decode_back_to_the_direct_link_as_png_and_svg(
+def test_qr_codes_decode_back_to_the_landing_page_marked_as_qr_as_png_and_svg(
     host_client: Client, session
 ) -> None:
     base = f"/programs/{session.program_id}/sessions/{session.pk}/start-qr"
-    expected = f"https://convene.example/start/{session.code}/"
+    expected = f"https://convene.example/start/{session.code}/?via=qr"
 
     png = host_client.get(f"{base}.png")
     assert png.status_code == 200
@@ -378,7 +378,7 @@ def test_a_branded_programs_qr_code_carries_its_host_name(host) -> None:
     client.force_login(host)
     png = client.get(f"/programs/{program.pk}/sessions/{session.pk}/start-qr.png")
     assert _decode(Image.open(io.BytesIO(png.content))) == (
-        f"https://start.habitlab.example/start/{session.code}/"
+        f"https://start.habitlab.example/start/{session.code}/?via=qr"
     )
 
 

@@ -40,7 +40,7 @@ def test_typing_the_session_id_in_any_form_lands_on_the_session(
 ) -> None:
     response = client.post("/start/", {"code": typed(open_session.code)}, follow=True)
     assert response.status_code == 200
-    assert response.redirect_chain[-1][0] == f"/start/{open_session.code}/"
+    assert response.redirect_chain[-1][0] == f"/start/{open_session.code}/?via=id"
     page = response.content.decode()
     assert "Evening routines" in page
     assert "Create your commitment" in page

@@ -1,0 +1,57 @@
+"""Every page of `tests.support.screens` at 1280 and 390 px, from the demo data, as the demo
+host: no axe-core violation, nothing wider than the screen, and a PNG of each
+(`make screenshots` keeps them in var/screenshots/; otherwise they go to a temporary folder)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from config.management.commands.load_demo import DEMO_EMAIL, DEMO_PASSWORD
+from tests.support.axe import axe_violations
+from tests.support.layout import page_widths
+from tests.support.screens import HEIGHTS, SCREENS, WIDTHS, Screen, screenshot_path
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.mark.parametrize("screen", SCREENS, ids=[screen.name for screen in SCREENS])
+def test_the_page_is_accessible_at_both_widths(
+    live_server, browser, tmp_path: Path, screen: Screen
+) -> None:
+    call_command("load_demo", verbosity=0)
+    client = Client()
+    assert client.login(username=DEMO_EMAIL, password=DEMO_PASSWORD)
+    path = screen.path()
+    folder = Path(os.environ["SCREENSHOTS_DIR"]) if os.environ.get("SCREENSHOTS_DIR") else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    problems: dict[int, list[str]] = {}
+    for width in WIDTHS:
+        context = browser.new_context(viewport={"width": width, "height": HEIGHTS[width]})
+        context.add_cookies(
+            [
+                {
+                    "name": "sessionid",
+                    "value": client.cookies["sessionid"].value,
+                    "url": live_server.url,
+                }
+            ]
+        )
+        page = context.new_page()
+        response = page.goto(f"{live_server.url}{path}")
+        assert response.status == 200, path
+        page.screenshot(path=str(screenshot_path(screen, width, folder)), full_page=True)
+        violations = axe_violations(page)
+        # Wide tables and charts scroll inside their own focusable regions; the page itself
+        # must not scroll sideways.
+        document_width = page_widths(page, width=width)[0]
+        if document_width != width:
+            violations.append(f"the page is {document_width} px wide")
+        if violations:
+            problems[width] = violations
+        context.close()
+    assert problems == {}, f"{path}: {problems}"
