@@ -36,6 +36,8 @@ class Stream:
     queryset: Callable[[], QuerySet]
     stop: Callable[[Model, datetime], None]
     version_field: str = "token_version"
+    # Where the recipient turns the stream back on, if a page does that (a path).
+    turn_back_on: Callable[[Model], str] | None = None
 
 
 _streams: dict[str, Stream] = {}

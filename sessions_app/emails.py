@@ -16,6 +16,7 @@ import zoneinfo
 from datetime import datetime
 
 from django.core.mail import EmailMessage
+from django.urls import reverse
 from django.utils import timezone
 
 from programs.branding import program_email_brand
@@ -31,12 +32,17 @@ from sessions_app.ics import (
     outlook_calendar_url,
     session_public_url,
 )
-from sessions_app.models import Registration, Session
-from sessions_app.reminders import REMINDERS_STREAM, registrations_for_rendering
+from sessions_app.models import HostReminderSetting, Registration, Session
+from sessions_app.reminders import (
+    HOST_REMINDERS_STREAM,
+    REMINDERS_STREAM,
+    registrations_for_rendering,
+)
 from sessions_app.services import (
     CANCELLATION,
     CONFIRMATION,
     UPDATE,
+    host_reminders_switch,
     registration_reminders_stop,
 )
 from sessions_app.tokens import cancel_url, join_url, personal_ics_url
@@ -49,6 +55,17 @@ stream_register(
         stop=lambda registration, now: registration_reminders_stop(
             registration=registration, now=now
         ),
+    )
+)
+stream_register(
+    Stream(
+        name=HOST_REMINDERS_STREAM,
+        describe=lambda setting: f"host reminders for the sessions of {setting.program.name}",
+        queryset=lambda: HostReminderSetting.objects.select_related("program", "user"),
+        stop=lambda setting, now: host_reminders_switch(
+            user=setting.user, program=setting.program, is_on=False, now=now
+        ),
+        turn_back_on=lambda setting: reverse("sessions_app:email_settings"),
     )
 )
 

@@ -330,3 +330,26 @@ class SessionIdForm(CheckedForm):
         ),
         help_text="Eight letters and digits, like ABCD-2345.",
     )
+
+
+class HostEmailSettingsForm(CheckedForm):
+    """A host's e-mail settings: which programs send them host reminders."""
+
+    reminded_programs = forms.TypedMultipleChoiceField(
+        label="Host reminders (a day and an hour before each session)",
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Untick a program to stop its reminders; the sessions and your dashboard "
+        "stay as they are.",
+    )
+
+    def __init__(self, *args: object, programs: list[Program], **kwargs: object) -> None:
+        kwargs.setdefault(
+            "initial",
+            {"reminded_programs": [program.pk for program in programs if program.reminders_on]},
+        )
+        super().__init__(*args, **kwargs)
+        self.fields["reminded_programs"].choices = [
+            (program.pk, program.name) for program in programs
+        ]

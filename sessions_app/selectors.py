@@ -19,6 +19,7 @@ from sessions_app.models import (
     Attendance,
     AttendanceStatus,
     CalendarFeed,
+    HostReminderSetting,
     Registration,
     RegistrationAnswer,
     RegistrationQuestion,
@@ -183,3 +184,28 @@ def room_people(*, session: Session, now: datetime) -> dict[str, list[Attendance
         else:
             people["waiting"].append(attendance)
     return people
+
+
+def host_reminder_programs(*, user: AbstractBaseUser) -> list[Program]:
+    """The programs whose host reminders `user` gets or could get (they host it, or co-host one
+    of its sessions), each with `reminders_on`; one query."""
+    return list(
+        Program.objects.filter(
+            Q(Exists(ProgramHost.objects.filter(program=OuterRef("pk"), user=user)))
+            | Q(
+                Exists(
+                    Session.co_hosts.through.objects.filter(
+                        session__program=OuterRef("pk"), user=user
+                    )
+                )
+            )
+        )
+        .annotate(
+            reminders_on=~Exists(
+                HostReminderSetting.objects.filter(
+                    program=OuterRef("pk"), user=user, wants_session_reminders=False
+                )
+            )
+        )
+        .order_by("name", "id")
+    )

@@ -26,6 +26,7 @@ from reminders.services import WantedMessage, outbox_enqueue, outbox_reconcile
 from sessions_app import codes, rooms
 from sessions_app.models import (
     CalendarFeed,
+    HostReminderSetting,
     Registration,
     RegistrationAnswer,
     RegistrationQuestion,
@@ -38,6 +39,7 @@ from sessions_app.models import (
 from sessions_app.reminders import (
     REGISTRANT_REMINDER_KINDS,
     REMINDER_KINDS,
+    program_host_reminders_plan,
     registration_reminders_plan,
     registrations_reminders_wanted,
     session_host_reminders_plan,
@@ -686,6 +688,37 @@ def registration_reminders_stop(*, registration: Registration, now: datetime) ->
     Registration.objects.filter(pk=registration.pk).update(wants_reminders=False)
     registration.wants_reminders = False
     registration_reminders_plan(session=session, registration=registration, now=now)
+
+
+@transaction.atomic
+def host_reminders_switch(
+    *, user: AbstractBaseUser, program: Program, is_on: bool, now: datetime
+) -> HostReminderSetting:
+    """Turn one host's reminders of one program's sessions off (the reminders' one-click
+    unsubscribe, or E-mail settings) or back on: their pending host reminders of the program's
+    upcoming sessions are cancelled, or planned again. Nothing else changes."""
+    setting, _ = HostReminderSetting.objects.get_or_create(user=user, program=program)
+    if setting.wants_session_reminders != is_on:
+        setting.wants_session_reminders = is_on
+        setting.save(update_fields=["wants_session_reminders", "updated_at"])
+        # Reads the setting back, under the sessions' row locks, like every host replan.
+        program_host_reminders_plan(program_id=program.pk, now=now)
+    return setting
+
+
+@transaction.atomic
+def host_reminders_settings_save(
+    *, user: AbstractBaseUser, programs: Iterable[Program], on: set[int], now: datetime
+) -> list[Program]:
+    """E-mail settings: host reminders on for the programs in `on`, off for the other
+    `programs`; answers the programs whose setting changed."""
+    changed = []
+    for program in programs:
+        is_on = program.pk in on
+        if getattr(program, "reminders_on", None) != is_on:
+            host_reminders_switch(user=user, program=program, is_on=is_on, now=now)
+            changed.append(program)
+    return changed
 
 
 @transaction.atomic

@@ -20,7 +20,7 @@ from reminders.backends import MESSAGE_HEADER
 from reminders.dispatcher import outbox_dispatch
 from reminders.models import Message, MessageStatus
 from sessions_app import services
-from sessions_app.models import Registration
+from sessions_app.models import HostReminderSetting, Registration
 from sessions_app.reminders import session_host_reminders_plan
 from sessions_app.services import CANCELLATION, CONFIRMATION, UPDATE
 from tests.factories import CommitmentFactory, MemberFactory, UserFactory, hosted_session
@@ -42,10 +42,10 @@ WITHOUT_UNSUBSCRIBE = {
     "password_reset",
     "host_invitation",
     "host_added",
-    "host_reminder_day",
-    "host_reminder_hour",
 }
 WITH_UNSUBSCRIBE = {
+    "host_reminder_day",
+    "host_reminder_hour",
     OPT_IN_KIND,
     MATCH_KIND,
     REMINDER_KIND,
@@ -235,6 +235,20 @@ def test_one_click_stops_that_stream_and_only_it() -> None:
     registration.refresh_from_db()
     assert registration.wants_reminders is False
     assert registration.session.registrations.count() == 1  # still registered
+
+    # A host reminder's click stops that host's reminders of that program, nothing else.
+    host_link = _unsubscribe_link(sent["host_reminder_hour"])
+    assert "e-mail settings" in client.get(host_link).text
+    response = client.post(host_link)
+    assert response.status_code == 200
+    assert "no more host reminders for the sessions of" in response.text
+    assert "Turn them back on" in response.text
+    settings_of_host = HostReminderSetting.objects.filter(user__email="host@example.org")
+    assert {(s.program_id, s.wants_session_reminders) for s in settings_of_host} == {
+        (registration.session.program_id, False),  # the reminder's program
+        (Registration.objects.get(session__state="cancelled").session.program_id, True),
+    }
+    assert registration.session.registrations.get().wants_reminders is False  # as before
 
     commitment_link = _unsubscribe_link(sent[REMINDER_KIND])
     assert client.post(commitment_link).status_code == 200
