@@ -25,6 +25,7 @@ from sessions_app.models import (
     RegistrationQuestion,
     Session,
     SessionState,
+    WaitlistEntry,
 )
 
 MY_SESSIONS_TABS = ("upcoming", "ongoing", "completed")
@@ -209,3 +210,10 @@ def host_reminder_programs(*, user: AbstractBaseUser) -> list[Program]:
         )
         .order_by("name", "id")
     )
+
+
+def waitlist_place(*, entry: WaitlistEntry) -> int:
+    """Where somebody waits in line now (1 is next)."""
+    return WaitlistEntry.objects.filter(
+        session_id=entry.session_id, position__lte=entry.position
+    ).count()

@@ -240,7 +240,7 @@ def waitlist_change(request: HttpRequest, session_id: int, entry_id: int) -> Htt
     if action in ("up", "down"):
         services.waitlist_move(entry=entry, direction=action)
     elif action == "remove":
-        services.waitlist_remove(entry=entry)
+        services.waitlist_remove(entry=entry, now=timezone.now())
         messages.success(request, f"{entry.name} is no longer on the waitlist.")
     else:
         return HttpResponseBadRequest("Unknown action.")

@@ -26,7 +26,7 @@ from reminders.models import Message, MessageStatus
 from sessions_app import services
 from sessions_app.models import HostReminderSetting, Registration
 from sessions_app.reminders import session_host_reminders_plan
-from sessions_app.services import CANCELLATION, CONFIRMATION, UPDATE
+from sessions_app.services import CANCELLATION, CONFIRMATION, UPDATE, WAITLISTED
 from tests.factories import CommitmentFactory, MemberFactory, UserFactory, hosted_session
 from tests.support import backends
 from tests.support.replans import replans_run
@@ -42,6 +42,7 @@ WITHOUT_UNSUBSCRIBE = {
     CONFIRMATION,
     UPDATE,
     CANCELLATION,
+    WAITLISTED,
     CREATED_KIND,
     "password_reset",
     "host_invitation",
@@ -87,6 +88,14 @@ def _send_all() -> dict[str, object]:
     moved.refresh_from_db()
     services.session_cancel(session=moved, now=NOW)
     replans_run()
+    _dispatch(NOW)
+    full = hosted_session(
+        user=host, starts_at=STARTS_AT, time_zone="Europe/Berlin", capacity=1, has_waitlist=True
+    )
+    for person in ("seat", "late"):
+        services.registration_create(
+            session=full, email=f"{person}@example.org", name=person, now=NOW
+        )
     _dispatch(NOW)
 
     people = [MemberFactory(program=program, email=f"m{i}@example.org") for i in range(2)]
@@ -234,7 +243,7 @@ def test_one_click_stops_that_stream_and_only_it() -> None:
     assert other.status == MemberStatus.ACTIVE
 
     reminder_link = _unsubscribe_link(sent["session_reminder_day"])
-    registration = Registration.objects.get(session__state="scheduled")
+    registration = Registration.objects.get(session__state="scheduled", email="ada@example.org")
     assert client.post(reminder_link).status_code == 200
     registration.refresh_from_db()
     assert registration.wants_reminders is False
@@ -320,7 +329,7 @@ def _mail_to(address: str, subject: str, *, sender: str = "someone@example.org")
 def test_mail_to_the_mailto_address_stops_that_stream_and_only_it(caplog) -> None:
     sent = _send_one_of_every_kind()
     member = Member.objects.get(email=sent[OPT_IN_KIND].to[0].split("<")[-1].rstrip(">"))
-    registration = Registration.objects.get(session__state="scheduled")
+    registration = Registration.objects.get(session__state="scheduled", email="ada@example.org")
     commitment = Commitment.objects.get()
     address, subject = _mailto(sent[MATCH_KIND])
     assert address == "noreply@convene.localhost"
