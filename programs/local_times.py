@@ -103,9 +103,7 @@ class LocalTimeFormMixin:
         self.fields = fields
         return which_name
 
-    def _local_instant(
-        self, *, name: str, naive: datetime, zone: ZoneInfo
-    ) -> datetime | None:
+    def _local_instant(self, *, name: str, naive: datetime, zone: ZoneInfo) -> datetime | None:
         """`naive` (typed into field `name`) read in `zone`; None after adding the errors."""
         which = str(self.data.get(f"{name}_which", ""))
         try:

@@ -57,15 +57,16 @@ def test_the_registrants_page_offers_the_calendars(live_server, browser, width, 
     context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     page.goto(f"{live_server.url}{path}")
-    page.get_by_role("link", name="Add to Google Calendar").wait_for()
-    assert "calendar.google.com" in page.get_by_role(
-        "link", name="Add to Google Calendar"
-    ).get_attribute("href")
-    assert (
-        page.get_by_role("link", name="Apple (.ics)")
-        .get_attribute("href")
-        .endswith("/you/calendar.ics")
-    )
+    # The .ics (the invite's own entry) is the button; Google's and Outlook's links say
+    # that they make an entry of their own.
+    ics = page.get_by_role("link", name="Add to calendar (.ics)")
+    ics.wait_for()
+    assert ics.get_attribute("href").endswith("/you/calendar.ics")
+    assert "button" in ics.get_attribute("class")
+    google = page.get_by_role("link", name="Google Calendar (separate entry)")
+    assert "calendar.google.com" in google.get_attribute("href")
+    assert page.get_by_role("link", name="Outlook.com (separate entry)").count() == 1
+    assert page.get_by_text("does not follow changes").count() == 1
     assert page_widths(page, width=width) == [width]
     _shot(page, "my-registration", width)
     context.close()
