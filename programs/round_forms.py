@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django import forms
 
 from programs.dates import validate_date_in_range
+from programs.local_times import LocalTimeFormMixin
 from programs.members import MAX_UPLOAD_BYTES
 from programs.models import Program, Recurrence, Round, RoundState
 from programs.timezones import time_zone_choices
@@ -60,62 +61,17 @@ def _local_input(label: str, *, required: bool = True, help_text: str = "") -> f
     )
 
 
-FIRST, SECOND = "first", "second"
-
-
-def _which_field(naive: datetime, zone: ZoneInfo) -> forms.ChoiceField:
-    """The question asked when a wall time happens twice (the clocks go back)."""
-    first, second = naive.replace(tzinfo=zone, fold=0), naive.replace(tzinfo=zone, fold=1)
-    return forms.ChoiceField(
-        label=f"Which {naive:%H:%M}?",
-        choices=[
-            (FIRST, f"The first, before the clocks go back ({first:%Z}, UTC{first:%z})"),
-            (SECOND, f"The second, after the clocks go back ({second:%Z}, UTC{second:%z})"),
-        ],
-        widget=forms.RadioSelect,
-    )
-
-
-class AmbiguousLocalTime(forms.ValidationError):
-    def __init__(self, naive: datetime, zone: ZoneInfo) -> None:
-        super().__init__(
-            f"{naive:%H:%M} happens twice on {naive.day} {naive:%B %Y} in {zone.key} (the "
-            "clocks go back): choose which one you mean.",
-            code="ambiguous",
-        )
-        self.naive = naive
-
-
-def _parse_local(value: str, zone: ZoneInfo, *, which: str = "") -> datetime:
-    """The UTC instant of a wall time typed in `zone`, as the session form reads it.
-
-    A time skipped by a daylight-saving change is refused; one that happens twice is refused
-    with `AmbiguousLocalTime` unless `which` ("first" or "second") says which is meant.
-    """
+def _parse_local(value: str) -> datetime:
     try:
         naive = datetime.fromisoformat(value.strip())
     except ValueError:
         raise forms.ValidationError("Enter a date and time like 2026-03-30 09:00.") from None
-    if naive.tzinfo is not None:
-        naive = naive.replace(tzinfo=None)
+    naive = naive.replace(tzinfo=None)
     validate_date_in_range(naive.date())
-    first, second = naive.replace(tzinfo=zone, fold=0), naive.replace(tzinfo=zone, fold=1)
-    if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
-        raise forms.ValidationError(
-            f"{naive:%H:%M} does not exist on {naive.day} {naive:%B %Y} in {zone.key}: the "
-            "clocks skip that hour. Choose another time.",
-            code="nonexistent",
-        )
-    if first.utcoffset() == second.utcoffset():
-        return first.astimezone(UTC)
-    if which == FIRST:
-        return first.astimezone(UTC)
-    if which == SECOND:
-        return second.astimezone(UTC)
-    raise AmbiguousLocalTime(naive, zone)
+    return naive
 
 
-class RoundScheduleForm(CheckedForm):
+class RoundScheduleForm(LocalTimeFormMixin, CheckedForm):
     """Moments are typed as local wall-clock times in the zone chosen under the match date."""
 
     opt_in_now = forms.BooleanField(label="Send the opt-in now", required=False)
@@ -150,6 +106,7 @@ class RoundScheduleForm(CheckedForm):
             zone = ZoneInfo(round_.time_zone)
             self.initial["time_zone"] = round_.time_zone
             self.initial["match_at"] = round_.match_at.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+            self._ask_which_initially(name="match_at", local=round_.match_at.astimezone(zone))
             if "opt_in_at" in self.fields:
                 self.fields.pop("opt_in_now")
                 if round_.opt_in_at is not None:
@@ -162,18 +119,12 @@ class RoundScheduleForm(CheckedForm):
 
     def _local(self, name: str, zone: ZoneInfo) -> datetime | None:
         """Field `name` read in `zone`; a time that happens twice adds the question which."""
-        which_name = f"{name}_which"
         try:
-            return _parse_local(
-                self.cleaned_data[name], zone, which=str(self.data.get(which_name, ""))
-            )
-        except AmbiguousLocalTime as error:
-            self.fields[which_name] = _which_field(error.naive, zone)
-            self.add_error(name, error)
-            self.add_error(which_name, "Choose the first or the second.")
+            naive = _parse_local(self.cleaned_data[name])
         except forms.ValidationError as error:
             self.add_error(name, error)
-        return None
+            return None
+        return self._local_instant(name=name, naive=naive, zone=zone)
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -6,7 +6,9 @@ it here with how to find its object from a personal token and how to stop it; it
 `unsubscribe_headers(...)` on every message of the stream. The https address answers a POST
 (what mail providers send for `List-Unsubscribe=One-Click`: no login, no CSRF token) by stopping
 exactly that stream; a GET shows a page with the button, so link scanners stop nothing. The
-mailto address names the same token in its subject, for clients that only know mailto.
+mailto address names the same stream and token in its subject, for clients that only know
+mailto: such mail reaches Convene through the provider's inbound webhook (the one calendar
+replies use) and `on_inbound` stops the stream (see `unsubscribe_mail_record`).
 
 Tokens are the project's personal link tokens (`reminders.tokens`), under the purpose
 `unsubscribe:<stream>` and the object's token version.
@@ -14,7 +16,10 @@ Tokens are the project's personal link tokens (`reminders.tokens`), under the pu
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import enum
+import logging
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parseaddr
@@ -22,9 +27,11 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
+from anymail.signals import AnymailInboundEvent
 from django.conf import settings
 from django.db.models import Model, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 
 from reminders.tokens import token_make, token_object
 
@@ -38,6 +45,8 @@ class Stream:
     queryset: Callable[[], QuerySet[Any]]
     stop: Callable[[Any, datetime], None]
     version_field: str = "token_version"
+    # Where the recipient turns the stream back on, if a page does that (a path).
+    turn_back_on: Callable[[Model], str] | None = None
 
 
 _streams: dict[str, Stream] = {}
@@ -84,9 +93,14 @@ def unsubscribe_url(*, stream: str, token: str) -> str:
     return f"{settings.PUBLIC_BASE_URL}{path}"
 
 
+def unsubscribe_address() -> str:
+    return settings.UNSUBSCRIBE_EMAIL or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+
+
 def unsubscribe_mailto(*, stream: str, token: str) -> str:
-    address = settings.UNSUBSCRIBE_EMAIL or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
-    return f"mailto:{address}?subject={quote(f'unsubscribe {stream} {token}')}"
+    # The token rides in the subject, not in a `+tag` of the address: with the stream it is
+    # longer than the 64 characters RFC 5321 allows a local part.
+    return f"mailto:{unsubscribe_address()}?subject={quote(f'unsubscribe {stream} {token}')}"
 
 
 def unsubscribe_headers(*, stream: str, obj: Model) -> dict[str, str]:
@@ -100,3 +114,84 @@ def unsubscribe_headers(*, stream: str, obj: Model) -> dict[str, str]:
         ),
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
+
+
+logger = logging.getLogger(__name__)
+
+# "unsubscribe <stream> <token>" anywhere in the subject (clients add "Re:" or "Fwd:").
+_SUBJECT_TOKEN = re.compile(
+    r"\bunsubscribe\s+([a-z0-9-]+)\s+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)", re.IGNORECASE
+)
+
+
+class MailOutcome(enum.StrEnum):
+    STOPPED = "stopped"
+    NOT_FOR_US = "not-for-us"  # not addressed to the unsubscribe address
+    NO_TOKEN = "no-token"
+    UNKNOWN = "unknown"  # a stream that does not exist, or a token that is not one of ours
+
+
+def _local_and_domain(address: str) -> tuple[str, str]:
+    local, _, domain = address.strip().lower().rpartition("@")
+    return local.split("+", 1)[0], domain
+
+
+def _is_unsubscribe_address(address: str) -> bool:
+    # `unsubscribe+anything@` is the same mailbox (providers route sub-addresses together).
+    return bool(address) and _local_and_domain(address) == _local_and_domain(unsubscribe_address())
+
+
+def unsubscribe_mail_record(
+    *, recipients: Iterable[str], subject: str, sender: str, now: datetime
+) -> MailOutcome:
+    """Apply one mail received through the inbound webhook, if it is sent to the mailto of a
+    `List-Unsubscribe`.
+
+    1. A mail not addressed to the unsubscribe address (`UNSUBSCRIBE_EMAIL`, `+tags` folded)
+       is somebody else's (a calendar reply): nothing, not logged.
+    2. Its subject must carry "unsubscribe <stream> <token>" of a registered stream with a
+       token that is valid now; otherwise it is forged, altered or stale: nothing changes and
+       it is logged.
+    3. Then exactly that stream stops, as a one-click POST would stop it. The token decides,
+       not the sender: people send from another address of theirs, and the https one-click
+       does not know the sender either.
+    """
+    if not any(_is_unsubscribe_address(address) for address in recipients):
+        return MailOutcome.NOT_FOR_US
+    found = _SUBJECT_TOKEN.search(subject or "")
+    if found is None:
+        logger.warning("unsubscribe mail from %r without a token: ignored", sender)
+        return MailOutcome.NO_TOKEN
+    stream = stream_for(found[1].lower())
+    obj = None if stream is None else unsubscribe_object(stream=stream, token=found[2])
+    if stream is None or obj is None:
+        logger.warning(
+            "unsubscribe mail from %r for stream %r with an unknown token: ignored",
+            sender,
+            found[1],
+        )
+        return MailOutcome.UNKNOWN
+    stream.stop(obj, now)
+    logger.info("unsubscribe mail from %r stopped the %s of %r", sender, stream.name, obj.pk)
+    return MailOutcome.STOPPED
+
+
+def on_inbound(sender: object, event: AnymailInboundEvent, esp_name: str, **kwargs: object) -> None:
+    """django-anymail's inbound signal: a mail to the unsubscribe address stops its stream."""
+    message = event.message
+    if message is None:
+        return
+    recipients = [
+        address.addr_spec
+        for header in ("To", "Cc")
+        for address in message.get_address_header(header)
+    ]
+    if message.envelope_recipient:
+        recipients.append(str(message.envelope_recipient))
+    from_address = message.from_email
+    unsubscribe_mail_record(
+        recipients=recipients,
+        subject=str(message.subject or ""),
+        sender=getattr(from_address, "addr_spec", "") if from_address else "",
+        now=timezone.now(),
+    )

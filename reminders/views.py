@@ -227,6 +227,10 @@ def unsubscribe(request: HttpRequest, stream: str, token: str) -> HttpResponse:
         done = request.method == "POST"
         if done:
             found.stop(obj, timezone.now())
-        context = {"done": done, "what": found.describe(obj)}
+        context = {
+            "done": done,
+            "what": found.describe(obj),
+            "turn_back_on_url": found.turn_back_on(obj) if found.turn_back_on else "",
+        }
         response = render(request, "reminders/unsubscribe.html", context)
     return without_referrer(response)

@@ -14,12 +14,14 @@ from sessions_app.models import (
     Attendance,
     CalendarDecline,
     CalendarFeed,
+    HostReminderSetting,
     Recording,
     Registration,
     RegistrationAnswer,
     RegistrationQuestion,
     ReplanJob,
     Session,
+    WaitlistAnswer,
     WaitlistEntry,
 )
 from sessions_app.recordings import recording_delete
@@ -316,6 +318,12 @@ class ReplanJobAdmin(CheckedModelAdmin):
         return False
 
 
+class WaitlistAnswerInline(CheckedTabularInline):
+    model = WaitlistAnswer
+    extra = 0
+    readonly_fields = ("question", "question_label", "value")
+
+
 @admin.register(WaitlistEntry)
 class WaitlistEntryAdmin(ViewOnlyAdminMixin, CheckedModelAdmin):
     """Written by the registration services (a freed seat registers the first one waiting);
@@ -325,6 +333,31 @@ class WaitlistEntryAdmin(ViewOnlyAdminMixin, CheckedModelAdmin):
     list_filter = ("created_at", "session__program")
     search_fields = ("name", "email", "session__title", "session__code")
     list_select_related = ("session",)
+    inlines = [WaitlistAnswerInline]
+
+
+@admin.register(WaitlistAnswer)
+class WaitlistAnswerAdmin(ViewOnlyAdminMixin, CheckedModelAdmin):
+    """Kept from the registration form while the person waits; moved to the registration with
+    the seat."""
+
+    list_display = ("question_label", "value", "entry")
+    list_filter = ("entry__session__program",)
+    search_fields = ("question_label", "value", "entry__email")
+    list_select_related = ("entry",)
+    raw_id_fields = ("entry", "question")
+
+
+@admin.register(HostReminderSetting)
+class HostReminderSettingAdmin(ViewOnlyAdminMixin, CheckedModelAdmin):
+    """Switched by the host under E-mail settings or by a host reminder's one-click
+    unsubscribe (`services.host_reminders_switch` replans the reminders)."""
+
+    list_display = ("user", "program", "wants_session_reminders", "updated_at")
+    list_filter = ("wants_session_reminders", "program")
+    search_fields = ("user__email", "program__name")
+    list_select_related = ("user", "program")
+    readonly_fields = ("token_version", "updated_at")
 
 
 @admin.register(CalendarDecline)

@@ -16,6 +16,7 @@ import zoneinfo
 from datetime import datetime
 
 from django.core.mail import EmailMessage
+from django.urls import reverse
 from django.utils import timezone
 
 from programs.branding import program_email_brand
@@ -31,12 +32,19 @@ from sessions_app.ics import (
     outlook_calendar_url,
     session_public_url,
 )
-from sessions_app.models import Registration, Session
-from sessions_app.reminders import REMINDERS_STREAM, registrations_for_rendering
+from sessions_app.models import HostReminderSetting, Registration, Session, WaitlistEntry
+from sessions_app.reminders import (
+    HOST_REMINDERS_STREAM,
+    REMINDERS_STREAM,
+    registrations_for_rendering,
+)
+from sessions_app.selectors import waitlist_place
 from sessions_app.services import (
     CANCELLATION,
     CONFIRMATION,
     UPDATE,
+    WAITLISTED,
+    host_reminders_switch,
     registration_reminders_stop,
 )
 from sessions_app.tokens import cancel_url, join_url, personal_ics_url
@@ -49,6 +57,17 @@ stream_register(
         stop=lambda registration, now: registration_reminders_stop(
             registration=registration, now=now
         ),
+    )
+)
+stream_register(
+    Stream(
+        name=HOST_REMINDERS_STREAM,
+        describe=lambda setting: f"host reminders for the sessions of {setting.program.name}",
+        queryset=lambda: HostReminderSetting.objects.select_related("program", "user"),
+        stop=lambda setting, now: host_reminders_switch(
+            user=setting.user, program=setting.program, is_on=False, now=now
+        ),
+        turn_back_on=lambda setting: reverse("sessions_app:email_settings"),
     )
 )
 
@@ -113,6 +132,7 @@ def render_session_confirmation(message: Message) -> EmailMessage:
         session=session,
         method="REQUEST",
         opens_thread=bool(message.payload.get("opens_thread")),
+        extra={"from_waitlist": bool(message.payload.get("from_waitlist"))},
     )
 
 
@@ -161,4 +181,37 @@ def render_session_cancellation(message: Message) -> EmailMessage:
         raise NotWanted("the session is no longer cancelled", cancelled=True)
     return _email(
         template=CANCELLATION, registration=registration, session=session, method="CANCEL"
+    )
+
+
+def _waitlist_for_rendering():
+    return WaitlistEntry.objects.prefetch_related("session__program", "session__created_by")
+
+
+@register(WAITLISTED, about_queryset=_waitlist_for_rendering)
+def render_session_waitlisted(message: Message) -> EmailMessage:
+    """ "You're on the waitlist, number N": the place of now, which may be better than the
+    place they joined at. An answer to their own registration: no List-Unsubscribe."""
+    entry = message.about
+    if not isinstance(entry, WaitlistEntry):
+        raise NotWanted("no longer on the waitlist", cancelled=True)
+    session = entry.session
+    if session.is_cancelled:
+        raise NotWanted("the session was cancelled", cancelled=True)
+    if session.is_over(now=timezone.now()):
+        raise NotWanted("the session is over")
+    return build_email(
+        template=WAITLISTED,
+        context={
+            "entry": entry,
+            "session": session,
+            "program": session.program,
+            "place": waitlist_place(entry=entry),
+            "when": session_when(session),
+            "host_name": organizer_name(session),
+            "session_url": session_public_url(session),
+        },
+        to_email=entry.email,
+        to_name=entry.name,
+        brand=program_email_brand(session.program),
     )

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import zoneinfo
-from datetime import UTC, date, datetime, time
+from datetime import datetime
 from email.utils import parseaddr
 from typing import Any, cast
 
@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from programs.dates import validate_date_in_range
+from programs.local_times import LocalTimeFormMixin
 from programs.models import Module, Program
 from programs.timezones import time_zone_choices
 from reminders.text import CheckedForm, CheckedModelForm
@@ -21,21 +22,7 @@ SHORT_ANSWER_MAX = 500
 LONG_ANSWER_MAX = 5000
 
 
-def local_to_utc(*, day: date, at: time, time_zone: str) -> datetime:
-    """The UTC instant of a wall-clock time in a zone.
-
-    Raises ValueError for a time that does not exist there (skipped by a daylight-saving
-    change); an ambiguous time (repeated) is read as its first occurrence.
-    """
-    zone = zoneinfo.ZoneInfo(time_zone)
-    naive = datetime.combine(day, at)
-    local = naive.replace(tzinfo=zone, fold=0)
-    if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
-        raise ValueError(f"{naive:%H:%M} does not exist on {naive:%d %B %Y} in {time_zone}")
-    return local.astimezone(UTC)
-
-
-class SessionForm(CheckedForm):
+class SessionForm(LocalTimeFormMixin, CheckedForm):
     title = forms.CharField(max_length=200)
     description = forms.CharField(
         required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
@@ -131,6 +118,8 @@ class SessionForm(CheckedForm):
         cast(forms.ModelChoiceField, self.fields["module"]).queryset = program.modules.order_by(
             "position", "id"
         )
+        if session is not None:
+            self._ask_which_initially(name="starts_time", local=session.local_starts_at)
 
     def clean_co_host_emails(self) -> list[User]:
         raw = self.cleaned_data["co_host_emails"]
@@ -169,10 +158,10 @@ class SessionForm(CheckedForm):
         )
         if day is None or at is None or not zone:
             return cleaned
-        try:
-            starts_at = local_to_utc(day=day, at=at, time_zone=zone)
-        except ValueError as error:
-            self.add_error("starts_time", f"{error} (clocks change that night).")
+        starts_at = self._local_instant(
+            name="starts_time", naive=datetime.combine(day, at), zone=zoneinfo.ZoneInfo(zone)
+        )
+        if starts_at is None:
             return cleaned
         changed = self.session is None or starts_at != self.session.starts_at
         if changed and starts_at <= self.now:
@@ -330,3 +319,26 @@ class SessionIdForm(CheckedForm):
         ),
         help_text="Eight letters and digits, like ABCD-2345.",
     )
+
+
+class HostEmailSettingsForm(CheckedForm):
+    """A host's e-mail settings: which programs send them host reminders."""
+
+    reminded_programs = forms.TypedMultipleChoiceField(
+        label="Host reminders (a day and an hour before each session)",
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Untick a program to stop its reminders; the sessions and your dashboard "
+        "stay as they are.",
+    )
+
+    def __init__(self, *args: object, programs: list[Program], **kwargs: object) -> None:
+        kwargs.setdefault(
+            "initial",
+            {"reminded_programs": [program.pk for program in programs if program.reminders_on]},
+        )
+        super().__init__(*args, **kwargs)
+        self.fields["reminded_programs"].choices = [
+            (program.pk, program.name) for program in programs
+        ]

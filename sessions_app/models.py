@@ -206,6 +206,28 @@ class WaitlistEntry(models.Model):
         return f"{self.name} <{self.email}> waiting for {self.session_id}"
 
 
+class WaitlistAnswer(models.Model):
+    """What somebody answered when they joined the waitlist, with the question's text then;
+    it becomes their registration's answer when they get the seat."""
+
+    entry = models.ForeignKey(WaitlistEntry, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(
+        "RegistrationQuestion",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="waitlist_answers",
+    )
+    question_label = models.CharField(max_length=300)
+    value = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["entry", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.question_label}: {self.value[:50]}"
+
+
 class CalendarDecline(models.Model):
     """Somebody pressed "Decline" in their calendar: their registration was cancelled.
 
@@ -293,6 +315,35 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar feed of {self.user}"
+
+
+class HostReminderSetting(models.Model):
+    """Whether one host gets the host reminders ("tomorrow", "in an hour") of one program's
+    sessions, those of the program and those they co-host. No row means yes.
+
+    The row is what a host reminder's one-click unsubscribe names: its token is an HMAC over
+    the row and `token_version`. Hosts turn it back on under E-mail settings.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="host_reminder_settings"
+    )
+    program = models.ForeignKey(
+        Program, on_delete=models.CASCADE, related_name="host_reminder_settings"
+    )
+    wants_session_reminders = models.BooleanField(default=True)
+    token_version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["program", "user"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "program"], name="unique_host_reminder_setting")
+        ]
+
+    def __str__(self) -> str:
+        state = "on" if self.wants_session_reminders else "off"
+        return f"Host reminders of {self.program} for {self.user}: {state}"
 
 
 class AttendanceRole(models.TextChoices):

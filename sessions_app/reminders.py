@@ -37,7 +37,7 @@ from reminders.services import (
 from reminders.unsubscribe import unsubscribe_headers
 from sessions_app.formatting import session_when
 from sessions_app.ics import organizer_name, session_public_url
-from sessions_app.models import Registration, Session, SessionState
+from sessions_app.models import HostReminderSetting, Registration, Session, SessionState
 from sessions_app.reminder_moments import DAY_BEFORE, HALF_HOUR_BEFORE, HOUR_BEFORE, reminder_due_at
 from sessions_app.tokens import cancel_url, join_url
 
@@ -56,6 +56,8 @@ MOMENT_OF_KIND = {
 # One click on a reminder's List-Unsubscribe stops that registration's reminders, nothing else
 # (the stream is registered in sessions_app.emails, beside the service that stops it).
 REMINDERS_STREAM = "session-reminders"
+# One click on a host reminder's stops that host's reminders of that program's sessions.
+HOST_REMINDERS_STREAM = "host-reminders"
 LEAD = {DAY_BEFORE: "tomorrow", HOUR_BEFORE: "in an hour", HALF_HOUR_BEFORE: "in 30 minutes"}
 
 
@@ -136,13 +138,40 @@ def _host_recipients(users: Iterable[User]) -> list[User]:
     return [user for user in by_pk.values() if user.email and user.is_active]
 
 
+def _hosts_reminded(*, program_id: int, hosts: list[User]) -> list[User]:
+    """The hosts who have not turned the program's host reminders off (E-mail settings or the
+    reminders' one-click unsubscribe).
+
+    Each gets their setting row here (inserted if missing, in one query), so that the
+    renderer finds the row its List-Unsubscribe names without writing.
+    """
+    if not hosts:
+        return []
+    HostReminderSetting.objects.bulk_create(
+        [HostReminderSetting(program_id=program_id, user_id=user.pk) for user in hosts],
+        ignore_conflicts=True,
+    )
+    off = set(
+        HostReminderSetting.objects.filter(
+            program_id=program_id,
+            user_id__in=[user.pk for user in hosts],
+            wants_session_reminders=False,
+        ).values_list("user_id", flat=True)
+    )
+    return [user for user in hosts if user.pk not in off]
+
+
 def session_host_recipients(*, session: Session) -> list[User]:
-    """The program's hosts and the session's co-hosts, once each, who have an address."""
+    """The program's hosts and the session's co-hosts, once each, who have an address and
+    want the program's host reminders."""
     program_hosts = [
         role.user
         for role in ProgramHost.objects.filter(program_id=session.program_id).select_related("user")
     ]
-    return _host_recipients([*program_hosts, *session.co_hosts.all()])
+    return _hosts_reminded(
+        program_id=session.program_id,
+        hosts=_host_recipients([*program_hosts, *session.co_hosts.all()]),
+    )
 
 
 def _host_wanted(
@@ -213,7 +242,8 @@ def session_host_reminders_plan(*, session: Session, now: datetime) -> Reconcile
 
 
 def program_host_reminders_plan(*, program_id: int, now: datetime) -> ReconcileResult:
-    """Reconcile the host reminders of the program's upcoming sessions: its hosts changed.
+    """Reconcile the host reminders of the program's upcoming sessions: its hosts changed, or
+    one of them turned the program's host reminders off or on.
 
     Called on `programs.signals.hosts_changed` (programs does not import
     sessions_app), so a host added to a program gets the reminders of its upcoming sessions at
@@ -233,11 +263,24 @@ def program_host_reminders_plan(*, program_id: int, now: datetime) -> ReconcileR
         role.user
         for role in ProgramHost.objects.filter(program_id=program_id).select_related("user")
     ]
+    reminded = {
+        user.pk
+        for user in _hosts_reminded(
+            program_id=program_id,
+            hosts=_host_recipients(
+                [*program_hosts, *(user for session in sessions for user in session.co_hosts.all())]
+            ),
+        )
+    }
     return outbox_reconcile_topics(
         wanted_by_topic={
             _topic(session): _host_wanted(
                 session=session,
-                hosts=_host_recipients([*program_hosts, *session.co_hosts.all()]),
+                hosts=[
+                    user
+                    for user in _host_recipients([*program_hosts, *session.co_hosts.all()])
+                    if user.pk in reminded
+                ],
                 moments=session_reminder_moments(session=session),
                 now=now,
             )
@@ -336,6 +379,9 @@ def _render_host_reminder(message: Message) -> EmailMessage:
     user = next((host for host in hosts if host.pk == message.payload.get("user_id")), None)
     if user is None:
         raise NotWanted("no longer hosts this session", cancelled=True)
+    setting = _host_reminder_setting(session=session, user=user)
+    if not setting.wants_session_reminders:
+        raise NotWanted("the host turned this program's host reminders off", cancelled=True)
     return build_email(
         template=message.kind,
         context={
@@ -348,10 +394,28 @@ def _render_host_reminder(message: Message) -> EmailMessage:
             "dashboard_url": public_url(
                 reverse("sessions_app:dashboard", kwargs={"session_id": session.pk})
             ),
+            "settings_url": public_url(reverse("sessions_app:email_settings")),
         },
         to_email=message.recipient_email,
         to_name=message.recipient_name,
+        headers=unsubscribe_headers(stream=HOST_REMINDERS_STREAM, obj=setting),
     )
+
+
+def _host_reminder_setting(*, session: Session, user: User) -> HostReminderSetting:
+    """The host's setting for the session's program: loaded with the batch, or (for a reminder
+    planned before settings existed) made now."""
+    found = next(
+        (
+            setting
+            for setting in session.program.host_reminder_settings.all()
+            if setting.user_id == user.pk
+        ),
+        None,
+    )
+    if found is None:
+        found, _ = HostReminderSetting.objects.get_or_create(program=session.program, user=user)
+    return found
 
 
 def registrations_for_rendering():
@@ -369,6 +433,7 @@ def _sessions_for_rendering():
         Session.objects.select_related("program", "created_by")
         .prefetch_related(
             Prefetch("program__host_roles", ProgramHost.objects.select_related("user")),
+            "program__host_reminder_settings",
             "co_hosts",
         )
         .annotate(registration_count=Count("registrations"))

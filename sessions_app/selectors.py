@@ -19,11 +19,13 @@ from sessions_app.models import (
     Attendance,
     AttendanceStatus,
     CalendarFeed,
+    HostReminderSetting,
     Registration,
     RegistrationAnswer,
     RegistrationQuestion,
     Session,
     SessionState,
+    WaitlistEntry,
 )
 
 MY_SESSIONS_TABS = ("upcoming", "ongoing", "completed")
@@ -181,3 +183,35 @@ def room_people(*, session: Session, now: datetime) -> dict[str, list[Attendance
         else:
             people["waiting"].append(attendance)
     return people
+
+
+def host_reminder_programs(*, user: User) -> list[Program]:
+    """The programs whose host reminders `user` gets or could get (they host it, or co-host one
+    of its sessions), each with `reminders_on`; one query."""
+    return list(
+        Program.objects.filter(
+            Q(Exists(ProgramHost.objects.filter(program=OuterRef("pk"), user=user)))
+            | Q(
+                Exists(
+                    Session.co_hosts.through.objects.filter(
+                        session__program=OuterRef("pk"), user=user
+                    )
+                )
+            )
+        )
+        .annotate(
+            reminders_on=~Exists(
+                HostReminderSetting.objects.filter(
+                    program=OuterRef("pk"), user=user, wants_session_reminders=False
+                )
+            )
+        )
+        .order_by("name", "id")
+    )
+
+
+def waitlist_place(*, entry: WaitlistEntry) -> int:
+    """Where somebody waits in line now (1 is next)."""
+    return WaitlistEntry.objects.filter(
+        session_id=entry.session_id, position__lte=entry.position
+    ).count()

@@ -27,6 +27,7 @@ from reminders.services import WantedMessage, outbox_enqueue, outbox_reconcile
 from sessions_app import codes, rooms, signals
 from sessions_app.models import (
     CalendarFeed,
+    HostReminderSetting,
     Registration,
     RegistrationAnswer,
     RegistrationQuestion,
@@ -34,19 +35,24 @@ from sessions_app.models import (
     ReplanKind,
     Session,
     SessionState,
+    WaitlistAnswer,
     WaitlistEntry,
 )
 from sessions_app.reminders import (
     REGISTRANT_REMINDER_KINDS,
     REMINDER_KINDS,
+    program_host_reminders_plan,
     registration_reminders_plan,
     registrations_reminders_wanted,
     session_host_reminders_plan,
     session_reminders_plan,
 )
 from sessions_app.replans import CANCELLATION, CONFIRMATION, UPDATE, replan_job_create
+from sessions_app.selectors import waitlist_place
 
 SESSION_KINDS = (CONFIRMATION, UPDATE, CANCELLATION)
+# "You're on the waitlist, number N": about the WaitlistEntry, while it waits.
+WAITLISTED = "session_waitlisted"
 
 CODE_ATTEMPTS = 8
 # A person who registers again gets the confirmation again, at most once per window, so that
@@ -267,7 +273,12 @@ def session_cancel(*, session: Session, now: datetime) -> Session:
 
 
 def _confirmation_wanted(
-    *, session: Session, registration: Registration, now: datetime, dedupe_suffix: str
+    *,
+    session: Session,
+    registration: Registration,
+    now: datetime,
+    dedupe_suffix: str,
+    from_waitlist: bool = False,
 ) -> WantedMessage:
     return WantedMessage(
         kind=CONFIRMATION,
@@ -279,17 +290,30 @@ def _confirmation_wanted(
         schedule_sequence=session.sequence,
         # No expires_at: the session may move later; the renderer skips it once it is over.
         # The first one opens the registration's e-mail thread; the rest reply to it.
-        payload={"opens_thread": True} if dedupe_suffix == "first" else {},
+        payload={
+            **({"opens_thread": True} if dedupe_suffix == "first" else {}),
+            # "A seat freed up and it is yours", instead of "you're registered".
+            **({"from_waitlist": True} if from_waitlist else {}),
+        },
     )
 
 
 def _confirmation_enqueue(
-    *, session: Session, registration: Registration, now: datetime, dedupe_suffix: str
+    *,
+    session: Session,
+    registration: Registration,
+    now: datetime,
+    dedupe_suffix: str,
+    from_waitlist: bool = False,
 ) -> None:
     outbox_enqueue(
         topic=session_topic(session),
         message=_confirmation_wanted(
-            session=session, registration=registration, now=now, dedupe_suffix=dedupe_suffix
+            session=session,
+            registration=registration,
+            now=now,
+            dedupe_suffix=dedupe_suffix,
+            from_waitlist=from_waitlist,
         ),
         now=now,
     )
@@ -323,10 +347,16 @@ def _registration_add(
     name: str,
     now: datetime,
     answers: Sequence[tuple[RegistrationQuestion, str]] = (),
+    kept_answers: Sequence[WaitlistAnswer] = (),
     source: str = RegistrationSource.SELF,
     added_by: User | None = None,
+    from_waitlist: bool = False,
 ) -> RegistrationOutcome:
-    """Register one person on a session whose row the caller has locked."""
+    """Register one person on a session whose row the caller has locked.
+
+    `kept_answers` are the answers given when they joined the waitlist, with the question's
+    text of that moment (the question may have changed or gone since).
+    """
     email = email.strip()
     # Folded by the database, like the unique constraint (`iexact` upper-cases: "İ" differs).
     existing = (
@@ -353,9 +383,22 @@ def _registration_add(
             )
             for question, value in answers
         ]
+        + [
+            RegistrationAnswer(
+                registration=registration,
+                question_id=kept.question_id,
+                question_label=kept.question_label,
+                value=kept.value,
+            )
+            for kept in kept_answers
+        ]
     )
     _confirmation_enqueue(
-        session=session, registration=registration, now=now, dedupe_suffix="first"
+        session=session,
+        registration=registration,
+        now=now,
+        dedupe_suffix="first",
+        from_waitlist=from_waitlist,
     )
     registration_reminders_plan(session=session, registration=registration, now=now)
     return RegistrationOutcome(registration=registration, created=True)
@@ -388,7 +431,7 @@ def registration_create(
     except SessionFull:
         if not locked.has_waitlist:
             raise
-        return _waitlist_join(session=locked, email=email, name=name)
+        return _waitlist_join(session=locked, email=email, name=name, answers=answers, now=now)
     if outcome.created:
         return outcome
     if not locked.is_open_for_registration(now=now):
@@ -409,14 +452,19 @@ class Waitlisted:
     place: int
 
 
-def _waitlist_place(entry: WaitlistEntry) -> int:
-    return WaitlistEntry.objects.filter(
-        session_id=entry.session_id, position__lte=entry.position
-    ).count()
+def _waitlist_join(
+    *,
+    session: Session,
+    email: str,
+    name: str,
+    answers: Sequence[tuple[RegistrationQuestion, str]],
+    now: datetime,
+) -> Waitlisted:
+    """Put somebody on the waitlist of a session whose row the caller has locked (once).
 
-
-def _waitlist_join(*, session: Session, email: str, name: str) -> Waitlisted:
-    """Put somebody on the waitlist of a session whose row the caller has locked (once)."""
+    Their answers are kept (with each question's text) for the registration they get with the
+    seat, and they are e-mailed their place. Joining again changes nothing and sends nothing.
+    """
     email = email.strip()
     entry: WaitlistEntry | None = (
         session.waitlist.annotate(email_lower=Lower("email"))
@@ -428,15 +476,47 @@ def _waitlist_join(*, session: Session, email: str, name: str) -> Waitlisted:
         entry = WaitlistEntry.objects.create(
             session=session, email=email, name=name.strip(), position=last + 1
         )
-    return Waitlisted(entry=entry, place=_waitlist_place(entry))
+        WaitlistAnswer.objects.bulk_create(
+            [
+                WaitlistAnswer(
+                    entry=entry, question=question, question_label=question.label, value=value
+                )
+                for question, value in answers
+            ]
+        )
+        outbox_enqueue(
+            topic=session_topic(session),
+            message=WantedMessage(
+                kind=WAITLISTED,
+                recipient_email=entry.email,
+                recipient_name=entry.name,
+                dedupe_key=f"waitlist:{entry.pk}:joined",
+                due_at=now,
+                about=entry,
+                schedule_sequence=session.sequence,
+                expires_at=session.starts_at,
+            ),
+            now=now,
+        )
+    return Waitlisted(entry=entry, place=waitlist_place(entry=entry))
+
+
+def _waitlist_leave(*, session: Session, entry: WaitlistEntry, now: datetime) -> None:
+    """Take an entry off the list; its "you're on the waitlist" e-mail, if still pending,
+    is not sent."""
+    outbox_reconcile(
+        topic=session_topic(session), wanted=[], now=now, kinds=[WAITLISTED], about=entry
+    )
+    entry.delete()
 
 
 def _waitlist_promote(*, session: Session, now: datetime) -> list[Registration]:
     """Give the free seats of a session whose row the caller has locked to those waiting.
 
-    In order of `position`: each is registered (confirmation with the invite, reminders) and
-    leaves the waitlist; the others keep their places. Somebody on it who registered in
-    another way meanwhile just leaves it.
+    In order of `position`: each is registered with the answers they gave when joining
+    (confirmation "a seat freed up" with the invite, reminders) and leaves the waitlist; the
+    others keep their places. Somebody on it who registered in another way meanwhile just
+    leaves it.
     """
     promoted: list[Registration] = []
     if session.capacity is None or not session.is_open_for_registration(now=now):
@@ -445,8 +525,17 @@ def _waitlist_promote(*, session: Session, now: datetime) -> list[Registration]:
         entry = session.waitlist.order_by("position", "id").first()
         if entry is None:
             break
-        entry.delete()
-        outcome = _registration_add(session=session, email=entry.email, name=entry.name, now=now)
+        kept = list(entry.answers.order_by("id"))
+        email, name = entry.email, entry.name
+        _waitlist_leave(session=session, entry=entry, now=now)
+        outcome = _registration_add(
+            session=session,
+            email=email,
+            name=name,
+            now=now,
+            kept_answers=kept,
+            from_waitlist=True,
+        )
         if outcome.created:
             promoted.append(outcome.registration)
     return promoted
@@ -472,9 +561,11 @@ def waitlist_move(*, entry: WaitlistEntry, direction: str) -> bool:
 
 
 @transaction.atomic
-def waitlist_remove(*, entry: WaitlistEntry) -> None:
-    Session.objects.select_for_update().filter(pk=entry.session_id).first()
-    WaitlistEntry.objects.filter(pk=entry.pk).delete()
+def waitlist_remove(*, entry: WaitlistEntry, now: datetime) -> None:
+    session = Session.objects.select_for_update().filter(pk=entry.session_id).first()
+    entry = WaitlistEntry.objects.filter(pk=entry.pk).first()
+    if session is not None and entry is not None:
+        _waitlist_leave(session=session, entry=entry, now=now)
 
 
 def _confirmation_repeat(
@@ -675,6 +766,37 @@ def registration_reminders_stop(*, registration: Registration, now: datetime) ->
     Registration.objects.filter(pk=registration.pk).update(wants_reminders=False)
     registration.wants_reminders = False
     registration_reminders_plan(session=session, registration=registration, now=now)
+
+
+@transaction.atomic
+def host_reminders_switch(
+    *, user: User, program: Program, is_on: bool, now: datetime
+) -> HostReminderSetting:
+    """Turn one host's reminders of one program's sessions off (the reminders' one-click
+    unsubscribe, or E-mail settings) or back on: their pending host reminders of the program's
+    upcoming sessions are cancelled, or planned again. Nothing else changes."""
+    setting, _ = HostReminderSetting.objects.get_or_create(user=user, program=program)
+    if setting.wants_session_reminders != is_on:
+        setting.wants_session_reminders = is_on
+        setting.save(update_fields=["wants_session_reminders", "updated_at"])
+        # Reads the setting back, under the sessions' row locks, like every host replan.
+        program_host_reminders_plan(program_id=program.pk, now=now)
+    return setting
+
+
+@transaction.atomic
+def host_reminders_settings_save(
+    *, user: User, programs: Iterable[Program], on: set[int], now: datetime
+) -> list[Program]:
+    """E-mail settings: host reminders on for the programs in `on`, off for the other
+    `programs`; answers the programs whose setting changed."""
+    changed = []
+    for program in programs:
+        is_on = program.pk in on
+        if getattr(program, "reminders_on", None) != is_on:
+            host_reminders_switch(user=user, program=program, is_on=is_on, now=now)
+            changed.append(program)
+    return changed
 
 
 @transaction.atomic

@@ -10,6 +10,7 @@ urlpatterns = [
     # Host pages
     path("sessions/", views.my_sessions, name="my_sessions"),
     path("sessions/calendar/", views.calendar_feed_create, name="calendar_feed_create"),
+    path("sessions/email-settings/", views.email_settings, name="email_settings"),
     path("sessions/calendar/reset/", views.calendar_feed_reset, name="calendar_feed_reset"),
     path("programs/<int:program_id>/sessions/new/", views.session_create, name="session_create"),
     path("sessions/<int:session_id>/", views.session_dashboard, name="dashboard"),

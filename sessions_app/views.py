@@ -27,7 +27,12 @@ from programs.csv_safety import CSV_CONTENT_TYPE, UTF8_BOM, csv_cell
 from programs.requests import AuthenticatedHttpRequest
 from programs.selectors import get_hosted_program_or_404, programs_hosted_by
 from sessions_app import selectors, services
-from sessions_app.forms import ParticipantsAddForm, QuestionForm, SessionForm
+from sessions_app.forms import (
+    HostEmailSettingsForm,
+    ParticipantsAddForm,
+    QuestionForm,
+    SessionForm,
+)
 from sessions_app.ics import session_public_url
 from sessions_app.models import (
     Registration,
@@ -174,6 +179,26 @@ def calendar_feed_reset(request: AuthenticatedHttpRequest) -> HttpResponse:
     return redirect(f"{reverse('sessions_app:my_sessions')}#calendar-feed")
 
 
+@login_required
+def email_settings(request: HttpRequest) -> HttpResponse:
+    """Which e-mails a host gets: the host reminders of each program, off or back on."""
+    programs = selectors.host_reminder_programs(user=request.user)
+    # Every box unticked posts nothing but the token: still a submitted form.
+    form = HostEmailSettingsForm(
+        request.POST if request.method == "POST" else None, programs=programs
+    )
+    if request.method == "POST" and form.is_valid():
+        services.host_reminders_settings_save(
+            user=request.user,
+            programs=programs,
+            on=set(form.cleaned_data["reminded_programs"]),
+            now=timezone.now(),
+        )
+        messages.success(request, "Your e-mail settings are saved.")
+        return redirect("sessions_app:email_settings")
+    return render(request, "sessions_app/email_settings.html", {"form": form, "programs": programs})
+
+
 def _render_dashboard(
     request: HttpRequest,
     *,
@@ -216,7 +241,7 @@ def waitlist_change(request: HttpRequest, session_id: int, entry_id: int) -> Htt
     if action in ("up", "down"):
         services.waitlist_move(entry=entry, direction=action)
     elif action == "remove":
-        services.waitlist_remove(entry=entry)
+        services.waitlist_remove(entry=entry, now=timezone.now())
         messages.success(request, f"{entry.name} is no longer on the waitlist.")
     else:
         return HttpResponseBadRequest("Unknown action.")

@@ -57,15 +57,16 @@ def test_the_registrants_page_offers_the_calendars(live_server, browser, width, 
     context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     page.goto(f"{live_server.url}{path}")
-    page.get_by_role("link", name="Add to Google Calendar").wait_for()
-    assert "calendar.google.com" in page.get_by_role(
-        "link", name="Add to Google Calendar"
-    ).get_attribute("href")
-    assert (
-        page.get_by_role("link", name="Apple (.ics)")
-        .get_attribute("href")
-        .endswith("/you/calendar.ics")
-    )
+    # The .ics (the invite's own entry) is the button; Google's and Outlook's links say
+    # that they make an entry of their own.
+    ics = page.get_by_role("link", name="Add to calendar (.ics)")
+    ics.wait_for()
+    assert ics.get_attribute("href").endswith("/you/calendar.ics")
+    assert "button" in ics.get_attribute("class")
+    google = page.get_by_role("link", name="Google Calendar (separate entry)")
+    assert "calendar.google.com" in google.get_attribute("href")
+    assert page.get_by_role("link", name="Outlook.com (separate entry)").count() == 1
+    assert page.get_by_text("does not follow changes").count() == 1
     assert page_widths(page, width=width) == [width]
     _shot(page, "my-registration", width)
     context.close()
@@ -136,3 +137,49 @@ def test_joining_the_waitlist_and_the_hosts_waitlist_in_chromium(
         path=f"{SHOTS}/dashboard-waitlist-{width}.png"
     ) if SHOTS else None
     context.close()
+
+
+@pytest.mark.parametrize(("width", "height"), WIDTHS)
+def test_email_settings_and_the_which_time_question_in_chromium(
+    live_server, browser, width, height
+) -> None:
+    host = UserFactory()
+    program = hosted_program(user=host, name="Habits Lab")
+    hosted_program(user=host, name="Product Circle")
+    client = Client()
+    assert client.login(username=host.email, password=TEST_PASSWORD)
+    context = browser.new_context(viewport={"width": width, "height": height})
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    page = context.new_page()
+    page.goto(f"{live_server.url}/programs/")
+    page.get_by_role("link", name="E-mail settings").click()
+    page.get_by_role("checkbox", name="Habits Lab").uncheck()
+    _shot(page, "email-settings", width)
+    page.get_by_role("button", name="Save e-mail settings").click()
+    page.get_by_text("Your e-mail settings are saved.").wait_for()
+    assert not page.get_by_role("checkbox", name="Habits Lab").is_checked()
+    assert page.get_by_role("checkbox", name="Product Circle").is_checked()
+    assert page_widths(page, width=width) == [width]
+
+    # 02:30 happens twice in Berlin on 31 October 2027: the form asks which.
+    page.goto(f"{live_server.url}/programs/{program.pk}/sessions/new/")
+    page.get_by_label("Title").fill("Night owls")
+    page.get_by_label("Time zone").select_option("Europe/Berlin")
+    page.get_by_label("Date").fill("2027-10-31")
+    page.get_by_label("Start time").fill("02:30")
+    page.get_by_role("button", name="Schedule session").click()
+    later = page.get_by_role("radio", name="The later one, after the clocks go back (CET, UTC+1)")
+    later.wait_for()
+    assert page_widths(page, width=width) == [width]
+    _shot(page, "session-form-which-time", width)
+    later.check()
+    page.get_by_role("button", name="Schedule session").click()
+    page.get_by_text("Night owls").first.wait_for()
+    context.close()
+    from sessions_app.models import Session
+
+    assert Session.objects.get(title="Night owls").starts_at == datetime(
+        2027, 10, 31, 1, 30, tzinfo=UTC
+    )

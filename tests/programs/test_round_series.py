@@ -2,7 +2,9 @@
 
 Every zone of the installed tzdata that changes its offset in the next three years is tried,
 with 1-, 2-, 3- and 4-week series started at local times just before, inside and just after
-each gap (clocks go forward) and overlap (clocks go back).
+each gap (clocks go forward) and overlap (clocks go back). The round form and the session form
+read the same local times: both refuse the ones that do not exist and ask about the repeated
+ones.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from programs.models import Program
 from programs.round_forms import RoundScheduleForm
 from programs.rounds import round_match, round_schedule, series_occurrence
 from programs.timezones import time_zone_choices
+from sessions_app.forms import SessionForm
 from tests.factories import MemberFactory, ProgramFactory
 
 FROM = datetime(2026, 12, 1, tzinfo=UTC)
@@ -133,6 +136,7 @@ def test_the_round_form_refuses_times_that_do_not_exist_and_asks_about_repeated_
         assert not form.is_valid()
         assert "happens twice" in str(form.errors["match_at"])
         assert "match_at_which" in form.fields  # the question is on the page
+        _assert_the_question_names_both_offsets(form, "match_at_which", local, zone)
         for which, fold in (("first", 0), ("second", 1)):
             answered = RoundScheduleForm(data={**data, "match_at_which": which}, program=program)
             assert answered.is_valid(), answered.errors
@@ -142,6 +146,63 @@ def test_the_round_form_refuses_times_that_do_not_exist_and_asks_about_repeated_
     else:
         assert form.is_valid(), form.errors
         assert form.cleaned_data["match_at"] == local.replace(tzinfo=zone).astimezone(UTC)
+
+
+def _assert_the_question_names_both_offsets(form, name: str, local: datetime, zone) -> None:
+    earlier, later = local.replace(tzinfo=zone, fold=0), local.replace(tzinfo=zone, fold=1)
+    [(_, earlier_label), (_, later_label)] = form.fields[name].choices
+    assert earlier_label.startswith("The earlier one") and earlier.strftime("%Z") in earlier_label
+    assert later_label.startswith("The later one") and later.strftime("%Z") in later_label
+    assert form.fields[name].label == f"Which {local:%H:%M}?"
+    # Asked right after the time it is about.
+    names = list(form.fields)
+    assert names.index(name) == names.index(name.removesuffix("_which")) + 1
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(_series_starts(offered_only=True))
+def test_the_session_form_refuses_times_that_do_not_exist_and_asks_about_repeated_ones(
+    start,
+) -> None:
+    name, local, _ = start
+    zone = ZoneInfo(name)
+    program = Program(pk=1, name="Circle", time_zone=name)  # never saved: no module to list
+    data = {
+        "title": "Morning focus",
+        "time_zone": name,
+        "starts_on": f"{local:%Y-%m-%d}",
+        "starts_time": f"{local:%H:%M}",
+        "duration_minutes": "60",
+        "theme": "meeting",
+    }
+    now = datetime(2020, 1, 1, tzinfo=UTC)
+    form = SessionForm(data=data, program=program, now=now)
+    if not _exists(local, zone):
+        assert not form.is_valid()
+        assert "does not exist" in str(form.errors["starts_time"])
+        assert "clocks skip that hour" in str(form.errors["starts_time"])
+        assert "starts_time_which" not in form.fields
+    elif _is_ambiguous(local, zone):
+        assert not form.is_valid()
+        assert "happens twice" in str(form.errors["starts_time"])
+        _assert_the_question_names_both_offsets(form, "starts_time_which", local, zone)
+        for which, fold in (("first", 0), ("second", 1)):
+            answered = SessionForm(
+                data={**data, "starts_time_which": which}, program=program, now=now
+            )
+            assert answered.is_valid(), answered.errors
+            assert answered.cleaned_data["starts_at"] == local.replace(
+                tzinfo=zone, fold=fold
+            ).astimezone(UTC)
+    else:
+        assert form.is_valid(), form.errors
+        assert form.cleaned_data["starts_at"] == local.replace(tzinfo=zone).astimezone(UTC)
+        assert "starts_time_which" not in form.fields
 
 
 @pytest.mark.django_db

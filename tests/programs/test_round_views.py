@@ -276,7 +276,7 @@ def test_the_round_form_refuses_a_skipped_time_and_asks_which_repeated_one(
     repeated = host_client.post(url, {**base, "match_at": "2026-10-25T02:30"})
     assert "02:30 happens twice on 25 October 2026" in repeated.text
     assert "Which 02:30?" in repeated.text
-    assert "CEST, UTC+0200" in repeated.text and "CET, UTC+0100" in repeated.text
+    assert "(CEST, UTC+2)" in repeated.text and "(CET, UTC+1)" in repeated.text
     assert not Round.objects.exists()
     chosen = host_client.post(
         url, {**base, "match_at": "2026-10-25T02:30", "match_at_which": "second"}

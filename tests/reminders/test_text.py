@@ -82,6 +82,7 @@ CONSTRUCTORS: dict[str, Callable[[dict[str, object]], dict[str, object]]] = {
     "sessions_app.forms.SessionForm": lambda w: {"program": w["program"], "now": NOW},
     "sessions_app.forms.RegistrationForm": lambda w: {"questions": w["questions"]},
     "sessions_app.room_forms.PrejoinForm": lambda w: {"session": w["session"]},
+    "sessions_app.forms.HostEmailSettingsForm": lambda w: {"programs": []},
     "commitments.forms.CommitmentForm": lambda w: {"questions": w["module_questions"]},
     "programs.round_forms.RoundScheduleForm": lambda w: {"program": w["program"]},
     "programs.forms.ProgramBrandForm": lambda w: {"instance": w["program"]},

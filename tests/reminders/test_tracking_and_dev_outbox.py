@@ -252,10 +252,49 @@ def test_an_older_event_arriving_late_does_not_replace_a_newer_status(client: Cl
 
 @pytest.mark.parametrize("secret", [{}, {"WEBHOOK_SECRET": ""}])
 def test_production_refuses_to_start_with_webhooks_routed_and_no_secret(secret: dict) -> None:
-    routed = override_settings(ANYMAIL=secret, DEBUG=False, TRACKING_WEBHOOK_PROVIDERS=["postmark"])
+    routed = override_settings(
+        ANYMAIL=secret,
+        DEBUG=False,
+        TRACKING_WEBHOOK_PROVIDERS=["postmark"],
+        INBOUND_WEBHOOK_PROVIDERS=[],
+    )
     with routed, pytest.raises(SystemCheckError, match=r"reminders\.E001"):
         call_command("check")
-    with override_settings(ANYMAIL=secret, DEBUG=False, TRACKING_WEBHOOK_PROVIDERS=[]):
+    with override_settings(
+        ANYMAIL=secret, DEBUG=False, TRACKING_WEBHOOK_PROVIDERS=[], INBOUND_WEBHOOK_PROVIDERS=[]
+    ):
         call_command("check")
     with override_settings(DEBUG=False, TRACKING_WEBHOOK_PROVIDERS=["postmark"]):
+        call_command("check")
+
+
+@pytest.mark.parametrize("secret", [{}, {"WEBHOOK_SECRET": ""}])
+def test_production_refuses_to_start_with_inbound_mail_routed_and_no_secret(secret: dict) -> None:
+    """Calendar replies and unsubscribe mails come through the inbound webhook: without the
+    secret anyone could post them."""
+    routed = override_settings(
+        ANYMAIL=secret,
+        DEBUG=False,
+        TRACKING_WEBHOOK_PROVIDERS=[],
+        INBOUND_WEBHOOK_PROVIDERS=["postmark"],
+    )
+    with routed, pytest.raises(SystemCheckError, match=r"reminders\.E003"):
+        call_command("check")
+    # With DEBUG on (make run) it may be tried without one.
+    with override_settings(
+        ANYMAIL=secret,
+        DEBUG=True,
+        TRACKING_WEBHOOK_PROVIDERS=[],
+        INBOUND_WEBHOOK_PROVIDERS=["postmark"],
+    ):
+        call_command("check")
+    with override_settings(DEBUG=False, INBOUND_WEBHOOK_PROVIDERS=["postmark"]):
+        call_command("check")
+
+
+def test_an_inbound_provider_without_an_inbound_webhook_is_refused() -> None:
+    with (
+        override_settings(INBOUND_WEBHOOK_PROVIDERS=["carrier-pigeon"]),
+        pytest.raises(SystemCheckError, match=r"reminders\.E004"),
+    ):
         call_command("check")

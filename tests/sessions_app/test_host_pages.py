@@ -130,13 +130,35 @@ def test_bad_session_input_shows_field_errors_and_writes_nothing(
     assert Session.objects.count() == 0
 
 
-def test_an_ambiguous_local_time_is_read_as_its_first_occurrence(host, host_client: Client) -> None:
+def test_an_ambiguous_local_time_is_asked_about_and_the_answer_is_kept_when_editing(
+    host, host_client: Client
+) -> None:
+    """02:30 happens twice in Berlin on 31 October 2027: the form asks which one is meant."""
     program = hosted_program(user=host)
-    host_client.post(
-        reverse("sessions_app:session_create", kwargs={"program_id": program.pk}),
-        _form(time_zone="Europe/Berlin", starts_on="2027-10-31", starts_time="02:30"),
+    create = reverse("sessions_app:session_create", kwargs={"program_id": program.pk})
+    data = _form(time_zone="Europe/Berlin", starts_on="2027-10-31", starts_time="02:30")
+    asked = host_client.post(create, data)
+    assert asked.status_code == 400
+    assert "02:30 happens twice on 31 October 2027 in Europe/Berlin" in asked.text
+    assert "Which 02:30?" in asked.text
+    assert "The earlier one, before the clocks go back (CEST, UTC+2)" in asked.text
+    assert "The later one, after the clocks go back (CET, UTC+1)" in asked.text
+    assert Session.objects.count() == 0
+
+    host_client.post(create, {**data, "starts_time_which": "second"})
+    session = Session.objects.get()
+    assert session.starts_at == datetime(2027, 10, 31, 1, 30, tzinfo=UTC)  # 02:30 CET
+
+    # The edit form shows the later one chosen, so saving it unchanged keeps the instant.
+    edit = reverse("sessions_app:session_edit", kwargs={"session_id": session.pk})
+    page = host_client.get(edit).text
+    assert re.search(
+        r'<input type="radio" name="starts_time_which" value="second"[^>]*checked', page
     )
-    assert Session.objects.get().starts_at == datetime(2027, 10, 31, 0, 30, tzinfo=UTC)
+    host_client.post(edit, {**data, "starts_time_which": "second", "title": "Renamed"})
+    session.refresh_from_db()
+    assert session.title == "Renamed"
+    assert session.starts_at == datetime(2027, 10, 31, 1, 30, tzinfo=UTC)
 
 
 def test_a_session_id_collision_draws_a_new_id(host, monkeypatch: pytest.MonkeyPatch) -> None:

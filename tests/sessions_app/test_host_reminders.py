@@ -290,3 +290,77 @@ def test_sending_host_reminders_costs_no_query_per_message() -> None:
     few = _host_reminder_dispatch_queries(sessions=2, hosts=1)
     mail.outbox = []
     assert _host_reminder_dispatch_queries(sessions=8, hosts=3) == few
+
+
+def test_a_host_reminder_can_be_left_with_one_click_and_turned_back_on_in_email_settings(
+    host, host_client: Client
+) -> None:
+    program = hosted_program(user=host, name="Habits Lab")
+    other_program = hosted_program(user=host, name="Product Circle")
+    colleague = UserFactory(email="colleague@example.org")
+    ProgramHost.objects.create(program=program, user=colleague, role=HostRole.HOST)
+    session = _session(program, host)
+    _session(other_program, host)
+    [day_before] = [
+        sent
+        for sent in _host_reminders_sent_emails(at=DAY_BEFORE)
+        if sent.to[0].endswith(f"<{host.email}>") and "Habits Lab" in sent.body
+    ]
+    assert "Turn them off or on in your e-mail settings" in day_before.body
+    assert "https://convene.example/sessions/email-settings/" in day_before.body
+    message = day_before.message()
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    link = re.match(r"<https://convene\.example([^>]+)>", message["List-Unsubscribe"])[1]
+
+    # What Gmail posts: no cookie, no CSRF token.
+    stopped = Client(enforce_csrf_checks=True).post(link, {"List-Unsubscribe": "One-Click"})
+    assert "no more host reminders for the sessions of Habits Lab" in stopped.text
+    assert [m.object_id for m in _host_reminders_to(host.email)] == [
+        Session.objects.get(program=other_program).pk,  # the other program's still come
+    ]
+    assert len(_host_reminders_to(colleague.email)) == 1  # so do the colleague's
+
+    page = host_client.get(reverse("sessions_app:email_settings"))
+    assert page.status_code == 200
+    boxes = re.findall(r'<input type="checkbox" name="reminded_programs"[^>]*>', page.text)
+    assert "Habits Lab" in page.text and "Product Circle" in page.text
+    assert ["checked" in box for box in boxes] == [False, True]  # by name: Habits, Product
+
+    # Back on: the program's hour-before reminder is planned again and goes out.
+    saved = host_client.post(
+        reverse("sessions_app:email_settings"),
+        {"reminded_programs": [program.pk, other_program.pk]},
+        follow=True,
+    )
+    assert "Your e-mail settings are saved." in saved.text
+    assert session.pk in {
+        m.object_id for m in _host_reminders_to(host.email) if m.kind == "host_reminder_hour"
+    }
+    assert _host_reminders_sent(at=HOUR_BEFORE) == [
+        (colleague.email, "You host Morning focus in an hour"),
+        (host.email, "You host Morning focus in an hour"),
+        (host.email, "You host Morning focus in an hour"),
+    ]
+
+
+def test_a_host_who_turned_reminders_off_gets_none_for_new_sessions_of_that_program(
+    host, host_client: Client
+) -> None:
+    program = hosted_program(user=host)
+    host_client.post(reverse("sessions_app:email_settings"), {"reminded_programs": []})
+    session = _session(program, host)
+    assert _host_reminders_to(host.email) == []
+    co_host = UserFactory(email="co@example.org")
+    session.co_hosts.add(co_host)
+    assert session.registrations.count() == 0
+    # A co-host has the setting too, for the program of the session they co-host.
+    page = Client()
+    page.force_login(co_host)
+    assert program.name in page.get(reverse("sessions_app:email_settings")).text
+
+
+def _host_reminders_sent_emails(*, at: datetime) -> list:
+    before = len(mail.outbox)
+    with time_machine.travel(at, tick=False):
+        outbox_dispatch()
+    return [sent for sent in mail.outbox[before:] if sent.subject.startswith("You host")]

@@ -53,7 +53,7 @@ def test_the_pages_ics_the_personal_ics_and_the_invite_name_one_entry() -> None:
     mail.outbox.clear()
     invite_uid = str(invite_of(confirmation).event["UID"])
 
-    # The Apple (.ics) button of the e-mail: the personal link, then the person's own entry.
+    # The "Add to calendar (.ics)" button of the e-mail: the personal link, then the person's own entry.
     link = re.search(r"https://convene\.example(/join/[^\s]+/calendar/)", confirmation.body)
     personal_ics = visitor.get(link.group(1), follow=True)
     assert personal_ics["Content-Type"].startswith("text/calendar")

@@ -163,3 +163,84 @@ def test_twenty_cancels_and_twenty_registrations_at_once_give_no_seat_twice(
     assert sorted(set(confirmations.values_list("recipient_email", flat=True))) == sorted(
         {f"seat{index}@example.org" for index in range(20)} | set(registered)
     )
+
+
+@pytest.mark.django_db
+def test_joining_the_waitlist_keeps_the_answers_and_e_mails_the_place(client: Client):
+    session = _full_session(waiting=1)
+    question = services.question_create(
+        session=session, label="What do you want to work on?", kind="short_text"
+    )
+    outbox_dispatch()
+    mail.outbox.clear()
+    url = reverse("sessions_app:register", kwargs={"code": session.code})
+    answer = {f"question_{question.pk}": "My thesis"}
+    client.post(url, {"email": "late@example.org", "name": "Late", **answer})
+    client.post(url, {"email": "late@example.org", "name": "Late", **answer})  # again
+
+    outbox_dispatch()
+    [waitlisted] = mail.outbox  # once, however often they ask
+    assert waitlisted.to == ["Late <late@example.org>"]
+    assert waitlisted.subject == f"You're on the waitlist for {session.title}: number 2"
+    assert "you are number 2 in line" in waitlisted.body
+    assert "registered at once with the answers you gave" in waitlisted.body
+    assert waitlisted.message()["List-Unsubscribe"] is None  # an answer to their own action
+    assert not [p for p in waitlisted.message().walk() if p.get_content_type() == "text/calendar"]
+    entry = WaitlistEntry.objects.get(email="late@example.org")
+    assert list(entry.answers.values_list("question_label", "value")) == [
+        ("What do you want to work on?", "My thesis")
+    ]
+
+
+@pytest.mark.django_db
+def test_the_seat_comes_with_the_answers_given_on_the_waitlist_as_they_were_asked():
+    session = _full_session(capacity=1, waiting=0)
+    question = services.question_create(session=session, label="Your goal?", kind="short_text")
+    now = timezone.now()
+    outcome = services.registration_create(
+        session=session,
+        email="late@example.org",
+        name="Late",
+        now=now,
+        answers=[(question, "Ship")],
+    )
+    assert isinstance(outcome, services.Waitlisted) and outcome.place == 1
+    # The host rewords the question while Late waits: the answer keeps the text it answered.
+    question.label = "Your goal this month?"
+    question.save()
+    outbox_dispatch()
+    mail.outbox.clear()
+
+    services.registration_cancel(
+        registration=Registration.objects.get(email="seat0@example.org"), now=now
+    )
+
+    registration = Registration.objects.get(email="late@example.org")
+    assert list(registration.answers.values_list("question_id", "question_label", "value")) == [
+        (question.pk, "Your goal?", "Ship")
+    ]
+    outbox_dispatch()
+    [confirmation] = mail.outbox
+    assert confirmation.subject.startswith("A place freed up: you're registered for")
+    assert "a place freed up in" in confirmation.body and "it is yours" in confirmation.body
+    assert "/join/" in confirmation.body  # the personal join link
+    invite = invite_of(confirmation)
+    assert invite.method == "REQUEST"
+    assert str(invite.event["UID"]) == f"session-{session.pk}@convene.example"
+
+
+@pytest.mark.django_db
+def test_a_place_e_mail_not_sent_yet_is_dropped_when_the_person_leaves_the_list():
+    _full_session(waiting=2)
+    entry = WaitlistEntry.objects.get(email="wait1@example.org")
+    services.waitlist_remove(entry=entry, now=timezone.now())
+    services.registration_cancel(
+        registration=Registration.objects.get(email="seat0@example.org"), now=timezone.now()
+    )
+    outbox_dispatch()
+    # wait0 was registered before their place e-mail went: they get the confirmation only;
+    # wait1 left the list before theirs went (and seat0's confirmation went with the seat).
+    assert sorted((sent.to[0], sent.subject.split(":")[0]) for sent in mail.outbox) == [
+        ("Seat 1 <seat1@example.org>", "You're registered"),
+        ("Wait 0 <wait0@example.org>", "A place freed up"),
+    ]
