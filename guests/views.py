@@ -93,6 +93,6 @@ def guest_link_regenerate(request: HttpRequest, session_id: int) -> HttpResponse
         else:
             services.guest_link_regenerate(guest_link=guest_link, now=timezone.now())
             messages.success(request, "New guest link issued; the old one no longer works.")
-        dashboard = reverse("sessions_app:dashboard", kwargs={"session_id": session.pk})
-        return redirect(f"{dashboard}#guest-link")
+        share = reverse("sessions_app:session_share", kwargs={"session_id": session.pk})
+        return redirect(f"{share}#guest-link")
     return render(request, "guests/regenerate_confirm.html", {"session": session})

@@ -16,6 +16,7 @@ from programs.models import Module, Program
 from programs.timezones import time_zone_choices
 from reminders.text import CheckedForm, CheckedModelForm
 from sessions_app.models import QuestionKind, RegistrationQuestion, Session, SessionTheme
+from sessions_app.services import NewQuestion
 
 MAX_PARTICIPANTS_AT_ONCE = 500
 SHORT_ANSWER_MAX = 500
@@ -266,6 +267,27 @@ class QuestionForm(CheckedModelForm):
             choices = []
         cleaned["choices"] = "\n".join(dict.fromkeys(choices))
         return cleaned
+
+
+# The create form's question editor: a few empty questions; more are added afterwards on the
+# session's Questions page. Untouched ones are skipped.
+QuestionFormSet = forms.formset_factory(
+    QuestionForm, extra=3, max_num=20, validate_max=True, absolute_max=20
+)
+
+
+def new_questions(formset: forms.BaseFormSet) -> list[NewQuestion]:
+    """The filled-in questions of a valid `QuestionFormSet`, in the order shown."""
+    return [
+        NewQuestion(
+            label=data["label"],
+            kind=data["kind"],
+            choices=data["choices"],
+            is_required=data["is_required"],
+        )
+        for data in formset.cleaned_data
+        if data
+    ]
 
 
 class ParticipantsAddForm(CheckedForm):

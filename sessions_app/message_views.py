@@ -53,5 +53,5 @@ def registration_remove(
         f"{registration.email} is no longer registered; their pending e-mails are cancelled.",
     )
     return redirect(
-        reverse("sessions_app:dashboard", kwargs={"session_id": session.pk}) + "#registrations"
+        reverse("sessions_app:session_people", kwargs={"session_id": session.pk}) + "#registrations"
     )

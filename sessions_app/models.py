@@ -124,6 +124,18 @@ class Session(models.Model):
     def is_cancelled(self) -> bool:
         return self.state == SessionState.CANCELLED
 
+    def listed_status(self, *, now: datetime) -> str:
+        """The status a host sees wherever the session is listed (docs/product.md).
+
+        Upcoming, Ongoing (scheduled and inside its time, not started), Live, Ended (its time
+        is over, not yet marked complete), Completed, Cancelled.
+        """
+        if self.state == SessionState.SCHEDULED:
+            if self.starts_at > now:
+                return "Upcoming"
+            return "Ongoing" if self.ends_at > now else "Ended"
+        return self.get_state_display()
+
 
 class RegistrationSource(models.TextChoices):
     SELF = "self", "Registered themselves"

@@ -281,7 +281,9 @@ def _hosted(request: HttpRequest, session_id: int) -> Session:
 
 
 def _dashboard(session: Session, anchor: str = "live-room") -> str:
-    return f"{reverse('sessions_app:dashboard', kwargs={'session_id': session.pk})}#{anchor}"
+    """The Overview's live-room card, or the Recordings card of "Room & recordings"."""
+    page = "session_room" if anchor == "recordings" else "dashboard"
+    return f"{reverse(f'sessions_app:{page}', kwargs={'session_id': session.pk})}#{anchor}"
 
 
 def _host_phase(session: Session) -> str:
@@ -467,7 +469,9 @@ def host_complete(request: HttpRequest, session_id: int) -> HttpResponse:
     except rooms.RoomError as refused:
         messages.error(request, str(refused))
     else:
-        messages.success(request, "Session marked complete.")
+        messages.success(request, f"“{session.title}” marked complete.")
+    if request.POST.get("back") == "ongoing":
+        return redirect(f"{reverse('sessions_app:my_sessions')}?tab=ongoing")
     return redirect(_dashboard(session))
 
 

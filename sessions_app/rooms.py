@@ -352,17 +352,21 @@ def _close(locked: Session, *, state: str, ended_at: datetime, now: datetime) ->
 
 
 def session_can_complete(*, session: Session, now: datetime) -> bool:
-    """Ended by a host, or past its end without anyone ending it."""
+    """Ended by a host, or begun (live, or scheduled and past its start).
+
+    A host may mark an ongoing session complete from My Sessions' Ongoing tab: a live one is
+    then closed for everyone as "End meeting for all" would. A session not yet begun cannot.
+    """
     if session.state == SessionState.ENDED:
         return True
-    return session.state in (SessionState.SCHEDULED, SessionState.LIVE) and session.ends_at <= now
+    return session.state in (SessionState.SCHEDULED, SessionState.LIVE) and session.starts_at <= now
 
 
 def session_complete(*, session: Session, now: datetime) -> Session:
     with transaction.atomic():
         locked = _locked(session)
         if not session_can_complete(session=locked, now=now):
-            raise RoomError("Only an ended session, or one past its end, can be marked complete.")
+            raise RoomError("Only a session that has begun can be marked complete.")
         _close(locked, state=SessionState.COMPLETED, ended_at=locked.ended_at or now, now=now)
     session.state, session.ended_at = locked.state, locked.ended_at
     return locked

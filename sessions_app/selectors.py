@@ -28,7 +28,7 @@ from sessions_app.models import (
     WaitlistEntry,
 )
 
-MY_SESSIONS_TABS = ("upcoming", "ongoing", "completed")
+MY_SESSIONS_TABS = ("upcoming", "ongoing", "completed", "cancelled")
 
 
 def _hosts_program(user: User) -> Exists:
@@ -63,10 +63,12 @@ def get_hosted_session_or_404(*, user: User | AnonymousUser, session_id: int) ->
 
 
 def my_sessions(*, user: User, tab: str, now: datetime) -> QuerySet[Session]:
-    """My Sessions: upcoming (soonest first), ongoing, completed (latest first).
+    """My Sessions: upcoming (soonest first), ongoing, completed, cancelled (latest first).
 
-    Ongoing is live, or scheduled and within its scheduled time. Completed holds sessions
-    ended by the host or past their end, and cancelled ones.
+    Ongoing is live, or scheduled and within its scheduled time. Completed holds only sessions
+    whose time is over and that were not cancelled: ended or marked complete by a host, or past
+    their end. Every cancelled session, past or future, is on the Cancelled tab, so Upcoming
+    lists only sessions that will take place.
     """
     sessions = (
         sessions_hosted_by(user=user)
@@ -82,9 +84,11 @@ def my_sessions(*, user: User, tab: str, now: datetime) -> QuerySet[Session]:
         ).order_by("starts_at", "id")
     if tab == "completed":
         return sessions.filter(
-            Q(state__in=[SessionState.ENDED, SessionState.COMPLETED, SessionState.CANCELLED])
+            Q(state__in=[SessionState.ENDED, SessionState.COMPLETED])
             | (scheduled & Q(ends_at__lte=now))
         ).order_by("-starts_at", "-id")
+    if tab == "cancelled":
+        return sessions.filter(state=SessionState.CANCELLED).order_by("-starts_at", "-id")
     raise ValueError(f"unknown tab {tab!r}")
 
 

@@ -80,6 +80,16 @@ def session_topic(session: Session) -> str:
     return f"session:{session.pk}"
 
 
+@dataclass(frozen=True)
+class NewQuestion:
+    """A registration question set on the create form (`QuestionForm`'s cleaned fields)."""
+
+    label: str
+    kind: str
+    choices: str = ""
+    is_required: bool = False
+
+
 @transaction.atomic
 def session_create(
     *,
@@ -99,9 +109,11 @@ def session_create(
     remind_hour_before: bool = True,
     remind_half_hour_before: bool = True,
     co_hosts: Iterable[User] = (),
+    questions: Sequence[NewQuestion] = (),
     now: datetime | None = None,
 ) -> Session:
-    """Create a session with a fresh Session ID, drawing again on the (rare) collision."""
+    """Create a session with a fresh Session ID, drawing again on the (rare) collision, and
+    its registration questions in the given order: all of it or nothing."""
     if module is not None and module.program_id != program.pk:
         raise ValueError("the module belongs to another program")
     session = Session(
@@ -136,6 +148,17 @@ def session_create(
             continue
         break
     session.co_hosts.set(list(co_hosts))
+    RegistrationQuestion.objects.bulk_create(
+        RegistrationQuestion(
+            session=session,
+            label=question.label,
+            kind=question.kind,
+            choices=question.choices,
+            is_required=question.is_required,
+            position=position,
+        )
+        for position, question in enumerate(questions)
+    )
     session_reminders_plan(session=session, now=now or timezone.now())
     signals.session_created.send(sender=Session, session=session)
     return session

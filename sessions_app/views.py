@@ -24,6 +24,7 @@ from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_POST
 
 from programs.csv_safety import CSV_CONTENT_TYPE, UTF8_BOM, csv_cell
+from programs.links import public_url
 from programs.requests import AuthenticatedHttpRequest
 from programs.selectors import get_hosted_program_or_404, programs_hosted_by
 from sessions_app import selectors, services
@@ -31,7 +32,9 @@ from sessions_app.forms import (
     HostEmailSettingsForm,
     ParticipantsAddForm,
     QuestionForm,
+    QuestionFormSet,
     SessionForm,
+    new_questions,
 )
 from sessions_app.ics import session_public_url
 from sessions_app.models import (
@@ -48,8 +51,9 @@ REGISTRATIONS_PER_PAGE = 50
 SESSIONS_PER_PAGE = 25
 
 
-def _dashboard_url(session: Session, anchor: str = "") -> str:
-    url = reverse("sessions_app:dashboard", kwargs={"session_id": session.pk})
+def _dashboard_url(session: Session, anchor: str = "", *, page: str = "dashboard") -> str:
+    """A page of the session's host pages (Overview unless `page` names another)."""
+    url = reverse(f"sessions_app:{page}", kwargs={"session_id": session.pk})
     return f"{url}#{anchor}" if anchor else url
 
 
@@ -57,17 +61,24 @@ def _dashboard_url(session: Session, anchor: str = "") -> str:
 def session_create(request: AuthenticatedHttpRequest, program_id: int) -> HttpResponse:
     program = get_hosted_program_or_404(user=request.user, program_id=program_id)
     form = SessionForm(request.POST or None, program=program, now=timezone.now())
-    if request.method == "POST" and form.is_valid():
+    # A post without the question editor (an older page, a script) schedules no questions.
+    has_questions = "questions-TOTAL_FORMS" in request.POST
+    questions = QuestionFormSet(request.POST if has_questions else None, prefix="questions")
+    questions_valid = questions.is_valid() if has_questions else True
+    if request.method == "POST" and form.is_valid() and questions_valid:
         session = services.session_create(
-            program=program, created_by=request.user, **form.service_arguments()
+            program=program,
+            created_by=request.user,
+            questions=new_questions(questions) if has_questions else [],
+            **form.service_arguments(),
         )
         messages.success(request, f"Session “{session.title}” scheduled.")
         return redirect(_dashboard_url(session))
-    status = 400 if form.errors else 200
+    status = 400 if request.method == "POST" else 200
     return render(
         request,
         "sessions_app/session_form.html",
-        {"form": form, "program": program, "session": None},
+        {"form": form, "questions": questions, "program": program, "session": None},
         status=status,
     )
 
@@ -199,38 +210,6 @@ def email_settings(request: HttpRequest) -> HttpResponse:
     return render(request, "sessions_app/email_settings.html", {"form": form, "programs": programs})
 
 
-def _render_dashboard(
-    request: HttpRequest,
-    *,
-    session: Session,
-    participants_form: ParticipantsAddForm | None = None,
-    question_form: QuestionForm | None = None,
-    status: int = 200,
-) -> HttpResponse:
-    search = request.GET.get("q", "")[:200]
-    registrations = selectors.session_registrations(session=session, search=search)
-    page = Paginator(registrations, REGISTRATIONS_PER_PAGE).get_page(request.GET.get("page"))
-    now = timezone.now()
-    context = {
-        "session": session,
-        "program": session.program,
-        "co_hosts": list(session.co_hosts.order_by("email")),
-        "registration_count": selectors.session_registration_count(session=session),
-        "page": page,
-        "search": search,
-        "questions": selectors.session_questions(session=session),
-        "participants_form": participants_form or ParticipantsAddForm(),
-        "question_form": question_form or QuestionForm(),
-        "direct_link": session_public_url(session),
-        "is_open": session.is_open_for_registration(now=now),
-        "is_over": session.is_over(now=now),
-        "waitlist": list(session.waitlist.order_by("position", "id")),
-        "declines": list(session.declines.all()[:50]),
-        **_replan_context(session_replan_shown(session=session, now=now)),
-    }
-    return render(request, "sessions_app/session_dashboard.html", context, status=status)
-
-
 @login_required
 @require_POST
 def waitlist_change(request: HttpRequest, session_id: int, entry_id: int) -> HttpResponse:
@@ -245,7 +224,7 @@ def waitlist_change(request: HttpRequest, session_id: int, entry_id: int) -> Htt
         messages.success(request, f"{entry.name} is no longer on the waitlist.")
     else:
         return HttpResponseBadRequest("Unknown action.")
-    return redirect(_dashboard_url(session, "waitlist"))
+    return redirect(_dashboard_url(session, "waitlist", page="session_people"))
 
 
 def _replan_context(job: ReplanJob | None) -> dict[str, object]:
@@ -262,10 +241,174 @@ def replan_progress(request: HttpRequest, session_id: int) -> HttpResponse:
     return render(request, "sessions_app/includes/replan_progress.html", _replan_context(job))
 
 
+# The session's pages by task: (URL name, label). Each is a page of its own with the same
+# navigation, so a host reaches each task directly (docs/product.md, "Host pages by task").
+SESSION_SECTIONS = (
+    ("dashboard", "Overview"),
+    ("session_people", "People"),
+    ("session_questions", "Questions"),
+    ("session_emails", "E-mails"),
+    ("session_room", "Room & recordings"),
+    ("session_share", "Share"),
+)
+
+
+def _session_page(
+    request: HttpRequest,
+    *,
+    session: Session,
+    section: str,
+    template: str,
+    context: dict[str, object] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    now = timezone.now()
+    sections = [
+        (
+            reverse(f"sessions_app:{name}", kwargs={"session_id": session.pk}),
+            label,
+            name == section,
+        )
+        for name, label in SESSION_SECTIONS
+    ]
+    base = {
+        "session": session,
+        "program": session.program,
+        "sections": sections,
+        "section_label": dict(SESSION_SECTIONS)[section],
+        "status_label": session.listed_status(now=now),
+        "is_over": session.is_over(now=now),
+        "is_open": session.is_open_for_registration(now=now),
+    }
+    return render(request, template, {**base, **(context or {})}, status=status)
+
+
 @login_required
 def session_dashboard(request: HttpRequest, session_id: int) -> HttpResponse:
+    """Overview: the details, the live room's state and the one action it calls for."""
     session = selectors.get_hosted_session_or_404(user=request.user, session_id=session_id)
-    return _render_dashboard(request, session=session)
+    now = timezone.now()
+    context = {
+        "co_hosts": list(session.co_hosts.order_by("email")),
+        "registration_count": selectors.session_registration_count(session=session),
+        "question_count": session.questions.count(),
+        **_replan_context(session_replan_shown(session=session, now=now)),
+    }
+    return _session_page(
+        request,
+        session=session,
+        section="dashboard",
+        template="sessions_app/session_overview.html",
+        context=context,
+    )
+
+
+def _render_people(
+    request: HttpRequest,
+    *,
+    session: Session,
+    participants_form: ParticipantsAddForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    search = request.GET.get("q", "")[:200]
+    registrations = selectors.session_registrations(session=session, search=search)
+    page = Paginator(registrations, REGISTRATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "registration_count": selectors.session_registration_count(session=session),
+        "page": page,
+        "search": search,
+        "participants_form": participants_form or ParticipantsAddForm(),
+        "waitlist": list(session.waitlist.order_by("position", "id")),
+        "declines": list(session.declines.all()[:50]),
+    }
+    return _session_page(
+        request,
+        session=session,
+        section="session_people",
+        template="sessions_app/session_people.html",
+        context=context,
+        status=status,
+    )
+
+
+@login_required
+def session_people(request: HttpRequest, session_id: int) -> HttpResponse:
+    """People: registrations (search, add, resend, remove), waitlist, declines, guests."""
+    session = selectors.get_hosted_session_or_404(user=request.user, session_id=session_id)
+    return _render_people(request, session=session)
+
+
+def _render_questions(
+    request: HttpRequest,
+    *,
+    session: Session,
+    question_form: QuestionForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "questions": selectors.session_questions(session=session),
+        "question_form": question_form or QuestionForm(),
+    }
+    return _session_page(
+        request,
+        session=session,
+        section="session_questions",
+        template="sessions_app/session_questions.html",
+        context=context,
+        status=status,
+    )
+
+
+@login_required
+def session_questions(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = selectors.get_hosted_session_or_404(user=request.user, session_id=session_id)
+    return _render_questions(request, session=session)
+
+
+@login_required
+def session_emails(request: HttpRequest, session_id: int) -> HttpResponse:
+    """What the outbox planned and sent about the session, per kind and status."""
+    session = selectors.get_hosted_session_or_404(user=request.user, session_id=session_id)
+    return _session_page(
+        request,
+        session=session,
+        section="session_emails",
+        template="sessions_app/session_emails.html",
+        context=_replan_context(session_replan_shown(session=session, now=timezone.now())),
+    )
+
+
+@login_required
+def session_room(request: HttpRequest, session_id: int) -> HttpResponse:
+    """Room & recordings: start, join, end or complete the live room; attach recordings."""
+    session = selectors.get_hosted_session_or_404(user=request.user, session_id=session_id)
+    return _session_page(
+        request,
+        session=session,
+        section="session_room",
+        template="sessions_app/session_room.html",
+    )
+
+
+@login_required
+def session_share(request: HttpRequest, session_id: int) -> HttpResponse:
+    """Share: each link named by who it is for (registration, commitments, guests)."""
+    session = selectors.get_hosted_session_or_404(user=request.user, session_id=session_id)
+    # Participants of a session that needs registration get the form itself; of an open
+    # session, its page, where they join with a name.
+    if session.is_registration_required:
+        path = reverse("sessions_app:register", kwargs={"code": session.code})
+        participant_url = public_url(path, program=session.program)
+    else:
+        participant_url = session_public_url(session)
+    context = {"participant_url": participant_url}
+    return _session_page(
+        request,
+        session=session,
+        section="session_share",
+        template="sessions_app/session_share.html",
+        context=context,
+    )
 
 
 @login_required
@@ -274,7 +417,7 @@ def participants_add(request: AuthenticatedHttpRequest, session_id: int) -> Http
     session = selectors.get_hosted_session_or_404(user=request.user, session_id=session_id)
     form = ParticipantsAddForm(request.POST)
     if not form.is_valid():
-        return _render_dashboard(request, session=session, participants_form=form, status=400)
+        return _render_people(request, session=session, participants_form=form, status=400)
     result = services.participants_add(
         session=session,
         people=form.cleaned_data["people"],
@@ -295,7 +438,7 @@ def participants_add(request: AuthenticatedHttpRequest, session_id: int) -> Http
         )
     if result.refused:
         messages.error(request, f"Not added ({result.reason}): {', '.join(result.refused)}.")
-    return redirect(_dashboard_url(session, "registrations"))
+    return redirect(_dashboard_url(session, "registrations", page="session_people"))
 
 
 @login_required
@@ -318,7 +461,7 @@ def registration_resend(
         text = "A new link was sent to" if revoke else "The link was sent again to"
         extra = "; the old link no longer works" if revoke else ""
         messages.success(request, f"{text} {registration.email}{extra}.")
-    return redirect(_dashboard_url(session, "registrations"))
+    return redirect(_dashboard_url(session, "registrations", page="session_people"))
 
 
 @login_required
@@ -327,10 +470,10 @@ def question_add(request: HttpRequest, session_id: int) -> HttpResponse:
     session = selectors.get_hosted_session_or_404(user=request.user, session_id=session_id)
     form = QuestionForm(request.POST)
     if not form.is_valid():
-        return _render_dashboard(request, session=session, question_form=form, status=400)
+        return _render_questions(request, session=session, question_form=form, status=400)
     services.question_create(session=session, **form.cleaned_data)
     messages.success(request, "Question added to the registration page.")
-    return redirect(_dashboard_url(session, "questions"))
+    return redirect(_dashboard_url(session, "questions", page="session_questions"))
 
 
 @login_required
@@ -342,7 +485,7 @@ def question_delete(request: HttpRequest, session_id: int, question_id: int) -> 
         raise Http404("No such question.")
     services.question_delete(question=question)
     messages.success(request, f"Question “{question.label}” removed; answers given keep it.")
-    return redirect(_dashboard_url(session, "questions"))
+    return redirect(_dashboard_url(session, "questions", page="session_questions"))
 
 
 class _Echo:

@@ -1,4 +1,4 @@
-"""The share panel that the Session dashboard and the Program Overview tiles compose.
+"""The commitment links that the session's Share page and the Program Overview tiles compose.
 
 Pass sessions fetched with `select_related("module", "program")`: the panel then issues no
 query, so a page of fifty tiles costs nothing more.
@@ -37,8 +37,7 @@ def session_qr_url(session: Session) -> str:
     return _landing_url(session, CommitmentSource.QR_CODE)
 
 
-@register.inclusion_tag("commitments/includes/share_panel.html")
-def session_share_panel(session: Session) -> dict[str, object]:
+def _share_context(session: Session) -> dict[str, object]:
     module = session.module
     is_open = module is not None and module.is_activated
     context: dict[str, object] = {
@@ -64,3 +63,15 @@ def session_share_panel(session: Session) -> dict[str, object]:
             }
         )
     return context
+
+
+@register.inclusion_tag("commitments/includes/share_panel.html")
+def session_share_panel(session: Session) -> dict[str, object]:
+    """The compact panel of a session tile (Program Overview)."""
+    return _share_context(session)
+
+
+@register.inclusion_tag("commitments/includes/commitment_share.html")
+def session_commitment_share(session: Session) -> dict[str, object]:
+    """The Session ID, start page, commitment link and QR code on the session's Share page."""
+    return _share_context(session)

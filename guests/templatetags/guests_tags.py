@@ -1,4 +1,4 @@
-"""The guest-link section of the Session dashboard, composed there by this tag."""
+"""The guest link (on the session's Share page) and the guests who came (on People)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ GUESTS_SHOWN = 100
 
 @register.inclusion_tag("guests/dashboard_panel.html")
 def guest_link_panel(session: Session) -> dict[str, object]:
+    """The guest link with its copy buttons, for the session's Share page."""
     # Reads only: the link is issued with the session (or by the host's "Create" button).
     context: dict[str, object] = {"session": session, "guest_link": None}
     if session.is_cancelled:
@@ -22,14 +23,22 @@ def guest_link_panel(session: Session) -> dict[str, object]:
     if guest_link is None:
         return context
     guest_link.session = session
-    guests = list(selectors.session_guests(session=session)[: GUESTS_SHOWN + 1])
     context.update(
         {
             "guest_link": guest_link,
             "guest_url": selectors.guest_url(guest_link),
             "invitation": selectors.guest_invitation_text(guest_link=guest_link),
-            "guests": guests[:GUESTS_SHOWN],
-            "more_guests": len(guests) > GUESTS_SHOWN,
         }
     )
     return context
+
+
+@register.inclusion_tag("guests/guests_panel.html")
+def session_guests_panel(session: Session) -> dict[str, object]:
+    """The guests who came in through the guest link, for the session's People page."""
+    guests = list(selectors.session_guests(session=session)[: GUESTS_SHOWN + 1])
+    return {
+        "session": session,
+        "guests": guests[:GUESTS_SHOWN],
+        "more_guests": len(guests) > GUESTS_SHOWN,
+    }

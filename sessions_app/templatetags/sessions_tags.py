@@ -7,6 +7,8 @@ from datetime import datetime
 from django import template
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from programs.models import Program
 from sessions_app import formatting
@@ -46,3 +48,24 @@ def session_starts_short(session: Session) -> str:
 @register.filter
 def in_session_zone(moment: datetime, session: Session) -> str:
     return f"{date_format(moment.astimezone(session.zone), 'j M Y, H:i')} {session.time_zone}"
+
+
+# Badge colour per listed status (Session.listed_status): live and completed in green, a
+# session running without its host in amber, cancelled in red, ended without "Mark complete"
+# muted.
+STATUS_TONES = {
+    "Upcoming": "",
+    "Ongoing": "warn",
+    "Live": "on",
+    "Ended": "off",
+    "Completed": "on",
+    "Cancelled": "bad",
+}
+
+
+@register.filter
+def session_status_badge(session: Session) -> SafeString:
+    """The session's status as a badge, wherever a session is named or listed."""
+    label = session.listed_status(now=timezone.now())
+    tone = STATUS_TONES.get(label, "")
+    return format_html('<span class="badge{}">{}</span>', f" {tone}" if tone else "", label)

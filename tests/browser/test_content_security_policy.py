@@ -57,13 +57,11 @@ def test_the_share_panel_copies_and_shows_the_qr_code_under_the_policy(
     context = _signed_in(browser, live_server, host, viewport={"width": width, "height": 900})
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
     page = context.new_page()
-    page.goto(f"{live_server.url}/sessions/{session.pk}/")
-    page.get_by_text("Session Materials").click()
+    page.goto(f"{live_server.url}/sessions/{session.pk}/share/")
     page.get_by_role("button", name="Copy Session ID").click()
     expect(page.get_by_text("Copied.").first).to_be_visible()
     assert page.evaluate("navigator.clipboard.readText()") == session.display_code
-    page.get_by_text("Generate QR code").click()
-    qr = page.get_by_role("img", name="QR code for")
+    qr = page.get_by_role("img", name="QR code of the commitment link")
     expect(qr).to_be_visible()
     # Not wait_for_function: its string predicate is an eval, which the policy refuses.
     for _ in range(50):
@@ -71,7 +69,7 @@ def test_the_share_panel_copies_and_shows_the_qr_code_under_the_policy(
             break
         page.wait_for_timeout(100)
     assert qr.evaluate("image => image.naturalWidth") > 0
-    _shoot(page, f"session-dashboard-{width}")
+    _shoot(page, f"session-share-{width}")
     context.close()
 
 
@@ -84,7 +82,7 @@ def test_removing_a_registrant_asks_first_without_inline_script(live_server, bro
     RegistrationFactory(session=session, name="Ada Lovelace", email="ada@example.org")
     context = _signed_in(browser, live_server, host)
     page = context.new_page()
-    page.goto(f"{live_server.url}/sessions/{session.pk}/")
+    page.goto(f"{live_server.url}/sessions/{session.pk}/people/")
     asked: list[str] = []
 
     def dismiss(dialog) -> None:

@@ -129,7 +129,7 @@ def test_joining_the_waitlist_and_the_hosts_waitlist_in_chromium(
     context.add_cookies(
         [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
     )
-    page.goto(f"{live_server.url}/sessions/{session.pk}/#waitlist")
+    page.goto(f"{live_server.url}/sessions/{session.pk}/people/#waitlist")
     page.get_by_role("heading", name="Waitlist (1)").wait_for()
     # The page does not scroll sideways (its tables scroll inside their own frame).
     assert page_widths(page, width=width)[0] == width

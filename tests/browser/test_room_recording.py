@@ -65,7 +65,7 @@ def test_a_recorded_meeting_becomes_one_mp4_for_hosts_only(
     live_seconds = (session.ended_at - session.started_at).total_seconds()
 
     recording = Recording.objects.get(session=session, source=RecordingSource.SERVER)
-    host_page.goto(f"{live_server.url}/sessions/{session.pk}/")
+    host_page.goto(f"{live_server.url}/sessions/{session.pk}/room-and-recordings/")
     assert "Processing…" in host_page.get_by_role("region", name="Recordings").inner_text()
     # What the worker runs (queued on commit); called here directly.
     assert process_recording(recording.pk) == RecordingStatus.READY

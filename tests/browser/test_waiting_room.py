@@ -46,9 +46,10 @@ def test_a_waiting_attendee_is_placed_in_the_room_when_the_host_starts(
         [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
     )
     host_page = host_context.new_page()
-    host_page.goto(f"{live_server.url}/sessions/{session.pk}/")
-    host_page.get_by_role("button", name="Copy link").click()
+    host_page.goto(f"{live_server.url}/sessions/{session.pk}/share/")
+    host_page.get_by_role("button", name="Copy guest link").click()
     expect(host_page.get_by_text("Copied.")).to_be_visible()
+    host_page.goto(f"{live_server.url}/sessions/{session.pk}/")
     host_page.get_by_role("button", name="Start the session").click()
 
     frame = page.get_by_test_id("room-frame")

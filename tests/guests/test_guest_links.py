@@ -39,10 +39,11 @@ def session(host):
     )
 
 
-def _dashboard(host_client: Client, session) -> str:
-    page = host_client.get(reverse("sessions_app:dashboard", kwargs={"session_id": session.pk}))
-    assert page.status_code == 200
-    return page.text
+def _dashboard(host_client: Client, session, page: str = "session_share") -> str:
+    """A page of the session's host pages: Share (the guest link) unless named."""
+    response = host_client.get(reverse(f"sessions_app:{page}", kwargs={"session_id": session.pk}))
+    assert response.status_code == 200
+    return response.text
 
 
 def _guest_path(text: str) -> str:
@@ -51,13 +52,15 @@ def _guest_path(text: str) -> str:
     return match.group(1)
 
 
-def test_the_dashboard_offers_a_ready_message_with_the_link_in_the_sessions_zone(
+def test_the_share_page_offers_a_ready_message_with_the_link_in_the_sessions_zone(
     host_client: Client, session
 ) -> None:
     text = _dashboard(host_client, session)
     assert GuestLink.objects.filter(session=session).count() == 1
-    assert "Copy link" in text
-    assert "guests/copy.js" in text
+    assert "For guests: the guest link" in text
+    assert 'Copy<span class="visually-hidden"> guest link</span>' in text
+    assert 'Copy<span class="visually-hidden"> the ready message for guests</span>' in text
+    assert "commitments/commitments.js" in text
     assert "You are invited to join “Guest lecture” as a guest." in text
     assert "Wednesday 25 November 2026, 12:00 to 13:00 (America/New_York)" in text
     assert _guest_path(text) == reverse(
@@ -132,8 +135,8 @@ def test_a_guest_enters_with_a_name_waits_and_is_placed_in(host_client: Client, 
     attendance = Attendance.objects.get(role=AttendanceRole.GUEST)
     assert attendance.name == "Grace Guest"
     assert attendance.participant_key == f"guest:{GuestEntry.objects.get().pk}"
-    # Hosts see who came as a guest.
-    assert "Grace Guest" in _dashboard(host_client, session)
+    # Hosts see who came as a guest, with the other people of the session.
+    assert "Grace Guest" in _dashboard(host_client, session, "session_people")
 
 
 def test_the_regenerate_page_warns_that_guests_inside_are_moved_out(
@@ -187,11 +190,11 @@ def _inserts(queries: CaptureQueriesContext) -> list[str]:
     return [query["sql"] for query in queries.captured_queries if "INSERT" in query["sql"].upper()]
 
 
-def test_the_dashboard_shows_the_link_issued_with_the_session_and_writes_nothing(
+def test_the_share_page_shows_the_link_issued_with_the_session_and_writes_nothing(
     host_client: Client, session
 ) -> None:
     assert GuestLink.objects.filter(session=session).count() == 1
-    url = reverse("sessions_app:dashboard", kwargs={"session_id": session.pk})
+    url = reverse("sessions_app:session_share", kwargs={"session_id": session.pk})
     with CaptureQueriesContext(connection) as queries:
         page = host_client.get(url)
     assert page.status_code == 200
@@ -205,7 +208,7 @@ def test_a_session_made_without_a_link_gets_one_when_the_host_asks_by_post(
     host, host_client: Client
 ) -> None:
     made_in_admin = hosted_session(user=host, starts_at=STARTS_AT)
-    url = reverse("sessions_app:dashboard", kwargs={"session_id": made_in_admin.pk})
+    url = reverse("sessions_app:session_share", kwargs={"session_id": made_in_admin.pk})
     regenerate = reverse("guests:regenerate", kwargs={"session_id": made_in_admin.pk})
     with CaptureQueriesContext(connection) as queries:
         page = host_client.get(url)

@@ -160,11 +160,11 @@ def test_a_session_created_in_the_admin_has_a_guest_link_and_reminders(
     # Program host and co-host each get the day and hour reminders.
     assert len(_pending(session, HOST_KINDS["day"])) == 2
     assert len(_pending(session, HOST_KINDS["hour"])) == 2
-    # The dashboard shows the guest link, not "Create the guest link".
+    # The Share page shows the guest link, not "Create the guest link".
     host = session.program.host_roles.get().user
     dashboard = Client()
     dashboard.force_login(host)
-    page = dashboard.get(reverse("sessions_app:dashboard", kwargs={"session_id": session.pk}))
+    page = dashboard.get(reverse("sessions_app:session_share", kwargs={"session_id": session.pk}))
     assert "Create the guest link" not in page.text
     assert "Ready message with the link" in page.text
 

@@ -124,7 +124,9 @@ def test_decline_in_the_calendar_frees_the_seat_cancels_reminders_and_the_host_s
     host = session.program.host_roles.get().user
     client = Client()
     assert client.login(username=host.email, password=TEST_PASSWORD)
-    page = client.get(reverse("sessions_app:dashboard", kwargs={"session_id": session.pk})).text
+    page = client.get(
+        reverse("sessions_app:session_people", kwargs={"session_id": session.pk})
+    ).text
     assert "Declined from their calendar (1)" in page and "Ada@Example.org" in page
 
 
@@ -143,7 +145,9 @@ def test_accept_and_tentative_are_shown_on_the_registrations_list(partstat, show
     host = session.program.host_roles.get().user
     client = Client()
     assert client.login(username=host.email, password=TEST_PASSWORD)
-    page = client.get(reverse("sessions_app:dashboard", kwargs={"session_id": session.pk})).text
+    page = client.get(
+        reverse("sessions_app:session_people", kwargs={"session_id": session.pk})
+    ).text
     assert shown in page
 
 

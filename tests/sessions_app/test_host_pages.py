@@ -95,7 +95,10 @@ def test_scheduling_a_session_reads_the_time_in_the_chosen_zone(host, host_clien
     page = host_client.get(response["Location"])
     assert "Tuesday 1 December 2026, 19:00 to 19:45 (America/New_York)" in page.text
     assert session.display_code in page.text
-    assert f"https://convene.example/s/{session.code}/" in page.text
+    share = host_client.get(
+        reverse("sessions_app:session_share", kwargs={"session_id": session.pk})
+    )
+    assert f"https://convene.example/s/{session.code}/" in share.text
 
 
 @pytest.mark.parametrize(
@@ -359,6 +362,11 @@ def test_a_confirmation_pending_when_the_session_is_cancelled_is_not_sent(host) 
     "name",
     [
         "dashboard",
+        "session_people",
+        "session_questions",
+        "session_emails",
+        "session_room",
+        "session_share",
         "session_edit",
         "session_cancel",
         "registrations_csv",
@@ -473,18 +481,21 @@ def test_my_sessions_tabs_sort_sessions_by_time(host, host_client: Client) -> No
 
     assert titles("upcoming") == ["Tomorrow", "Next week"]
     assert titles("ongoing") == ["Live late", "Running now"]
-    assert titles("completed") == ["Called off", "Yesterday", "Last week"]
+    # Completed holds only sessions whose time is over; a cancelled one, even a future one,
+    # is on the Cancelled tab.
+    assert titles("completed") == ["Yesterday", "Last week"]
+    assert titles("cancelled") == ["Called off"]
     nav = host_client.get(reverse("sessions_app:my_sessions")).text
     assert 'aria-current="page">My Sessions' in nav
     assert "Mon 30 Nov 2026" not in nav  # sanity: times in each session's own zone
     assert "Sat 21 Nov 2026, 10:00 Europe/Berlin" in nav
 
 
-def test_dashboard_searches_registrations(host, host_client: Client) -> None:
+def test_the_people_page_searches_registrations(host, host_client: Client) -> None:
     session = hosted_session(user=host, starts_at=STARTS_AT)
     RegistrationFactory(session=session, name="Grace Hopper", email="grace@example.org")
     RegistrationFactory(session=session, name="Alan Turing", email="alan@example.org")
-    url = reverse("sessions_app:dashboard", kwargs={"session_id": session.pk})
+    url = reverse("sessions_app:session_people", kwargs={"session_id": session.pk})
     page = host_client.get(url, {"q": "GRACE"})
     assert "grace@example.org" in page.text
     assert "alan@example.org" not in page.text
@@ -637,7 +648,7 @@ def test_resending_a_link_sends_the_same_link_and_a_new_link_revokes_the_old(
     assert Client().get(link(mail.outbox[2])).status_code == 302
 
 
-def test_registration_questions_are_added_and_removed_on_the_dashboard(
+def test_registration_questions_are_added_and_removed_on_the_questions_page(
     host, host_client: Client
 ) -> None:
     session = hosted_session(user=host, starts_at=STARTS_AT)
@@ -645,6 +656,8 @@ def test_registration_questions_are_added_and_removed_on_the_dashboard(
     bad = host_client.post(add, {"label": "Level", "kind": "single_choice", "choices": "Only one"})
     assert bad.status_code == 400
     assert "needs at least two choices" in bad.text
+    current = f'<a href="/sessions/{session.pk}/questions/" aria-current="page">Questions</a>'
+    assert current in bad.text
     host_client.post(
         add,
         {"label": "Level", "kind": "single_choice", "choices": "Low\nHigh\n", "is_required": "on"},
@@ -729,7 +742,7 @@ def test_a_nul_character_in_the_registration_search_is_ignored(
 ) -> None:
     session = hosted_session(user=host, starts_at=STARTS_AT)
     RegistrationFactory(session=session, name="Grace Hopper", email="grace@example.org")
-    url = reverse("sessions_app:dashboard", kwargs={"session_id": session.pk})
+    url = reverse("sessions_app:session_people", kwargs={"session_id": session.pk})
     page = host_client.get(url, {"q": "\x00grace"})
     assert page.status_code == 200
     assert "grace@example.org" in page.text

@@ -27,29 +27,34 @@ def _session_with_people(host):
     return session, ada, bob
 
 
-def test_the_dashboard_shows_what_is_planned_and_sent_per_kind(host, host_client: Client) -> None:
+def test_the_emails_page_shows_what_is_planned_and_sent_per_kind(host, host_client: Client) -> None:
     session, _, _ = _session_with_people(host)
     outbox_dispatch()  # the two confirmations
     page = host_client.get(
-        reverse("sessions_app:dashboard", kwargs={"session_id": session.pk})
+        reverse("sessions_app:session_emails", kwargs={"session_id": session.pk})
     ).text
     assert "E-mails" in page
     assert '<th scope="row">Confirmation</th><td>0</td><td>2</td>' in page
     assert '<th scope="row">Reminder a day before</th><td>2</td><td>0</td>' in page
 
 
-def test_a_hard_bounce_flags_the_address_on_the_dashboard(host, host_client: Client) -> None:
+def test_a_hard_bounce_flags_the_address_on_the_people_and_emails_pages(
+    host, host_client: Client
+) -> None:
     session, _, _ = _session_with_people(host)
     outbox_dispatch()
     Message.objects.filter(recipient_email="ada@example.org", status=MessageStatus.SENT).update(
         delivery_status=DeliveryStatus.BOUNCED, delivery_updated_at=timezone.now()
     )
     page = host_client.get(
-        reverse("sessions_app:dashboard", kwargs={"session_id": session.pk})
+        reverse("sessions_app:session_people", kwargs={"session_id": session.pk})
     ).text
     assert 'ada@example.org <span class="badge bad">E-mail bounced</span>' in page
     assert 'bob@example.org <span class="badge bad">' not in page
-    assert "Undeliverable:" in page
+    emails = host_client.get(
+        reverse("sessions_app:session_emails", kwargs={"session_id": session.pk})
+    ).text
+    assert "Undeliverable:" in emails and "ada@example.org (bounced)" in emails
 
 
 def test_a_participants_message_history(host, host_client: Client) -> None:

@@ -32,7 +32,7 @@ def _count(client: Client, url: str, **params: str) -> int:
 
 
 def _with_registrations(program, count: int) -> Session:
-    session = SessionFactory(program=program, capacity=1000)
+    session = SessionFactory(program=program, capacity=10_000)
     RegistrationQuestionFactory.create_batch(2, session=session)
     Registration.objects.bulk_create(
         Registration(session=session, email=f"p{index}@example.org", name=f"Person {index}")
@@ -41,16 +41,43 @@ def _with_registrations(program, count: int) -> Session:
     return session
 
 
-def test_session_dashboard_queries_do_not_grow_with_registrations(
+SESSION_PAGES = [
+    "dashboard",
+    "session_people",
+    "session_questions",
+    "session_emails",
+    "session_room",
+    "session_share",
+]
+
+
+@pytest.mark.parametrize("name", SESSION_PAGES)
+def test_each_session_page_costs_the_same_queries_with_20_and_2000_registrations(
+    host, host_client: Client, name: str
+) -> None:
+    program = hosted_program(user=host)
+    module = ModuleFactory(program=program, is_activated=True)
+    small, large = _with_registrations(program, 20), _with_registrations(program, 2000)
+    for session in (small, large):
+        session.module = module
+        session.save(update_fields=["module"])
+
+    def url(session: Session) -> str:
+        return reverse(f"sessions_app:{name}", kwargs={"session_id": session.pk})
+
+    _count(host_client, url(small))  # warms what is loaded once per process
+    assert _count(host_client, url(small)) == _count(host_client, url(large))
+
+
+def test_the_people_page_search_costs_the_same_queries_with_few_and_many(
     host, host_client: Client
 ) -> None:
     program = hosted_program(user=host)
     small, large = _with_registrations(program, 5), _with_registrations(program, 500)
 
     def url(session: Session) -> str:
-        return reverse("sessions_app:dashboard", kwargs={"session_id": session.pk})
+        return reverse("sessions_app:session_people", kwargs={"session_id": session.pk})
 
-    assert _count(host_client, url(small)) == _count(host_client, url(large))
     assert _count(host_client, url(small), q="person") == _count(
         host_client, url(large), q="person"
     )
@@ -141,16 +168,17 @@ def test_program_overview_with_50_sessions_and_their_materials_issues_flat_queri
         assert f"/start/{session.code}/" in page
 
 
-def test_session_dashboard_offers_the_session_materials(host, host_client: Client) -> None:
+def test_the_share_page_offers_the_commitment_links_and_qr_code(host, host_client: Client) -> None:
     program = hosted_program(user=host)
     session = SessionFactory(
         program=program, module=ModuleFactory(program=program, is_activated=True)
     )
     page = host_client.get(
-        reverse("sessions_app:dashboard", kwargs={"session_id": session.pk})
+        reverse("sessions_app:session_share", kwargs={"session_id": session.pk})
     ).text
-    assert "Session Materials" in page
-    assert "Generate QR code" in page
+    assert "For people who missed it: the Session ID and QR code" in page
+    assert "Commitment link" in page and "Direct link" not in page
+    assert f"/sessions/{session.pk}/start-qr.svg" in page
     assert f"/sessions/{session.pk}/start-qr.png" in page
 
 

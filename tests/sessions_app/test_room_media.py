@@ -163,7 +163,7 @@ def test_a_failed_processing_shows_its_reason_and_can_be_retried(
     )
     processed = recordings.recording_process(recording_id=recording.pk, now=STARTS_AT)
     assert processed.status == RecordingStatus.FAILED
-    dashboard = reverse("sessions_app:dashboard", kwargs={"session_id": session.pk})
+    dashboard = reverse("sessions_app:session_room", kwargs={"session_id": session.pk})
     page = host_client.get(dashboard)
     assert "Processing failed" in page.text
     assert "The media server recorded nothing for this session." in page.text

@@ -63,16 +63,19 @@ def _fill(session, count: int) -> None:
 
 
 @time_machine.travel(STARTS_AT, tick=False)
-def test_the_dashboards_room_guest_and_recording_sections_do_not_grow_with_rows(
+def test_the_session_pages_room_guest_and_recording_sections_do_not_grow_with_rows(
     host, host_client: Client
 ) -> None:
     session = hosted_session(user=host, starts_at=STARTS_AT, state=SessionState.LIVE)
-    url = reverse("sessions_app:dashboard", kwargs={"session_id": session.pk})
+    urls = [
+        reverse(f"sessions_app:{name}", kwargs={"session_id": session.pk})
+        for name in ("dashboard", "session_room", "session_people", "session_share")
+    ]
     _fill(session, 1)
-    few = _count(host_client, url)
+    few = [_count(host_client, url) for url in urls]
     session.refresh_from_db()
     _fill(session, 12)
-    assert _count(host_client, url) == few
+    assert [_count(host_client, url) for url in urls] == few
     host_room = reverse("sessions_app:host_room", kwargs={"session_id": session.pk})
     people = reverse("sessions_app:host_people", kwargs={"session_id": session.pk})
     room_few = _count(host_client, people)

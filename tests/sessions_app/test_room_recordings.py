@@ -61,7 +61,7 @@ def test_a_host_attaches_a_recording_and_downloads_it_from_the_completed_tab(
     assert download_url in completed.text
     assert "Talk_1.mp4" in completed.text
     dashboard = host_client.get(
-        reverse("sessions_app:dashboard", kwargs={"session_id": session.pk})
+        reverse("sessions_app:session_room", kwargs={"session_id": session.pk})
     )
     assert download_url in dashboard.text
 
@@ -151,7 +151,7 @@ def test_a_host_deletes_a_recording_after_confirming(
     recording = _attached(host_client, session)
     kept = _attached(host_client, session, "other.mp4")
     stored = _media / recording.file.name
-    dashboard_url = reverse("sessions_app:dashboard", kwargs={"session_id": session.pk})
+    dashboard_url = reverse("sessions_app:session_room", kwargs={"session_id": session.pk})
     assert _delete_url(recording) in host_client.get(dashboard_url).text
 
     confirm = host_client.get(_delete_url(recording))

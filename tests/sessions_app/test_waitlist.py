@@ -97,7 +97,7 @@ def test_hosts_see_and_reorder_the_waitlist_and_removing_a_registrant_promotes()
     session = _full_session(user=host)
     client = Client()
     assert client.login(username=host.email, password=TEST_PASSWORD)
-    dashboard = reverse("sessions_app:dashboard", kwargs={"session_id": session.pk})
+    dashboard = reverse("sessions_app:session_people", kwargs={"session_id": session.pk})
     page = client.get(dashboard).text
     assert "Waitlist (3)" in page
     assert page.index("wait0@example.org") < page.index("wait1@example.org")
