@@ -74,28 +74,16 @@ class RoundStats:
     messages_pending: int
     match_messages_sent: int
     groups: int
-    chart_points: str
-    chart_max: int
+    # The chart: when each yes came, from the opt-in e-mail (`opened_at`) until `chart_until`
+    # (now, or the match), on an axis to the match moment; `roster` is its reference line.
+    yes_moments: tuple[datetime, ...]
+    chart_start: datetime | None
+    chart_until: datetime
+    roster: int
 
-
-CHART_WIDTH = 300
-CHART_HEIGHT = 100
-
-
-def _chart(*, answered: list[datetime], start: datetime | None, end: datetime) -> tuple[str, int]:
-    """An SVG polyline of the cumulative opt-ins from `start` to `end`, in a 300 by 100 box."""
-    if start is None or end <= start:
-        return "", len(answered)
-    span = (end - start).total_seconds()
-    top = max(len(answered), 1)
-    points = [f"0,{CHART_HEIGHT}"]
-    for count, moment in enumerate(sorted(answered), start=1):
-        x = max(0.0, min(1.0, (moment - start).total_seconds() / span)) * CHART_WIDTH
-        y = CHART_HEIGHT - count / top * CHART_HEIGHT
-        points.append(f"{x:.1f},{CHART_HEIGHT - (count - 1) / top * CHART_HEIGHT:.1f}")
-        points.append(f"{x:.1f},{y:.1f}")
-    points.append(f"{CHART_WIDTH},{CHART_HEIGHT - len(answered) / top * CHART_HEIGHT:.1f}")
-    return " ".join(points), len(answered)
+    @property
+    def has_chart(self) -> bool:
+        return self.chart_start is not None and self.chart_until > self.chart_start
 
 
 def round_stats(*, round_: Round, now: datetime) -> RoundStats:
@@ -109,13 +97,12 @@ def round_stats(*, round_: Round, now: datetime) -> RoundStats:
         pending=Count("id", filter=Q(status__in=[MessageStatus.PENDING, MessageStatus.SENDING])),
         match_sent=Count("id", filter=Q(kind=MATCH_KIND, status=MessageStatus.SENT)),
     )
-    yes_moments = list(
-        OptIn.objects.filter(round=round_, answer=OptInAnswer.YES).values_list(
-            "answered_at", flat=True
-        )
+    yes_moments = tuple(
+        OptIn.objects.filter(round=round_, answer=OptInAnswer.YES)
+        .order_by("answered_at")
+        .values_list("answered_at", flat=True)
     )
-    end = min(now, round_.match_at) if round_.matched_at is None else round_.matched_at
-    points, top = _chart(answered=yes_moments, start=round_.opened_at, end=end)
+    until = min(now, round_.match_at) if round_.matched_at is None else round_.matched_at
     return RoundStats(
         opt_ins=answers["yes"],
         declines=answers["no"],
@@ -125,8 +112,11 @@ def round_stats(*, round_: Round, now: datetime) -> RoundStats:
         messages_pending=messages["pending"],
         match_messages_sent=messages["match_sent"],
         groups=Match.objects.filter(round=round_).count(),
-        chart_points=points,
-        chart_max=top,
+        yes_moments=yes_moments,
+        chart_start=round_.opened_at,
+        chart_until=until,
+        # Everyone asked is the roster the round opened with (active members then).
+        roster=messages["invited"],
     )
 
 

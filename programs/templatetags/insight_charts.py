@@ -1,8 +1,9 @@
-"""Server-rendered SVG charts for Insights figures.
+"""Server-rendered SVG charts: Insights figures and the round page's opt-in chart.
 
-The chart is drawn from the figure's own rows, with presentation attributes and CSS classes
-only (the Content-Security-Policy allows no `style=`). It is hidden from screen readers
-(`aria-hidden`): the table beside it carries the same numbers.
+A figure's chart is drawn from the figure's own rows, with presentation attributes and CSS
+classes only (the Content-Security-Policy allows no `style=`). It is hidden from screen readers
+(`aria-hidden`): the table beside it carries the same numbers. The drawing helpers both share
+are in `programs.charts`.
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ from django import template
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from programs.charts import WIDTH, counts_per_day, cumulative_chart, nice_ticks, svg, y_grid
+from programs.charts import fmt as _format
+from programs.charts import short as _short
 from programs.insights import Figure
+from programs.round_selectors import RoundStats
 
 register = template.Library()
 
-WIDTH = 480
 LABEL_WIDTH = 150
 BAR_HEIGHT = 14
 ROW_GAP = 10
@@ -25,15 +29,6 @@ PAD = 28
 
 def _number(value: object) -> float:
     return float(value) if isinstance(value, int | float) else 0.0
-
-
-def _short(text: object, limit: int = 28) -> str:
-    value = "" if text is None else str(text)
-    return value if len(value) <= limit else value[: limit - 1] + "…"
-
-
-def _format(value: float) -> str:
-    return f"{value:g}"
 
 
 def _legend(figure: Figure, *, y: float) -> list[str]:
@@ -104,17 +99,16 @@ def _funnel(figure: Figure) -> str:
 def _line(figure: Figure) -> str:
     rows = figure.rows
     values = [_number(row[c]) for row in rows for c in figure.series]
-    top = 100.0 if figure.is_percentage else max(max(values, default=0.0), 1.0)
+    highest = max(values, default=0.0)
+    ticks = [0, 25, 50, 75, 100] if figure.is_percentage else nice_ticks(highest, whole=False)
+    top = ticks[-1]
     left, bottom = 44, LINE_HEIGHT - PAD
     span_x = WIDTH - left - 12
     span_y = LINE_HEIGHT - 2 * PAD
-    parts = [
-        f'<line class="chart-axis" x1="{left}" y1="{bottom}" x2="{WIDTH - 12}" y2="{bottom}"/>',
-        f'<line class="chart-axis" x1="{left}" y1="{PAD}" x2="{left}" y2="{bottom}"/>',
-        f'<text class="chart-text" x="{left - 6}" y="{PAD + 4}" text-anchor="end">'
-        f"{_format(top)}</text>",
-        f'<text class="chart-text" x="{left - 6}" y="{bottom + 4}" text-anchor="end">0</text>',
-    ]
+    parts = y_grid(
+        ticks=ticks, left=left, right=WIDTH - 12, y_of=lambda v: bottom - v / top * span_y
+    )
+    parts.append(f'<line class="chart-axis" x1="{left}" y1="{PAD}" x2="{left}" y2="{bottom}"/>')
     count = len(rows)
 
     def x_of(index: int) -> float:
@@ -144,11 +138,7 @@ def _line(figure: Figure) -> str:
 
 
 def _svg(figure: Figure, height: float, parts: list[str]) -> str:
-    return (
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {height:.0f}" width="{WIDTH}" '
-        f'height="{height:.0f}" aria-hidden="true" focusable="false" '
-        f'preserveAspectRatio="xMinYMin meet">{"".join(parts)}</svg>'
-    )
+    return svg(height=height, parts=parts)
 
 
 @register.simple_tag
@@ -168,3 +158,33 @@ def insight_cell(value: object) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
+
+
+@register.simple_tag
+def round_chart(stats: RoundStats, match_at: object) -> SafeString:
+    """The round's yes answers over time as a step line, with the roster as a reference."""
+    if not stats.has_chart:
+        return mark_safe("")
+    end = max(match_at, stats.chart_until)
+    total = len(stats.yes_moments)
+    drawn = cumulative_chart(
+        moments=stats.yes_moments,
+        start=stats.chart_start,
+        end=end,
+        until=stats.chart_until,
+        reference=stats.roster or None,
+        reference_label=f"{stats.roster} asked",
+        total_label=f"{total} yes",
+    )
+    # Every value in the markup is a number, a formatted date or escaped text.
+    return mark_safe(drawn)
+
+
+@register.simple_tag
+def round_chart_days(stats: RoundStats) -> list:
+    """The chart's numbers per day of the viewer's zone, for the table beside it."""
+    if not stats.has_chart:
+        return []
+    return counts_per_day(
+        moments=stats.yes_moments, start=stats.chart_start, until=stats.chart_until
+    )

@@ -77,5 +77,5 @@ def test_the_open_round_page_shows_new_opt_ins_without_a_reload(live_server, bro
             .find((dt) => dt.textContent === 'Opt-ins').nextElementSibling.textContent === '2'""",
         timeout=15_000,
     )
-    assert "Opt-ins over time: 2" in page.locator("#round-live figcaption").inner_text()
+    assert "2 yes so far" in page.locator("#round-live figcaption").inner_text()
     assert page.locator("#round-live dt:text-is('No answer yet') + dd").inner_text() == "1"

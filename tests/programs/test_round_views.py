@@ -137,7 +137,17 @@ def test_the_round_page_shows_the_live_counts_and_polls(host, host_client) -> No
     assert (stats.opt_ins, stats.declines, stats.no_answer, stats.messages_sent) == (2, 1, 1, 4)
     text = fragment.content.decode()
     assert "<svg" in text and "<polyline" in text
-    assert "Opt-ins over time: 2" in text
+    # The caption says what the chart shows: the range, the total and the reference line.
+    caption = re.search(r'<figcaption id="round-chart-caption">(.*?)</figcaption>', text, re.S)
+    words = re.sub(r"<[^>]+>", "", caption.group(1))
+    assert "from the opt-in e-mail (Mon 1 Jun, 10:00 UTC)" in words
+    assert "to the match (Wed 3 Jun, 10:00 UTC): 2 yes so far of the 4 members asked" in words
+    # Axes with dates, the total at the line's end, the roster as a reference line.
+    assert ">Tue 2 Jun</text>" in text and ">2 yes</text>" in text
+    assert 'class="chart-reference"' in text and ">4 asked</text>" in text
+    # The same numbers per day for screen readers.
+    days = re.findall(r'<th scope="row">([^<]+)</th><td>(\d+)</td><td>(\d+)</td>', text)
+    assert days == [("Mon 1 Jun 2026", "2", "2")]
     assert "Mon 1 Jun 2026, 10:00 UTC" in text
 
 
@@ -239,8 +249,11 @@ def test_list_pages_queries_do_not_grow_with_the_rows(host, host_client, page: s
 
 
 def _row_of(page: str, round_: Round) -> list[str]:
-    row = re.search(rf'<tr>\s*<td><a href="[^"]*/rounds/{round_.pk}/".*?</tr>', page, re.S)
-    return re.findall(r"<td>(.*?)</td>", row.group(0), re.S)
+    """The figures on the round's card (opted in, groups)."""
+    card = re.search(
+        rf'<li class="round-card[^"]*">(?:(?!</li>).)*?/rounds/{round_.pk}/".*?</li>', page, re.S
+    )
+    return re.findall(r"<dd>(.*?)</dd>", card.group(0), re.S)
 
 
 def test_the_round_list_counts_the_yeses_and_groups_of_each_round(host, host_client) -> None:
