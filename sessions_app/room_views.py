@@ -406,13 +406,14 @@ def host_remove(request: HttpRequest, session_id: int, attendance_id: int) -> Ht
     if attendance is None:
         raise Http404("No such participant.")
     try:
-        rooms.attendance_remove(attendance=attendance, now=timezone.now())
+        notes = rooms.attendance_remove(attendance=attendance, now=timezone.now())
     except rooms.RoomError as refused:
         messages.error(request, str(refused))
     else:
-        messages.success(
-            request, f"{attendance.name} was removed: they cannot come back unless you let them."
+        said = " ".join(
+            [f"{attendance.name} was removed: they cannot come back unless you let them.", *notes]
         )
+        messages.success(request, said)
     return redirect("sessions_app:host_room", session_id=session.pk)
 
 
@@ -424,7 +425,13 @@ def host_readmit(request: HttpRequest, session_id: int, attendance_id: int) -> H
     if attendance is None:
         raise Http404("No such participant.")
     if rooms.attendance_readmit(attendance=attendance):
-        messages.success(request, f"{attendance.name} may come back in.")
+        said = f"{attendance.name} may come back in."
+        if attendance.role == AttendanceRole.GUEST:
+            said += (
+                " As a guest they come back from the browser they used; on another device "
+                "they need the current guest link."
+            )
+        messages.success(request, said)
     return redirect("sessions_app:host_room", session_id=session.pk)
 
 

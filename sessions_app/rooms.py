@@ -59,6 +59,10 @@ class ParticipantRemoved(RoomError):
     pass
 
 
+class LinkGone(RoomError):
+    """The link this browser came through was replaced while it entered."""
+
+
 class Entry(enum.Enum):
     EARLY = "early"
     OPEN = "open"
@@ -97,8 +101,6 @@ class Participant:
     name: str
     user: AbstractBaseUser | None = None
     registration: Registration | None = None
-    # For guests: the guest link's token version they came in with.
-    link_version: int | None = None
 
 
 def participant_for_host(user: AbstractBaseUser) -> Participant:
@@ -230,21 +232,40 @@ def attendance_leave(*, attendance: Attendance, now: datetime) -> None:
     room_cache_forget(attendance_id=attendance.pk)
 
 
-def attendance_remove(*, attendance: Attendance, now: datetime) -> None:
-    """A host moves a participant out; they cannot come back with the same identity."""
+# A participant key's prefix → what its issuer does when a host removes one of its people
+# (guests: the shared link they hold is replaced). Answers a sentence for the host, or None.
+RemovedHook = Callable[..., str | None]
+_removed_hooks: dict[str, RemovedHook] = {}
+
+
+def participant_removed_hook_register(*, prefix: str, hook: RemovedHook) -> None:
+    """Called from the AppConfig.ready() of the app that issues `<prefix>:` identities;
+    `hook(attendance=…, now=…)` runs in the removal's transaction."""
+    _removed_hooks[prefix] = hook
+
+
+def attendance_remove(*, attendance: Attendance, now: datetime) -> list[str]:
+    """A host moves a participant out; they cannot come back with the same identity, nor (for
+    guests) with the shared link they came through. Answers what else the host should know."""
     if attendance.role == AttendanceRole.HOST:
         raise RoomError("Hosts cannot be removed from the room.")
     session = attendance.session
+    notes: list[str] = []
     with transaction.atomic():
         # The credential their browser holds names this version: the next one is new.
         Attendance.objects.filter(pk=attendance.pk).update(
             status=AttendanceStatus.REMOVED, left_at=now, media_version=F("media_version") + 1
         )
+        hook = _removed_hooks.get(attendance.participant_key.split(":", 1)[0])
+        note = hook(attendance=attendance, now=now) if hook is not None else None
+        if note:
+            notes.append(note)
         room_cache_forget(attendance_id=attendance.pk)
         _media_call(
             "remove",
             lambda media: media.participant_remove(session=session, attendance=attendance),
         )
+    return notes
 
 
 def attendance_readmit(*, attendance: Attendance) -> bool:
