@@ -108,7 +108,7 @@ def _room_context(
         "media_can_record": getattr(backend, "makes_recordings", False),
         "media_records": session.is_recorded and getattr(backend, "makes_recordings", False),
     }
-    if backend.name == "jitsi" and session.state == SessionState.LIVE:
+    if getattr(backend, "embeds_frame", False) and session.state == SessionState.LIVE:
         try:
             grant = backend.grant(
                 session=session, attendance=attendance, **_devices(request, session)
@@ -116,6 +116,7 @@ def _room_context(
         except MediaUnavailable:
             context["media_provider"] = "unavailable"
         else:
+            context["media_provider"] = "frame"
             context["iframe_src"], context["iframe_allow"] = grant.iframe_src, grant.iframe_allow
     return context
 
