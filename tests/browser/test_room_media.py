@@ -255,8 +255,8 @@ def test_a_removed_guest_cannot_return_with_the_guest_link_until_let_back_in(
     hosting = host_context(media_browser, live_server, host)
     host_page = hosting.new_page()
     _start(host_page, live_server, session)
-    # The start-to-media time is another test's.
-    remote_video_plays(grace, within=15)
+    # The start-to-media time is another test's: here only that media flows at all.
+    remote_video_plays(grace, within=30)
     credential = credential_for(Attendance.objects.get(name="Grace Guest"))
     backend = JanusBackend.from_settings()
 
@@ -304,7 +304,7 @@ def test_a_removed_guest_cannot_return_with_the_guest_link_until_let_back_in(
     expect(host_page.get_by_role("list", name="Removed")).to_have_count(0)
     grace.goto(f"{live_server.url}/s/{session.code}/enter/")
     grace.get_by_role("button", name="Join the session").click()
-    remote_video_plays(grace, within=15)
+    remote_video_plays(grace, within=30)
     for context in (fresh, hosting, removed):
         context.close()
 
