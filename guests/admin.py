@@ -42,8 +42,8 @@ class GuestLinkAdmin(ViewOnlyAdminMixin, CheckedModelAdmin):
 
 @admin.register(GuestEntry)
 class GuestEntryAdmin(ViewOnlyAdminMixin, CheckedModelAdmin):
-    list_display = ("name", "session", "created_at")
-    list_filter = ("created_at", "session__program")
+    list_display = ("name", "session", "created_at", "link_version", "revoked_at")
+    list_filter = ("created_at", "revoked_at", "session__program")
     search_fields = ("name", "session__title", "session__code")
     list_select_related = ("session",)
     raw_id_fields = ("guest_link", "session")

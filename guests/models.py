@@ -24,12 +24,20 @@ class GuestLink(models.Model):
 
 
 class GuestEntry(models.Model):
-    """One guest who came in through the guest link with a name (their room identity)."""
+    """One guest who came in through the guest link with a name: their room identity, kept
+    in their browser's session (their pass) once they are admitted.
+
+    The pass holds until `revoked_at` (the host regenerated the link: everyone who came through
+    the old one is out). Removing one guest replaces the link instead, if the link they came in
+    with (`link_version`) is still the current one; the passes of the others stay good.
+    """
 
     guest_link = models.ForeignKey(GuestLink, on_delete=models.CASCADE, related_name="entries")
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="guest_entries")
     name = models.CharField(max_length=200)
     created_at = models.DateTimeField()
+    link_version = models.PositiveIntegerField(default=1)
+    revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["session", "created_at", "id"]

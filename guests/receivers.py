@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from guests.selectors import guest_identity_current
 from guests.services import guest_link_for
-from sessions_app.models import Session
+from guests.services import guest_removed as guest_removed_record
+from sessions_app.models import Attendance, Session
 
 
 def session_created(sender: object, *, session: Session, **kwargs: Any) -> None:
@@ -19,3 +21,10 @@ def guest_vouch(
 ) -> bool:
     """The room trusts a remembered guest only while its guest link is still current."""
     return guest_identity_current(session, identity)
+
+
+def guest_removed(
+    sender: object, *, attendance: Attendance, now: datetime, **kwargs: Any
+) -> str | None:
+    """Removing a guest replaces the shared link they hold; the answer is told to the host."""
+    return guest_removed_record(attendance=attendance, now=now)

@@ -42,17 +42,17 @@ def guest_link_for_token(token: str) -> GuestLink | None:
 
 
 def guest_identity_current(session: Session, remembered: dict[str, object]) -> bool:
-    """Does a guest identity remembered in Django's session still hold?
+    """Does a guest pass remembered in Django's session still hold?
 
-    It holds while the guest link is the version the guest came in with: regenerating the link
-    ends every guest identity issued through the old one.
+    It holds while its guest entry is not revoked: regenerating the link ends every pass
+    issued through the old one; replacing it after a removal ends none.
     """
-    version = (
-        GuestLink.objects.filter(session_id=session.pk)
-        .values_list("token_version", flat=True)
-        .first()
-    )
-    return version is not None and remembered.get("link_version") == version
+    prefix, _, entry_id = str(remembered.get("key", "")).partition(":")
+    if prefix != "guest" or not entry_id.isdigit():
+        return False
+    return GuestEntry.objects.filter(
+        pk=int(entry_id), session_id=session.pk, revoked_at__isnull=True
+    ).exists()
 
 
 def guest_invitation_text(*, guest_link: GuestLink) -> str:

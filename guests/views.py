@@ -47,32 +47,35 @@ def exchange(request: HttpRequest, token: str) -> HttpResponse:
 def guest_enter(request: HttpRequest, code: str) -> HttpResponse:
     """A guest's pre-join: their name, then they wait for the host like attendees.
 
-    The guest entry is written only once the form is valid, with the attendance, in one
-    transaction (`room_access.prejoin_response`).
+    A guest who came in already (their pass holds) goes on even if the link in their cookie
+    was replaced since; anyone else needs the current link. The guest entry is written only
+    once the form is valid, with the attendance, in one transaction
+    (`room_access.prejoin_response`).
     """
     session = session_guarded(request, code)
     if isinstance(session, HttpResponse):
         return session
+    known = _known_guest(request, session)
     guest_link = selectors.guest_link_for_token(request.COOKIES.get(_cookie_name(session), ""))
-    if guest_link is None or guest_link.session_id != session.pk:
+    if known is None and (guest_link is None or guest_link.session_id != session.pk):
         return _invalid(request)
 
     def newcomer(name: str, now: datetime) -> rooms.Participant:
         entry = services.guest_entry_create(guest_link=guest_link, name=name, now=now)
-        return services.guest_participant(guest_link=guest_link, entry=entry)
+        return services.guest_participant(entry=entry)
 
     return room_access.prejoin_response(
         request,
         session=session,
-        participant=_known_guest(request, session),
+        participant=known,
         action=reverse("guests:enter", kwargs={"code": session.code}),
         newcomer=newcomer,
     )
 
 
 def _known_guest(request: HttpRequest, session: Session) -> rooms.Participant | None:
-    """The guest this browser came in as through the current link: a removed guest stays
-    removed; a guest of a replaced link comes in afresh."""
+    """The guest this browser came in as, while their pass holds: a removed guest stays
+    removed; a guest of a regenerated link comes in afresh."""
     participant = room_access.remembered_participant(request, session)
     if participant is None or participant.role != AttendanceRole.GUEST:
         return None

@@ -40,3 +40,35 @@ def janus_admin_secret_check(**kwargs: Any) -> list[CheckMessage]:
             id="sessions_app.W002",
         )
     ]
+
+
+@register(Tags.security, deploy=True)
+def jaas_settings_check(**kwargs: object) -> list[CheckMessage]:
+    """JaaS needs its AppID, key id and private key to sign tokens, and its webhook's secret
+    and download hosts to collect recordings."""
+    if settings.VIDEO_PROVIDER != "jaas":
+        return []
+    warnings: list[CheckMessage] = []
+    has_key = settings.JAAS_PRIVATE_KEY or settings.JAAS_PRIVATE_KEY_PATH
+    if not (settings.JAAS_APP_ID and settings.JAAS_API_KEY_ID and has_key):
+        warnings.append(
+            Warning(
+                "VIDEO_PROVIDER is jaas but JAAS_APP_ID, JAAS_API_KEY_ID or the private key "
+                "is missing: room pages cannot sign their tokens.",
+                hint="Set JAAS_APP_ID, JAAS_API_KEY_ID and JAAS_PRIVATE_KEY (PEM) or "
+                "JAAS_PRIVATE_KEY_PATH from the JaaS console's API key.",
+                id="sessions_app.W003",
+            )
+        )
+    if len(settings.JAAS_WEBHOOK_SECRET) < 16 or not settings.JAAS_RECORDING_HOSTS:
+        warnings.append(
+            Warning(
+                "JaaS recordings are not collected: JAAS_WEBHOOK_SECRET is empty or short, or "
+                "JAAS_RECORDING_HOSTS names no host to download from.",
+                hint="Set a long random JAAS_WEBHOOK_SECRET (and the same Authorization header "
+                "in the JaaS console's webhook for /media/jaas/webhook/), and the hosts of "
+                "JaaS's recording links in JAAS_RECORDING_HOSTS.",
+                id="sessions_app.W004",
+            )
+        )
+    return warnings

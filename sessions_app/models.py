@@ -447,6 +447,7 @@ def recording_upload_to(instance: Recording, filename: str) -> str:
 class RecordingSource(models.TextChoices):
     UPLOAD = "upload", "Uploaded by a host"
     SERVER = "server", "Recorded by the media server"
+    PROVIDER = "provider", "Recorded by the video provider (downloaded)"
 
 
 class RecordingStatus(models.TextChoices):
@@ -460,7 +461,10 @@ class Recording(models.Model):
 
     A server-made recording exists from the session's end on, `processing` until the task
     (`sessions_app.tasks.process_recording`) has turned the server's files into one .mp4;
-    `failed` keeps the reason for the host, who may retry.
+    `failed` keeps the reason for the host, who may retry. A provider's recording (JaaS's
+    webhook) is `processing` until the same task has downloaded it from `source_url`, which is
+    cleared once the file is stored; `external_id` is the provider's key for the event, so a
+    delivery repeated by the provider adds nothing.
     """
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="recordings")
@@ -477,6 +481,8 @@ class Recording(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     duration_seconds = models.FloatField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    source_url = models.URLField(max_length=2000, blank=True)
+    external_id = models.CharField(max_length=200, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -484,6 +490,13 @@ class Recording(models.Model):
 
     class Meta:
         ordering = ["session", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="unique_provider_recording_per_session",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.original_name

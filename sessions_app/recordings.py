@@ -16,6 +16,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.text import get_valid_filename
 
 from sessions_app.media import media_backend
+from sessions_app.media.download import recording_download
 from sessions_app.media.recording import RecordingFailed, compose_mp4
 from sessions_app.models import Recording, RecordingSource, RecordingStatus, Session
 
@@ -126,6 +127,30 @@ def recording_from_server_begin(*, session: Session) -> Recording | None:
     return recording
 
 
+def recording_from_provider_begin(
+    *, session: Session, url: str, external_id: str
+) -> tuple[Recording, bool]:
+    """A video provider made a recording (JaaS's webhook): one row per provider event,
+    "processing" until the task has downloaded it. Answers the row and whether it is new (a
+    repeated delivery of the same event adds nothing)."""
+    with transaction.atomic():
+        count = Recording.objects.filter(session=session).count()
+        suffix = f"-{count + 1}" if count else ""
+        recording, created = Recording.objects.get_or_create(
+            session=session,
+            external_id=external_id,
+            defaults={
+                "source": RecordingSource.PROVIDER,
+                "source_url": url,
+                "original_name": f"{session.code}-{session.starts_at:%Y-%m-%d}{suffix}.mp4",
+                "status": RecordingStatus.PROCESSING,
+            },
+        )
+        if created:
+            _queue_processing(recording.pk)
+    return recording, created
+
+
 def recording_retry(*, recording: Recording) -> bool:
     """A failed processing is tried again (the host's "Try again")."""
     with transaction.atomic():
@@ -137,27 +162,50 @@ def recording_retry(*, recording: Recording) -> bool:
     return bool(changed)
 
 
-def recording_process(*, recording_id: int, now: datetime) -> Recording:
-    """Turn the server's raw files into the recording's .mp4, or record why it failed.
+def _make_file(recording: Recording, work: Path) -> float | None:
+    """The recording's .mp4 in `work`: composed from the media server's raw files, or
+    downloaded from the provider. Answers its duration when known."""
+    output = work / "recording.mp4"
+    if recording.source == RecordingSource.PROVIDER:
+        recording_download(
+            url=recording.source_url,
+            output=output,
+            allowed_hosts=settings.JAAS_RECORDING_HOSTS,
+            max_bytes=settings.RECORDING_MAX_BYTES,
+        )
+        duration = None
+    else:
+        sources = media_backend().recordings_collect(session=recording.session)
+        duration = compose_mp4(sources=sources, output=output, work_dir=work / "parts")
+    with output.open("rb") as made:
+        recording.file.save(recording.original_name, File(made), save=False)
+    return duration
 
-    The slow part (janus-pp-rec and ffmpeg) runs outside any transaction; the row is
-    updated at the end only while it is still `processing` (a deletion meanwhile wins).
+
+def recording_fail(*, recording_id: int, reason: str, now: datetime) -> None:
+    """Processing gave up: the host sees why and may try again."""
+    Recording.objects.filter(pk=recording_id, status=RecordingStatus.PROCESSING).update(
+        status=RecordingStatus.FAILED, failure_reason=reason[:2000], processed_at=now
+    )
+
+
+def recording_process(*, recording_id: int, now: datetime) -> Recording:
+    """Make the recording's .mp4 (turn the server's raw files into one, or download the
+    provider's), or record why it failed.
+
+    The slow part (janus-pp-rec and ffmpeg, or the download) runs outside any transaction;
+    the row is updated at the end only while it is still `processing` (a deletion meanwhile
+    wins).
     """
     recording = Recording.objects.select_related("session").get(pk=recording_id)
     if recording.status != RecordingStatus.PROCESSING:
         return recording
     Recording.objects.filter(pk=recording.pk).update(attempts=recording.attempts + 1)
-    sources = media_backend().recordings_collect(session=recording.session)
     try:
         with tempfile.TemporaryDirectory(prefix="convene-recording-") as work:
-            output = Path(work) / "recording.mp4"
-            duration = compose_mp4(sources=sources, output=output, work_dir=Path(work) / "parts")
-            with output.open("rb") as made:
-                recording.file.save(recording.original_name, File(made), save=False)
+            duration = _make_file(recording, Path(work))
     except RecordingFailed as failure:
-        Recording.objects.filter(pk=recording.pk, status=RecordingStatus.PROCESSING).update(
-            status=RecordingStatus.FAILED, failure_reason=str(failure)[:2000], processed_at=now
-        )
+        recording_fail(recording_id=recording.pk, reason=str(failure), now=now)
         recording.refresh_from_db()
         return recording
     with transaction.atomic():
@@ -170,6 +218,7 @@ def recording_process(*, recording_id: int, now: datetime) -> Recording:
             status=RecordingStatus.READY,
             failure_reason="",
             processed_at=now,
+            source_url="",
         )
         if not updated:
             transaction.on_commit(lambda: recording.file.delete(save=False))

@@ -3,9 +3,9 @@ the guest entry page (not views themselves, so no app calls another app's views)
 
 A host is known by login; an attendee by their registration (the personal link's cookie, checked
 against the registration's current token version on every page); a guest or a named visitor of
-an open session by the identity kept in Django's session. A guest identity carries the guest
-link's token version it came in with, and the guests app vouches for it on every page
-(`signals.participant_vouch`): once the link is regenerated, the old identity is refused.
+an open session by the identity kept in Django's session. The guests app vouches for a guest
+identity (their pass) on every page (`signals.participant_vouch`): once the host regenerates
+the link, the passes issued through the old one are refused.
 After pre-join, Django's session also holds the Attendance id per session; the room page
 re-resolves who the browser is and refuses it unless that is still the attendance's participant.
 """
@@ -74,7 +74,6 @@ def participant_remember(
         "key": participant.key,
         "role": participant.role,
         "name": participant.name,
-        "link_version": participant.link_version,
     }
 
 
@@ -97,7 +96,6 @@ def remembered_participant(request: HttpRequest, session: Session) -> rooms.Part
         key=remembered["key"],
         role=remembered["role"],
         name=remembered["name"],
-        link_version=remembered.get("link_version"),
     )
 
 
@@ -217,6 +215,8 @@ def prejoin_response(
                 )
         except rooms.ParticipantRemoved:
             return out_response(request, session=session, reason="removed")
+        except rooms.LinkGone:
+            return entry_closed_response(request, session=session, entry="link-gone")
         if is_new:
             participant_remember(request, session=session, participant=participant)
         attendance_remember(request, session=session, attendance=attendance, form=form)

@@ -110,7 +110,7 @@ def _room_context(
         "media_can_record": getattr(backend, "makes_recordings", False),
         "media_records": session.is_recorded and getattr(backend, "makes_recordings", False),
     }
-    if backend.name == "jitsi" and session.state == SessionState.LIVE:
+    if getattr(backend, "embeds_frame", False) and session.state == SessionState.LIVE:
         try:
             grant = backend.grant(
                 session=session, attendance=attendance, **_devices(request, session)
@@ -118,6 +118,7 @@ def _room_context(
         except MediaUnavailable:
             context["media_provider"] = "unavailable"
         else:
+            context["media_provider"] = "frame"
             context["iframe_src"], context["iframe_allow"] = grant.iframe_src, grant.iframe_allow
     return context
 
@@ -410,13 +411,14 @@ def host_remove(request: HttpRequest, session_id: int, attendance_id: int) -> Ht
     if attendance is None:
         raise Http404("No such participant.")
     try:
-        rooms.attendance_remove(attendance=attendance, now=timezone.now())
+        notes = rooms.attendance_remove(attendance=attendance, now=timezone.now())
     except rooms.RoomError as refused:
         messages.error(request, str(refused))
     else:
-        messages.success(
-            request, f"{attendance.name} was removed: they cannot come back unless you let them."
+        said = " ".join(
+            [f"{attendance.name} was removed: they cannot come back unless you let them.", *notes]
         )
+        messages.success(request, said)
     return redirect("sessions_app:host_room", session_id=session.pk)
 
 
@@ -428,7 +430,13 @@ def host_readmit(request: HttpRequest, session_id: int, attendance_id: int) -> H
     if attendance is None:
         raise Http404("No such participant.")
     if rooms.attendance_readmit(attendance=attendance):
-        messages.success(request, f"{attendance.name} may come back in.")
+        said = f"{attendance.name} may come back in."
+        if attendance.role == AttendanceRole.GUEST:
+            said += (
+                " As a guest they come back from the browser they used; on another device "
+                "they need the current guest link."
+            )
+        messages.success(request, said)
     return redirect("sessions_app:host_room", session_id=session.pk)
 
 

@@ -31,6 +31,7 @@ from django.db.models import DateTimeField, F, Value
 from django.db.models.functions import Coalesce
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from sessions_app import signals
 from sessions_app.media import Grant, MediaBackend, MediaUnavailable, media_backend
 from sessions_app.models import (
     Attendance,
@@ -57,6 +58,10 @@ class RoomError(Exception):
 
 class ParticipantRemoved(RoomError):
     pass
+
+
+class LinkGone(RoomError):
+    """The link this browser came through was replaced while it entered."""
 
 
 class Entry(enum.Enum):
@@ -97,8 +102,6 @@ class Participant:
     name: str
     user: User | None = None
     registration: Registration | None = None
-    # For guests: the guest link's token version they came in with.
-    link_version: int | None = None
 
 
 def participant_for_host(user: User) -> Participant:
@@ -230,21 +233,30 @@ def attendance_leave(*, attendance: Attendance, now: datetime) -> None:
     room_cache_forget(attendance_id=attendance.pk)
 
 
-def attendance_remove(*, attendance: Attendance, now: datetime) -> None:
-    """A host moves a participant out; they cannot come back with the same identity."""
+def attendance_remove(*, attendance: Attendance, now: datetime) -> list[str]:
+    """A host moves a participant out; they cannot come back with the same identity, nor (for
+    guests) with the shared link they came through. Answers what else the host should know."""
     if attendance.role == AttendanceRole.HOST:
         raise RoomError("Hosts cannot be removed from the room.")
     session = attendance.session
+    notes: list[str] = []
     with transaction.atomic():
         # The credential their browser holds names this version: the next one is new.
         Attendance.objects.filter(pk=attendance.pk).update(
             status=AttendanceStatus.REMOVED, left_at=now, media_version=F("media_version") + 1
         )
+        prefix = attendance.participant_key.split(":", 1)[0]
+        for _receiver, note in signals.participant_removed.send(
+            sender=prefix, attendance=attendance, now=now
+        ):
+            if note:
+                notes.append(str(note))
         room_cache_forget(attendance_id=attendance.pk)
         _media_call(
             "remove",
             lambda media: media.participant_remove(session=session, attendance=attendance),
         )
+    return notes
 
 
 def attendance_readmit(*, attendance: Attendance) -> bool:

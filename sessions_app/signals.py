@@ -16,3 +16,9 @@ session_created = Signal()
 # `sender` is the prefix (the issuing app connects with `sender="guest"`). Arguments: `session`,
 # `identity` (the remembered dict). A receiver returns True while the identity is current.
 participant_vouch = Signal()
+
+# Sent inside the removal's transaction when a host removes a participant whose identity is
+# `<prefix>:…`; `sender` is the prefix (guests connect with `sender="guest"` and replace the
+# shared link the guest holds). Arguments: `attendance`, `now`. A receiver returns a sentence
+# for the host, or None.
+participant_removed = Signal()

@@ -6,7 +6,7 @@ from celery import shared_task
 from django.db import DatabaseError
 from django.utils import timezone
 
-from sessions_app.recordings import recording_process, recordings_sweep
+from sessions_app.recordings import recording_fail, recording_process, recordings_sweep
 from sessions_app.replans import TASK_SECONDS, replan_job_fail, replan_job_run, replan_jobs_resume
 
 REPLAN_RETRIES = 5
@@ -45,12 +45,26 @@ def resume_replans() -> int:
     return len(replan_jobs_resume(now=timezone.now()))
 
 
-@shared_task(autoretry_for=(OSError,), max_retries=3, default_retry_delay=30)
-def process_recording(recording_id: int) -> str:
-    """Make the .mp4 of a session the media server recorded.
+RECORDING_RETRIES = 3
 
-    A failure of the tools is kept on the row for the host (who may retry); a passing
-    trouble of the machine (a full disk, a lost connection) is retried by Celery.
+
+@shared_task(bind=True, max_retries=RECORDING_RETRIES, default_retry_delay=30)
+def process_recording(self, recording_id: int) -> str:
+    """Make the .mp4 of a session the media server recorded, or download the provider's.
+
+    A failure of the tools (or a refused download) is kept on the row for the host (who may
+    retry); a passing trouble of the machine or the network (a full disk, a lost connection,
+    a provider's 5xx) is retried by Celery, and kept on the row once the retries are spent.
     """
-    recording = recording_process(recording_id=recording_id, now=timezone.now())
+    try:
+        recording = recording_process(recording_id=recording_id, now=timezone.now())
+    except OSError as trouble:
+        if self.request.retries >= self.max_retries:
+            recording_fail(
+                recording_id=recording_id,
+                reason=f"Gave up after {self.max_retries + 1} tries: {trouble}",
+                now=timezone.now(),
+            )
+            return "failed"
+        raise self.retry(exc=trouble) from trouble
     return recording.status

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from sessions_app import message_views, public_views, room_views, views
+from sessions_app import message_views, public_views, room_views, views, webhook_views
 
 app_name = "sessions_app"
 
@@ -131,4 +131,6 @@ urlpatterns = [
     ),
     path("s/<str:code>/you/calendar.ics", public_views.my_calendar, name="my_calendar"),
     path("calendar/<str:token>.ics", public_views.calendar_feed, name="calendar_feed"),
+    # The video provider's webhook (JaaS recordings), checked by its shared secret.
+    path("media/jaas/webhook/", webhook_views.jaas_webhook, name="jaas_webhook"),
 ]

@@ -298,7 +298,8 @@ VIDEO_PROVIDER_BASE_URL = env.str("VIDEO_PROVIDER_BASE_URL", default="https://me
 RECORDING_MAX_BYTES = env.int("RECORDING_MAX_BYTES", default=2 * 1024**3)
 # Which media server carries the rooms' audio and video (`sessions_app.media`): "janus"
 # (self-hosted, enforced at the server), "jitsi" (VIDEO_PROVIDER_BASE_URL, with JWTs when
-# JITSI_APP_ID/JITSI_APP_SECRET are set) or "none" (the room says video is not set up).
+# JITSI_APP_ID/JITSI_APP_SECRET are set), "jaas" (8x8's Jitsi as a Service, RS256 JWTs and its
+# recording webhook) or "none" (the room says video is not set up).
 VIDEO_PROVIDER = env.str("VIDEO_PROVIDER", default="jitsi")
 # Janus: the Janus API as browsers reach it, and the Admin API only the backend reaches.
 JANUS_URL = env.str("JANUS_URL", default="http://127.0.0.1:8088/janus")
@@ -308,11 +309,25 @@ JANUS_ADMIN_SECRET = env.str("JANUS_ADMIN_SECRET", default="")
 JANUS_RECORDINGS_DIR = env.str("JANUS_RECORDINGS_DIR", default=str(VAR_DIR / "janus-recordings"))
 # STUN/TURN servers for browsers behind NAT, as RTCIceServer objects (JSON).
 JANUS_ICE_SERVERS = env.json("JANUS_ICE_SERVERS", default=[])
-# Jitsi with token authentication (a self-hosted Jitsi Meet's JWT app, or JaaS).
+# A self-hosted Jitsi Meet with token authentication (prosody's app_id / app_secret, HS256).
 JITSI_APP_ID = env.str("JITSI_APP_ID", default="")
 JITSI_APP_SECRET = env.str("JITSI_APP_SECRET", default="")
+# How long a Jitsi or JaaS token is valid from the moment its room page is rendered.
 JITSI_JWT_SECONDS = env.int("JITSI_JWT_SECONDS", default=2 * 60 * 60)
-JITSI_WEBHOOK_SECRET = env.str("JITSI_WEBHOOK_SECRET", default="")
+# Jitsi as a Service (VIDEO_PROVIDER=jaas): the AppID (vpaas-magic-cookie-…), the API key's id
+# (the part after "<AppID>/" in the console's key id), and its RSA private key, as PEM text or
+# as a file (JAAS_PRIVATE_KEY_PATH, read when a token is signed).
+JAAS_BASE_URL = env.str("JAAS_BASE_URL", default="https://8x8.vc").rstrip("/")
+JAAS_APP_ID = env.str("JAAS_APP_ID", default="")
+JAAS_API_KEY_ID = env.str("JAAS_API_KEY_ID", default="")
+JAAS_PRIVATE_KEY = env.str("JAAS_PRIVATE_KEY", default="", multiline=True)
+JAAS_PRIVATE_KEY_PATH = env.str("JAAS_PRIVATE_KEY_PATH", default="")
+# The JaaS webhook (/media/jaas/webhook/): the Authorization header value set in the JaaS
+# console; without it every call is refused. Recordings are downloaded only from these hosts
+# (exact names, or ".example.com" for a domain and its subdomains), over https (http only to
+# a loopback address).
+JAAS_WEBHOOK_SECRET = env.str("JAAS_WEBHOOK_SECRET", default="")
+JAAS_RECORDING_HOSTS = env.list("JAAS_RECORDING_HOSTS", default=[])
 
 # Sessions read from the cache (Redis in production) and written through to the database:
 # every waiting attendee's browser polls the room state with its session cookie.

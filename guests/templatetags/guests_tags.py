@@ -42,3 +42,14 @@ def session_guests_panel(session: Session) -> dict[str, object]:
         "guests": guests[:GUESTS_SHOWN],
         "more_guests": len(guests) > GUESTS_SHOWN,
     }
+
+
+@register.inclusion_tag("guests/room_panel.html")
+def guest_link_room_panel(session: Session) -> dict[str, object]:
+    """The host room's copy of the current guest link: removing a guest replaces it, and the
+    host needs the new one at hand for anyone still to join."""
+    guest_link = None if session.is_cancelled else selectors.guest_link_of(session)
+    if guest_link is None:
+        return {"guest_link": None}
+    guest_link.session = session
+    return {"guest_link": guest_link, "guest_url": selectors.guest_url(guest_link)}

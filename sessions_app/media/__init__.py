@@ -1,6 +1,7 @@
 """The media-server seam: what the room code asks of whatever carries audio and video.
 
-`media_backend()` answers the backend `VIDEO_PROVIDER` names ("janus", "jitsi" or "none").
+`media_backend()` answers the backend `VIDEO_PROVIDER` names ("janus", "jitsi", "jaas" or
+"none").
 The room code (`sessions_app.rooms`, the room views, the recordings task) talks to it only
 through `MediaBackend`; nothing else in the project names a provider.
 
@@ -121,4 +122,8 @@ def media_backend() -> MediaBackend:
         from sessions_app.media.jitsi import JitsiBackend
 
         return JitsiBackend.from_settings()
+    if provider == "jaas":
+        from sessions_app.media.jitsi import JaasBackend
+
+        return JaasBackend.from_settings()
     return NoMedia()

@@ -41,7 +41,11 @@ def remote_video_plays(page: object, *, within: float) -> float:
             elif max(playing) > seen + 0.1:
                 return time.monotonic() - started
         page.wait_for_timeout(50)
-    raise AssertionError(f"no remote video played within {within} s")
+    try:
+        seen_now = page.evaluate(REMOTE_VIDEOS)
+    except Exception:  # the page is navigating
+        seen_now = "?"
+    raise AssertionError(f"no remote video played within {within} s (remote videos: {seen_now})")
 
 
 def no_remote_video_plays(page: object, *, within: float) -> None:
@@ -214,6 +218,95 @@ def test_removed_attendee_loses_media_and_cannot_return_until_let_back_in(
     fresh.close()
     hosting.close()
     attendee.close()
+
+
+def guest_enters(context: object, live_server: object, path: str, name: str) -> object:
+    from playwright.sync_api import expect
+
+    page = context.new_page()
+    page.goto(f"{live_server.url}{path}")
+    page.get_by_label("Your name as others see it").fill(name)
+    # Guests come in with their microphone only: what is checked is what they receive.
+    page.get_by_label("Join with my camera on").uncheck()
+    page.get_by_role("button", name="Join the session").click()
+    expect(page.get_by_role("heading", name="Waiting for host")).to_be_visible()
+    return page
+
+
+def test_a_removed_guest_cannot_return_with_the_guest_link_until_let_back_in(
+    live_server, media_browser, janus
+) -> None:
+    from playwright.sync_api import expect
+
+    from guests.selectors import guest_token
+    from guests.services import guest_link_for
+
+    # Refused at the server from then on: that is what this test is about.
+    media_browser.report.expect("htmx:afterRequest", "htmx:sendError", "/room/state/", "/janus/")
+    host, session, _ = _meeting()
+    old_path = f"/g/{guest_token(guest_link_for(session=session))}/"
+    removed = media_browser.new_context()
+    grace = guest_enters(removed, live_server, old_path, "Grace Guest")
+    # Gus came through the same link; a plain client (two media browsers are what a shared
+    # 2-core machine carries), whose credential is checked at Janus itself.
+    gus = Client()
+    gus.get(old_path)
+    gus.post(f"/s/{session.code}/guest/", {"name": "Gus Guest"})
+    hosting = host_context(media_browser, live_server, host)
+    host_page = hosting.new_page()
+    _start(host_page, live_server, session)
+    # The start-to-media time is another test's: here only that media flows at all.
+    remote_video_plays(grace, within=30)
+    credential = credential_for(Attendance.objects.get(name="Grace Guest"))
+    backend = JanusBackend.from_settings()
+
+    # Only the media server can stop Grace's streams: her page's heartbeat is cut.
+    removed.route("**/room/state/**", lambda route: route.abort())
+    host_page.get_by_role("button", name="Remove Grace Guest").click()
+    removed_at = time.monotonic()
+    no_remote_video_plays(grace, within=3)
+    assert time.monotonic() - removed_at < 3.5
+    assert not backend.sessions_carrying({credential})
+    # The host is told, and the host room shows the new link.
+    expect(
+        host_page.get_by_text("The guest link they came in with no longer works")
+    ).to_be_visible()
+    new_path = f"/g/{guest_token(guest_link_for(session=session))}/"
+    assert new_path != old_path
+    assert new_path in host_page.get_by_label("For guests still to join").input_value()
+
+    # The same guest link in a fresh browser gets no page and no media.
+    fresh = media_browser.new_context()
+    again = fresh.new_page()
+    response = again.goto(f"{live_server.url}{old_path}")
+    assert response.status == 410
+    expect(again.get_by_role("heading", name="This link is no longer valid")).to_be_visible()
+    again.goto(f"{live_server.url}/s/{session.code}/guest/")
+    assert again.get_by_test_id("room-media").count() == 0
+    media = again.request.post(
+        f"{live_server.url}/s/{session.code}/room/media/", headers={"X-CSRFToken": _csrf(fresh)}
+    )
+    assert media.status == 403
+
+    # Gus keeps his place: his room page, a credential, and Janus takes it.
+    assert gus.get(f"/s/{session.code}/room/").status_code == 200
+    grant = gus.post(f"/s/{session.code}/room/media/")
+    assert grant.status_code == 200, grant.content
+    opened = again.request.post(
+        janus.config.api_url,
+        data={"janus": "create", "transaction": "gus", "token": grant.json()["credential"]},
+    )
+    assert opened.json()["janus"] == "success", opened.json()
+
+    # Let back in: Grace comes back from her browser and gets media again.
+    removed.unroute("**/room/state/**")
+    host_page.get_by_role("button", name="Let back in Grace Guest").click()
+    expect(host_page.get_by_role("list", name="Removed")).to_have_count(0)
+    grace.goto(f"{live_server.url}/s/{session.code}/enter/")
+    grace.get_by_role("button", name="Join the session").click()
+    remote_video_plays(grace, within=30)
+    for context in (fresh, hosting, removed):
+        context.close()
 
 
 def _csrf(context: object) -> str:
