@@ -8,14 +8,11 @@ class GuestsConfig(AppConfig):
 
     def ready(self) -> None:
         from guests import receivers
-        from guests.services import GUEST_KEY_PREFIX
         from sessions_app import signals
 
-        signals.participant_vouch.connect(
-            receivers.guest_vouch, sender=GUEST_KEY_PREFIX, dispatch_uid="guests.guest_vouch"
-        )
+        signals.participant_vouch.connect(receivers.guest_vouch, dispatch_uid="guests.guest_vouch")
         signals.participant_removed.connect(
-            receivers.guest_removed, sender=GUEST_KEY_PREFIX, dispatch_uid="guests.guest_removed"
+            receivers.guest_removed, dispatch_uid="guests.guest_removed"
         )
         signals.session_created.connect(
             receivers.session_created, dispatch_uid="guests.session_created"

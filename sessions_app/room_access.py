@@ -87,10 +87,14 @@ def remembered_participant(request: HttpRequest, session: Session) -> rooms.Part
         # A visitor who came in while registration was open is out once it is required.
         return None
     if prefix not in TRUSTED_PREFIXES:
-        answers = signals.participant_vouch.send(
-            sender=prefix, session=session, identity=remembered
-        )
-        if not answers or not all(vouched for _receiver, vouched in answers):
+        answers = [
+            vouched
+            for _receiver, vouched in signals.participant_vouch.send(
+                sender=Session, prefix=prefix, session=session, identity=remembered
+            )
+            if vouched is not None
+        ]
+        if not answers or not all(answers):
             return None
     return rooms.Participant(
         key=remembered["key"],

@@ -247,7 +247,7 @@ def attendance_remove(*, attendance: Attendance, now: datetime) -> list[str]:
         )
         prefix = attendance.participant_key.split(":", 1)[0]
         for _receiver, note in signals.participant_removed.send(
-            sender=prefix, attendance=attendance, now=now
+            sender=Attendance, prefix=prefix, attendance=attendance, now=now
         ):
             if note:
                 notes.append(str(note))
