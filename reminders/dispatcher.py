@@ -18,11 +18,11 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -41,6 +41,7 @@ from reminders.backends import MESSAGE_HEADER
 from reminders.db import server_cursor
 from reminders.emails import outbox_message_id
 from reminders.failures import PermanentDeliveryError, SendFailure, send_failure_classify
+from reminders.grouped import GroupedEmail, Prepared, Skeleton, group_key, skeleton_build
 from reminders.models import Message, MessageEvent, MessageStatus
 from reminders.services import message_events_record, provider_health_record
 
@@ -364,7 +365,64 @@ def _finish(
     return updated
 
 
-def _render(message: Message, *, lease: _Lease, result: DispatchResult) -> EmailMessage | None:
+# The values the dispatcher adds to a grouped e-mail's own: its outbox row's ids.
+OUTBOX_ID = "outbox:id"
+OUTBOX_MESSAGE_ID = "outbox:message-id"
+
+
+def _outbox_values(message: Message) -> dict[str, str]:
+    return {OUTBOX_ID: str(message.pk), OUTBOX_MESSAGE_ID: outbox_message_id(message.pk)}
+
+
+def _decorate(email: EmailMessage, values: Mapping[str, str]) -> None:
+    """What every e-mail of the outbox carries: its row's id and Message-ID."""
+    # Both tie provider reports and captured copies back to this row.
+    email.extra_headers[MESSAGE_HEADER] = values[OUTBOX_ID]
+    # On the sending domain and the same on a retry, so a recipient's client drops a duplicate.
+    email.extra_headers.setdefault("Message-ID", values[OUTBOX_MESSAGE_ID])
+    email.metadata = {
+        **(getattr(email, "metadata", None) or {}),
+        "convene_message_id": values[OUTBOX_ID],
+    }
+
+
+class _Groups:
+    """One batch's skeletons of grouped e-mails (`reminders.grouped`), built on first use.
+
+    Only for a backend that sends serialised bytes (`send_prepared`, the SMTP backend); the
+    others (django-anymail's, the development outbox) get each e-mail built, as before.
+    """
+
+    def __init__(self, *, prepared: bool) -> None:
+        self.prepared = prepared
+        self.skeletons: dict[Hashable, Skeleton | None] = {}
+
+    def email(self, grouped: GroupedEmail, message: Message) -> EmailMessage | Prepared:
+        grouped = replace(grouped, values={**grouped.values, **_outbox_values(message)})
+        if self.prepared:
+            key = group_key(grouped)
+            if key not in self.skeletons:
+                try:
+                    self.skeletons[key] = skeleton_build(grouped, decorate=_decorate)
+                except INTERRUPTIONS:
+                    raise
+                except Exception:
+                    # Built per message below, where the message at fault fails alone.
+                    logger.debug("no skeleton for group %r", key, exc_info=True)
+                    self.skeletons[key] = None
+            skeleton = self.skeletons[key]
+            if skeleton is not None:
+                prepared = skeleton.fill(grouped.values)
+                if prepared is not None:
+                    return prepared
+        email = grouped.email()
+        _decorate(email, grouped.values)
+        return email
+
+
+def _render(
+    message: Message, *, lease: _Lease, result: DispatchResult, groups: _Groups
+) -> EmailMessage | Prepared | None:
     """The e-mail for `message`, or None when it is finished here (skipped, cancelled, failed).
 
     A message that cannot be built fails alone with its reason. A database error is not the
@@ -382,7 +440,9 @@ def _render(message: Message, *, lease: _Lease, result: DispatchResult) -> Email
         result.skipped += 1
         return None
     try:
-        email = registry.renderer_for(message.kind)(message)
+        built = registry.renderer_for(message.kind)(message)
+        if isinstance(built, GroupedEmail):
+            return groups.email(built, message)
     except registry.NotWanted as not_wanted:
         status = MessageStatus.CANCELLED if not_wanted.cancelled else MessageStatus.SKIPPED
         _finish(message, lease=lease, status=status, now=now, detail=not_wanted.reason)
@@ -406,15 +466,8 @@ def _render(message: Message, *, lease: _Lease, result: DispatchResult) -> Email
         )
         result.failed += 1
         return None
-    # Both tie provider reports and captured copies back to this row.
-    email.extra_headers[MESSAGE_HEADER] = str(message.pk)
-    # On the sending domain and the same on a retry, so a recipient's client drops a duplicate.
-    email.extra_headers.setdefault("Message-ID", outbox_message_id(message.pk))
-    email.metadata = {
-        **(getattr(email, "metadata", None) or {}),
-        "convene_message_id": str(message.pk),
-    }
-    return email
+    _decorate(built, _outbox_values(message))
+    return built
 
 
 def _sends_in_thread(backend: BaseEmailBackend) -> bool:
@@ -426,12 +479,12 @@ def _sends_in_thread(backend: BaseEmailBackend) -> bool:
 @dataclass
 class _InFlight:
     message: Message
-    email: EmailMessage
+    email: EmailMessage | Prepared
     future: Future[int] | None  # None: sent inline when waited for
 
 
 def _send_start(
-    message: Message, email: EmailMessage, *, executor: ThreadPoolExecutor | None
+    message: Message, email: EmailMessage | Prepared, *, executor: ThreadPoolExecutor | None
 ) -> _InFlight:
     return _InFlight(message, email, executor.submit(email.send) if executor else None)
 
@@ -487,7 +540,7 @@ def _settle(
 def _record_sent(
     message: Message,
     *,
-    email: EmailMessage,
+    email: EmailMessage | Prepared,
     lease: _Lease,
     result: DispatchResult,
     refusals: list[int],
@@ -598,6 +651,7 @@ def _dispatch_batch(
     refusals = [0]
     in_flight: _InFlight | None = None
     index = 0
+    groups = _Groups(prepared=hasattr(connection, "send_prepared"))
 
     def release_rest() -> None:
         outbox_release(
@@ -612,7 +666,7 @@ def _dispatch_batch(
                 return False
             if message.pk not in lease.owned:
                 continue
-            email = _render(message, lease=lease, result=result)
+            email = _render(message, lease=lease, result=result, groups=groups)
             if in_flight is not None:
                 stop = _settle(in_flight, lease=lease, result=result, refusals=refusals)
                 in_flight = None  # recorded: from here on, not the finally's to record
