@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 
 from django.conf import settings
+from django.core.mail import EmailMessage
 from django.core.mail.message import forbid_multi_line_headers
 from django.utils.html import escape
 
@@ -77,12 +78,25 @@ class Prepared:
     data: bytes
     encoding: str = "utf-8"
     connection: object = None
+    # Asked before the message's end is sent; False abandons it (see SMTPEmailBackend).
+    before_end: Callable[[], bool] | None = None
 
     def recipients(self) -> list[str]:
         return self.to
 
     def send(self) -> int:
         return self.connection.send_prepared(self)  # type: ignore[union-attr]
+
+    @classmethod
+    def of(cls, email: EmailMessage) -> Prepared:
+        """An e-mail built per message, serialised as a single send would."""
+        return cls(
+            from_email=str(email.from_email),
+            to=email.recipients(),
+            subject=email.subject,
+            data=email.message().as_bytes(linesep="\r\n"),
+            encoding=email.encoding or settings.DEFAULT_CHARSET,
+        )
 
 
 @dataclass(frozen=True)
