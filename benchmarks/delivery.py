@@ -78,12 +78,16 @@ def _plan_due_reminders(*, n: int, host, program, starts_at):
 
 
 def _rendered(session) -> list[tuple[str, list[str], bytes]]:
-    """The session's due messages exactly as the outbox would build them, as bytes."""
+    """The session's due messages exactly as the outbox would build them, as bytes (each
+    built on its own, the way a single send builds it)."""
+    from dataclasses import replace
+
     from django.contrib.contenttypes.prefetch import GenericPrefetch
     from django.db.models import prefetch_related_objects
 
     from reminders import registry
-    from reminders.backends import MESSAGE_HEADER
+    from reminders.dispatcher import _decorate, _outbox_values
+    from reminders.grouped import GroupedEmail
     from reminders.models import Message
 
     messages = list(Message.objects.filter(topic=f"session:{session.pk}", status="pending"))
@@ -94,7 +98,11 @@ def _rendered(session) -> list[tuple[str, list[str], bytes]]:
     rendered = []
     for message in messages:
         email = registry.renderer_for(message.kind)(message)
-        email.extra_headers[MESSAGE_HEADER] = str(message.pk)
+        values = _outbox_values(message)
+        if isinstance(email, GroupedEmail):
+            values = {**email.values, **values}
+            email = replace(email, values=values).email()
+        _decorate(email, values)
         rendered.append(
             (email.from_email, email.recipients(), email.message().as_bytes(linesep="\r\n"))
         )

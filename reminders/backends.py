@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import smtplib
+import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from email.utils import parseaddr
 from functools import lru_cache
 from typing import Any
@@ -16,6 +17,7 @@ from django.core.mail.backends.console import EmailBackend as ConsoleBackend
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.core.mail.message import sanitize_address
 
+from reminders.grouped import Prepared
 from reminders.models import CapturedEmail
 
 MESSAGE_HEADER = "X-Convene-Message"
@@ -63,14 +65,125 @@ class SMTPEmailBackend(SMTPBackend):
         recipients = email_message.recipients()
         if not recipients:
             return False
-        encoding = email_message.encoding or settings.DEFAULT_CHARSET
-        from_email = _envelope_sender(str(email_message.from_email), encoding)
-        envelope = [sanitize_address(parseaddr(address), encoding) for address in recipients]
         message = email_message.message()
+        encoding = email_message.encoding or settings.DEFAULT_CHARSET
+        return self._send_bytes(
+            str(email_message.from_email),
+            recipients,
+            message.as_bytes(linesep="\r\n"),
+            encoding=encoding,
+        )
+
+    def _send_bytes(
+        self,
+        from_email: str,
+        recipients: list[str],
+        data: bytes,
+        *,
+        encoding: str,
+        before_end: Callable[[], bool] | None = None,
+    ) -> bool:
+        sender = _envelope_sender(from_email, encoding)
+        envelope = [sanitize_address(parseaddr(address), encoding) for address in recipients]
         try:
-            self.connection.sendmail(from_email, envelope, message.as_bytes(linesep="\r\n"))
+            if before_end is None:
+                self.connection.sendmail(sender, envelope, data)
+            else:
+                _sendmail_gated(self.connection, sender, envelope, data, before_end=before_end)
         except smtplib.SMTPException:
             if not self.fail_silently:
                 raise
             return False
         return True
+
+    def open(self) -> bool | None:
+        opened = super().open()
+        if opened and self.connection is not None and self.connection.sock is not None:
+            # The message's last line goes in a write of its own (see `_sendmail_gated`):
+            # without this, Nagle's algorithm holds it until the server acknowledges the
+            # body, which a server delays by up to 40 ms.
+            self.connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return opened
+
+    def send_prepared(self, prepared: Prepared) -> int:
+        """Send an e-mail serialised already (`reminders.grouped`): 1 when sent, else 0.
+
+        The same envelope and the same connection handling as `send_messages`. With
+        `prepared.before_end`, the message's last line (the `.` that makes the server take it)
+        waits for it, and is never sent if it answers False (`SendAbandoned`).
+        """
+        if not prepared.to:
+            return 0
+        with self._lock:
+            new_connection = self.open()
+            if not self.connection or new_connection is None:
+                return 0
+            try:
+                sent = self._send_bytes(
+                    prepared.from_email,
+                    prepared.to,
+                    prepared.data,
+                    encoding=prepared.encoding,
+                    before_end=prepared.before_end,
+                )
+            finally:
+                if new_connection:
+                    self.close()
+        return int(sent)
+
+
+class SendAbandoned(Exception):
+    """The message's end was never sent: the server dropped it, nothing was delivered."""
+
+
+def _sendmail_gated(
+    smtp: smtplib.SMTP,
+    sender: str,
+    envelope: list[str],
+    data: bytes,
+    *,
+    before_end: Callable[[], bool],
+) -> None:
+    """`smtplib.SMTP.sendmail` (same commands, replies and errors), with `before_end` asked
+    just before the final `.`: the dispatcher records the previous send meanwhile."""
+    smtp.ehlo_or_helo_if_needed()
+    options = [f"size={len(data)}"] if smtp.does_esmtp and smtp.has_extn("size") else []
+    code, reply = smtp.mail(sender, options)
+    if code != 250:
+        _reset_or_close(smtp, code)
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    refused = {}
+    for recipient in envelope:
+        code, reply = smtp.rcpt(recipient)
+        if code not in (250, 251):
+            refused[recipient] = (code, reply)
+        if code == 421:
+            smtp.close()
+            raise smtplib.SMTPRecipientsRefused(refused)
+    if len(refused) == len(envelope):
+        smtp._rset()
+        raise smtplib.SMTPRecipientsRefused(refused)
+    smtp.putcmd("data")
+    code, reply = smtp.getreply()
+    if code != 354:
+        raise smtplib.SMTPDataError(code, reply)
+    body = smtplib._quote_periods(data)
+    if body[-2:] != b"\r\n":
+        body += b"\r\n"
+    smtp.send(body)
+    if not before_end():
+        # Without its end the server never takes the message; closing drops it.
+        smtp.close()
+        raise SendAbandoned("the previous send could not be recorded")
+    smtp.send(b".\r\n")
+    code, reply = smtp.getreply()
+    if code != 250:
+        _reset_or_close(smtp, code)
+        raise smtplib.SMTPDataError(code, reply)
+
+
+def _reset_or_close(smtp: smtplib.SMTP, code: int) -> None:
+    if code == 421:
+        smtp.close()
+    else:
+        smtp._rset()

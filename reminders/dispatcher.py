@@ -8,21 +8,25 @@ long, then another dispatcher claims them again, so a crash costs at most the on
 was on the wire and delays the rest by about a minute.
 
 Each e-mail is handed to the provider in a thread of its own while the next one is rendered
-(the provider's round trips overlap the rendering); the outcome of a send is committed before
-the next send starts, so a killed worker leaves at most one sent message unrecorded. What a
-failure means comes from `reminders.failures`.
+(the provider's round trips overlap the rendering). Through SMTP the next message's envelope and
+body travel while the previous outcome is written, but its final `.` (after which the server
+owns it) waits until that outcome is committed; other backends get the next message only then.
+Either way a killed worker leaves at most one sent message unrecorded. E-mails that differ only
+in personal values are built once per group (`reminders.grouped`). What a failure means comes
+from `reminders.failures`.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -37,10 +41,21 @@ from django.db.models import F, prefetch_related_objects
 from django.utils import timezone
 
 from reminders import registry
-from reminders.backends import MESSAGE_HEADER
+from reminders.backends import MESSAGE_HEADER, SendAbandoned
 from reminders.db import server_cursor
 from reminders.emails import outbox_message_id
-from reminders.failures import PermanentDeliveryError, SendFailure, send_failure_classify
+from reminders.failures import (
+    PermanentDeliveryError,
+    SendFailure,
+    send_failure_classify,
+)
+from reminders.grouped import (
+    GroupedEmail,
+    Prepared,
+    Skeleton,
+    group_key,
+    skeleton_build,
+)
 from reminders.models import Message, MessageEvent, MessageStatus
 from reminders.services import message_events_record, provider_health_record
 
@@ -117,7 +132,8 @@ def outbox_claim(
         batch = _worn_out_fail(batch, expired=set(expired), until=until, now=now)
     batch.sort(key=lambda row: (row.due_at, row.pk))
     prefetch_related_objects(
-        batch, GenericPrefetch("about", registry.about_querysets({row.kind for row in batch}))
+        batch,
+        GenericPrefetch("about", registry.about_querysets({row.kind for row in batch})),
     )
     return batch
 
@@ -199,7 +215,10 @@ def _worn_out_fail(
         return batch
     reason = "its dispatcher stopped every time it was being sent"
     Message.objects.filter(id__in=worn, status=MessageStatus.SENDING, leased_until=until).update(
-        status=MessageStatus.FAILED, leased_until=None, last_error=reason, updated_at=now
+        status=MessageStatus.FAILED,
+        leased_until=None,
+        last_error=reason,
+        updated_at=now,
     )
     message_events_record(message_ids=worn, status=MessageStatus.FAILED, detail=reason, now=now)
     logger.error("messages %s failed: %s", worn, reason)
@@ -353,7 +372,8 @@ def _finish(
                 cursor.execute(_leased_update_sql(tuple(values)), [*values.values(), *where])
             else:
                 cursor.execute(
-                    _finish_sql(tuple(values)), [*values.values(), *where, status, detail, now]
+                    _finish_sql(tuple(values)),
+                    [*values.values(), *where, status, detail, now],
                 )
             return cursor.rowcount
     updated = Message.objects.filter(
@@ -364,7 +384,67 @@ def _finish(
     return updated
 
 
-def _render(message: Message, *, lease: _Lease, result: DispatchResult) -> EmailMessage | None:
+# The values the dispatcher adds to a grouped e-mail's own: its outbox row's ids.
+OUTBOX_ID = "outbox:id"
+OUTBOX_MESSAGE_ID = "outbox:message-id"
+
+
+def _outbox_values(message: Message) -> dict[str, str]:
+    return {
+        OUTBOX_ID: str(message.pk),
+        OUTBOX_MESSAGE_ID: outbox_message_id(message.pk),
+    }
+
+
+def _decorate(email: EmailMessage, values: Mapping[str, str]) -> None:
+    """What every e-mail of the outbox carries: its row's id and Message-ID."""
+    # Both tie provider reports and captured copies back to this row.
+    email.extra_headers[MESSAGE_HEADER] = values[OUTBOX_ID]
+    # On the sending domain and the same on a retry, so a recipient's client drops a duplicate.
+    email.extra_headers.setdefault("Message-ID", values[OUTBOX_MESSAGE_ID])
+    email.metadata = {
+        **(getattr(email, "metadata", None) or {}),
+        "convene_message_id": values[OUTBOX_ID],
+    }
+
+
+class _Groups:
+    """One batch's skeletons of grouped e-mails (`reminders.grouped`), built on first use.
+
+    Only for a backend that sends serialised bytes (`send_prepared`, the SMTP backend); the
+    others (django-anymail's, the development outbox) get each e-mail built, as before.
+    """
+
+    def __init__(self, *, prepared: bool) -> None:
+        self.prepared = prepared
+        self.skeletons: dict[Hashable, Skeleton | None] = {}
+
+    def email(self, grouped: GroupedEmail, message: Message) -> EmailMessage | Prepared:
+        grouped = replace(grouped, values={**grouped.values, **_outbox_values(message)})
+        if self.prepared:
+            key = group_key(grouped)
+            if key not in self.skeletons:
+                try:
+                    self.skeletons[key] = skeleton_build(grouped, decorate=_decorate)
+                except INTERRUPTIONS:
+                    raise
+                except Exception:
+                    # Built per message below, where the message at fault fails alone.
+                    logger.debug("no skeleton for group %r", key, exc_info=True)
+                    self.skeletons[key] = None
+            skeleton = self.skeletons[key]
+            if skeleton is not None:
+                prepared = skeleton.fill(grouped.values)
+                if prepared is not None:
+                    return prepared
+        email = grouped.email()
+        _decorate(email, grouped.values)
+        return email
+
+
+def _render(
+    message: Message, *, lease: _Lease, result: DispatchResult, groups: _Groups
+) -> EmailMessage | Prepared | None:
     """The e-mail for `message`, or None when it is finished here (skipped, cancelled, failed).
 
     A message that cannot be built fails alone with its reason. A database error is not the
@@ -382,7 +462,15 @@ def _render(message: Message, *, lease: _Lease, result: DispatchResult) -> Email
         result.skipped += 1
         return None
     try:
-        email = registry.renderer_for(message.kind)(message)
+        built = registry.renderer_for(message.kind)(message)
+        if isinstance(built, GroupedEmail):
+            email = groups.email(built, message)
+        else:
+            email = built
+            _decorate(email, _outbox_values(message))
+        if groups.prepared and not isinstance(email, Prepared):
+            # Serialised here, so a header Django refuses fails this message alone.
+            email = Prepared.of(email)
     except registry.NotWanted as not_wanted:
         status = MessageStatus.CANCELLED if not_wanted.cancelled else MessageStatus.SKIPPED
         _finish(message, lease=lease, status=status, now=now, detail=not_wanted.reason)
@@ -406,14 +494,6 @@ def _render(message: Message, *, lease: _Lease, result: DispatchResult) -> Email
         )
         result.failed += 1
         return None
-    # Both tie provider reports and captured copies back to this row.
-    email.extra_headers[MESSAGE_HEADER] = str(message.pk)
-    # On the sending domain and the same on a retry, so a recipient's client drops a duplicate.
-    email.extra_headers.setdefault("Message-ID", outbox_message_id(message.pk))
-    email.metadata = {
-        **(getattr(email, "metadata", None) or {}),
-        "convene_message_id": str(message.pk),
-    }
     return email
 
 
@@ -423,17 +503,48 @@ def _sends_in_thread(backend: BaseEmailBackend) -> bool:
     return not getattr(backend, "uses_database", False)
 
 
+class _Gate:
+    """Holds a send's last line (`Prepared.before_end`) until the previous send is recorded."""
+
+    def __init__(self, timeout: float) -> None:
+        self._decided = threading.Event()
+        self._timeout = timeout
+        self._is_open = False
+
+    def open(self) -> None:
+        if not self._decided.is_set():
+            self._is_open = True
+            self._decided.set()
+
+    def abandon(self) -> None:
+        self._decided.set()
+
+    def wait(self) -> bool:
+        # Undecided for a whole lease: the dispatcher is stuck, so the message is dropped.
+        return self._decided.wait(self._timeout) and self._is_open
+
+
 @dataclass
 class _InFlight:
     message: Message
-    email: EmailMessage
+    email: EmailMessage | Prepared
     future: Future[int] | None  # None: sent inline when waited for
+    gate: _Gate | None = None  # the send's end waits for the previous send's record
 
 
 def _send_start(
-    message: Message, email: EmailMessage, *, executor: ThreadPoolExecutor | None
+    message: Message,
+    email: EmailMessage | Prepared,
+    *,
+    executor: ThreadPoolExecutor | None,
+    lease: _Lease,
+    gated: bool,
 ) -> _InFlight:
-    return _InFlight(message, email, executor.submit(email.send) if executor else None)
+    gate = None
+    if gated and executor is not None and isinstance(email, Prepared):
+        gate = _Gate(timeout=lease.length.total_seconds())
+        email.before_end = gate.wait
+    return _InFlight(message, email, executor.submit(email.send) if executor else None, gate)
 
 
 def _wait(in_flight: _InFlight, *, lease: _Lease) -> int:
@@ -452,42 +563,86 @@ def _wait(in_flight: _InFlight, *, lease: _Lease) -> int:
             lease.renew_if_due(sorted(lease.owned))
 
 
+@dataclass
+class _Next:
+    """The next message's send, started by `_settle` (None when it is not to be sent)."""
+
+    start: Callable[[bool], _InFlight | None]  # the argument: hold its end behind a gate
+    # Bytes through a sending thread: its end can wait for the previous record.
+    can_wait: bool
+
+
 def _settle(
-    in_flight: _InFlight, *, lease: _Lease, result: DispatchResult, refusals: list[int]
-) -> bool:
-    """Wait for the send, record its outcome; True when the tick should stop here."""
+    in_flight: _InFlight,
+    *,
+    lease: _Lease,
+    result: DispatchResult,
+    refusals: list[int],
+    following: _Next | None = None,
+) -> tuple[bool, _InFlight | None]:
+    """Wait for the send and record its outcome: (stop the tick here?, the next send).
+
+    1. Wait for the provider's answer, and decide from it whether the tick goes on.
+    2. If it goes on, `following` starts the next send: a gated one (bytes through the SMTP
+       backend) at once, so its envelope and body travel while this outcome is written, but
+       its last line (the `.` after which the server owns it) only after step 3 committed;
+       any other only after step 3.
+    3. Record this outcome (its own commit). If that fails, the next send is abandoned
+       before its end: at most this one message is delivered and unrecorded.
+    """
     message, email = in_flight.message, in_flight.email
+    if in_flight.gate is not None:
+        in_flight.gate.open()  # not held any more: a send waited for is a send on its own
+    failure: SendFailure | None = None
     try:
         sent = _wait(in_flight, lease=lease)
     except INTERRUPTIONS:
         raise
+    except SendAbandoned:
+        return True, None  # never delivered; the row comes back with its lease
     except Exception as error:
-        failure = send_failure_classify(error)
+        sent, failure = 0, send_failure_classify(error)
         if failure.delivered:
             logger.warning("message %s was accepted, but: %s", message.pk, failure.reason)
-            return _record_sent(message, email=email, lease=lease, result=result, refusals=refusals)
-        _record_failure(message, failure=failure, lease=lease, result=result)
-        if not failure.temporary:
-            return False
+            sent, failure = 1, None
+    if failure is None and sent != 1:
+        failure = SendFailure(
+            temporary=False,
+            provider_wide=False,
+            reason="the e-mail backend sent nothing",
+        )
+    stop = False
+    if failure is not None and failure.temporary:
         refusals[0] += 1
         logger.warning("sending message %s was refused for now: %s", message.pk, failure.reason)
         if failure.provider_wide:
             # The connection may be broken: the next tick opens a new one.
             _connection_reset(email.connection)
-        return failure.provider_wide or refusals[0] >= REFUSALS_BEFORE_PAUSE
-    if sent != 1:
-        failure = SendFailure(
-            temporary=False, provider_wide=False, reason="the e-mail backend sent nothing"
-        )
-        _record_failure(message, failure=failure, lease=lease, result=result)
-        return False
-    return _record_sent(message, email=email, lease=lease, result=result, refusals=refusals)
+        stop = failure.provider_wide or refusals[0] >= REFUSALS_BEFORE_PAUSE
+    goes_on = following is not None and not stop
+    early = following.start(True) if goes_on and following.can_wait else None
+    try:
+        if failure is None:
+            _record_sent(message, email=email, lease=lease, result=result, refusals=refusals)
+        else:
+            _record_failure(message, failure=failure, lease=lease, result=result)
+    except BaseException:
+        if early is not None and early.gate is not None:
+            early.gate.abandon()
+        raise
+    if early is not None:
+        if early.gate is not None:
+            early.gate.open()
+        return stop, early
+    if goes_on and not following.can_wait:
+        return stop, following.start(False)
+    return stop, None
 
 
 def _record_sent(
     message: Message,
     *,
-    email: EmailMessage,
+    email: EmailMessage | Prepared,
     lease: _Lease,
     result: DispatchResult,
     refusals: list[int],
@@ -537,7 +692,12 @@ def _record_failure(
         result.retried += 1
         return
     _finish(
-        message, lease=lease, status=MessageStatus.FAILED, now=now, detail=reason, last_error=reason
+        message,
+        lease=lease,
+        status=MessageStatus.FAILED,
+        now=now,
+        detail=reason,
+        last_error=reason,
     )
     result.failed += 1
 
@@ -598,34 +758,23 @@ def _dispatch_batch(
     refusals = [0]
     in_flight: _InFlight | None = None
     index = 0
+    groups = _Groups(prepared=hasattr(connection, "send_prepared"))
 
     def release_rest() -> None:
+        on_the_wire = {in_flight.message.pk} if in_flight is not None else set()
         outbox_release(
-            message_ids=[row.pk for row in batch[index:] if row.pk in lease.owned],
+            message_ids=[row.pk for row in batch[index:] if row.pk in lease.owned - on_the_wire],
             leased_until=lease.until,
         )
 
-    try:
-        for index, message in enumerate(batch):  # release_rest() reads `index`
-            if time.monotonic() >= stop_at:
-                release_rest()
-                return False
-            if message.pk not in lease.owned:
-                continue
-            email = _render(message, lease=lease, result=result)
-            if in_flight is not None:
-                stop = _settle(in_flight, lease=lease, result=result, refusals=refusals)
-                in_flight = None  # recorded: from here on, not the finally's to record
-                if stop:
-                    release_rest()
-                    return False
+    def hand_over_to(message: Message, email: EmailMessage | Prepared | None) -> _Next:
+        def start(gated: bool) -> _InFlight | None:
+            """Start sending `message` if it is still ours and its moment has not passed."""
             if email is None:
-                continue
-            # Only a row still ours, whose moment has not passed while the previous send
-            # took its time, is handed over.
+                return None
             lease.renew_if_due([row.pk for row in batch[index:]])
             if message.pk not in lease.owned:
-                continue
+                return None
             if message.expires_at is not None and timezone.now() >= message.expires_at:
                 _finish(
                     message,
@@ -635,13 +784,37 @@ def _dispatch_batch(
                     detail="its moment had passed",
                 )
                 result.skipped += 1
-                continue
+                return None
             email.connection = connection
-            in_flight = _send_start(message, email, executor=executor)
+            return _send_start(message, email, executor=executor, lease=lease, gated=gated)
+
+        return _Next(start, can_wait=executor is not None and isinstance(email, Prepared))
+
+    try:
+        for index, message in enumerate(batch):  # noqa: B007 (the closures above read it)
+            if time.monotonic() >= stop_at:
+                release_rest()
+                return False
+            if message.pk not in lease.owned:
+                continue
+            email = _render(message, lease=lease, result=result, groups=groups)
+            following = hand_over_to(message, email)
+            if in_flight is None:
+                in_flight = following.start(False)
+                continue
+            stop, in_flight = _settle(
+                in_flight,
+                lease=lease,
+                result=result,
+                refusals=refusals,
+                following=following,
+            )
+            if stop:
+                release_rest()
+                return False
         index = len(batch)
         if in_flight is not None:
-            stop = _settle(in_flight, lease=lease, result=result, refusals=refusals)
-            in_flight = None
+            stop, in_flight = _settle(in_flight, lease=lease, result=result, refusals=refusals)
             return not stop
         return True
     except BaseException:
@@ -662,7 +835,10 @@ def _dispatch_batch(
 
 
 def _connection_open(
-    connection: BaseEmailBackend, batch: list[Message], until: datetime, result: DispatchResult
+    connection: BaseEmailBackend,
+    batch: list[Message],
+    until: datetime,
+    result: DispatchResult,
 ) -> bool:
     """Open the provider's connection for a batch; False (the batch handed back) if it refuses.
 
@@ -715,7 +891,10 @@ def outbox_dispatch(
                 claimed_at = timezone.now()
                 until = lease_token(claimed_at + length)
                 batch = outbox_claim(
-                    now=now or claimed_at, limit=batch_size, lease=length, leased_until=until
+                    now=now or claimed_at,
+                    limit=batch_size,
+                    lease=length,
+                    leased_until=until,
                 )
                 if not batch:
                     break
@@ -746,6 +925,9 @@ def outbox_dispatch(
     # One greylisted recipient is not a failing provider; three refused in one tick may be.
     refused = result.refused + (result.refused_alone if result.refused_alone >= 3 else 0)
     provider_health_record(
-        sent=result.sent, refused=refused, reason=result.last_refusal, now=timezone.now()
+        sent=result.sent,
+        refused=refused,
+        reason=result.last_refusal,
+        now=timezone.now(),
     )
     return result

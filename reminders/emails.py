@@ -47,7 +47,8 @@ def _from_email(brand: EmailBrand | None) -> str:
     return formataddr((header_text(brand.name), address))
 
 
-def _to(name: str, address: str) -> str:
+def email_recipient(name: str, address: str) -> str:
+    """The To address of `name` at `address`, as `build_email` writes it."""
     name = header_text(name)
     return formataddr((name, header_address(address))) if name else header_address(address)
 
@@ -78,8 +79,9 @@ def build_email(
     *,
     template: str,
     context: dict[str, object],
-    to_email: str,
+    to_email: str = "",
     to_name: str = "",
+    to: str = "",
     invite: CalendarInvite | None = None,
     reply_to: list[str] | None = None,
     headers: dict[str, str] | None = None,
@@ -114,7 +116,7 @@ def build_email(
         subject=subject,
         body=text_body,
         from_email=_from_email(brand),
-        to=[_to(to_name, to_email)],
+        to=[to or email_recipient(to_name, to_email)],
         reply_to=[header_address(address) for address in reply_to or []] or None,
         headers={
             "Auto-Submitted": "auto-generated",

@@ -49,10 +49,15 @@ FAST_FOLDING = _FastFolding()
 
 
 class OutboxEmail(EmailMultiAlternatives):
+    # The boundaries of the multiparts in order, instead of random ones: set by
+    # `reminders.grouped` to find them in the bytes (each as long as a random one).
+    fixed_boundaries: list[str] | None = None
+
     def message(self) -> MimeMessage:
         message = super().message()
         message.policy = FAST_FOLDING
+        fixed = iter(self.fixed_boundaries or ())
         for part in message.walk():
             if part.is_multipart() and part.get_boundary() is None:
-                part.set_boundary(f"=_{secrets.token_hex(16)}")
+                part.set_boundary(next(fixed, None) or f"=_{secrets.token_hex(16)}")
         return message

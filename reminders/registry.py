@@ -13,9 +13,12 @@ from django.core.mail import EmailMessage
 from django.db.models import QuerySet
 
 if TYPE_CHECKING:
+    from reminders.grouped import GroupedEmail
     from reminders.models import Message
 
-Renderer = Callable[["Message"], EmailMessage]
+# A renderer returns the e-mail, or a `GroupedEmail` when e-mails of many recipients differ
+# only in a few personal values (reminders.grouped builds those once per group).
+Renderer = Callable[["Message"], "EmailMessage | GroupedEmail"]
 
 _renderers: dict[str, Renderer] = {}
 # Per kind, how to load the objects its messages are about, with what the renderer reads

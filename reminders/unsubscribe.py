@@ -103,16 +103,25 @@ def unsubscribe_mailto(*, stream: str, token: str) -> str:
     return f"mailto:{unsubscribe_address()}?subject={quote(f'unsubscribe {stream} {token}')}"
 
 
-def unsubscribe_headers(*, stream: str, obj: Model) -> dict[str, str]:
-    """`List-Unsubscribe` (https first, then mailto) and `List-Unsubscribe-Post` for `obj`."""
+# RFC 8058's second header, the same on every message of every stream.
+ONE_CLICK = "List-Unsubscribe=One-Click"
+
+
+def unsubscribe_list_header(*, stream: str, obj: Model) -> str:
+    """The `List-Unsubscribe` value for `obj`: the https address first, then the mailto."""
     stream_info = _streams[stream]
     token = unsubscribe_token(stream=stream, obj=obj, version_field=stream_info.version_field)
+    return (
+        f"<{unsubscribe_url(stream=stream, token=token)}>, "
+        f"<{unsubscribe_mailto(stream=stream, token=token)}>"
+    )
+
+
+def unsubscribe_headers(*, stream: str, obj: Model) -> dict[str, str]:
+    """`List-Unsubscribe` (https first, then mailto) and `List-Unsubscribe-Post` for `obj`."""
     return {
-        "List-Unsubscribe": (
-            f"<{unsubscribe_url(stream=stream, token=token)}>, "
-            f"<{unsubscribe_mailto(stream=stream, token=token)}>"
-        ),
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "List-Unsubscribe": unsubscribe_list_header(stream=stream, obj=obj),
+        "List-Unsubscribe-Post": ONE_CLICK,
     }
 
 

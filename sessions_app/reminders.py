@@ -11,7 +11,7 @@ expires at the start, so the dispatcher skips rather than sends one late.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,7 +25,9 @@ from django.utils import timezone
 from programs.branding import program_email_brand
 from programs.links import public_url
 from programs.models import ProgramHost
-from reminders.emails import build_email
+from reminders.emails import build_email, email_recipient
+from reminders.grouped import GroupedEmail
+from reminders.mime import OutboxEmail
 from reminders.models import Message
 from reminders.registry import NotWanted, register
 from reminders.services import (
@@ -34,7 +36,7 @@ from reminders.services import (
     outbox_reconcile,
     outbox_reconcile_topics,
 )
-from reminders.unsubscribe import unsubscribe_headers
+from reminders.unsubscribe import ONE_CLICK, unsubscribe_list_header
 from sessions_app.formatting import session_when
 from sessions_app.ics import organizer_name, session_public_url
 from sessions_app.models import HostReminderSetting, Registration, Session, SessionState
@@ -339,7 +341,8 @@ def _check_still_wanted(*, message: Message, session: Session) -> str:
     return moment
 
 
-def _render_registrant_reminder(message: Message) -> EmailMessage:
+def _render_registrant_reminder(message: Message) -> GroupedEmail:
+    """Grouped per session and kind: the dispatcher renders the templates once for all."""
     registration = message.about
     if not isinstance(registration, Registration):
         raise NotWanted("the registration was cancelled", cancelled=True)
@@ -347,23 +350,41 @@ def _render_registrant_reminder(message: Message) -> EmailMessage:
         raise NotWanted("the registrant unsubscribed from reminders", cancelled=True)
     session = registration.session
     moment = _check_still_wanted(message=message, session=session)
-    return build_email(
-        template=message.kind,
-        context={
-            "session": session,
-            "program": session.program,
-            "registration": registration,
-            "when": session_when(session),
-            "lead": LEAD[moment],
-            "host_name": organizer_name(session),
+    kind = message.kind
+
+    def build(values: Mapping[str, str]) -> OutboxEmail:
+        return build_email(
+            template=kind,
+            context={
+                "session": session,
+                "program": session.program,
+                "recipient_name": values["name"],
+                "when": session_when(session),
+                "lead": LEAD[moment],
+                "host_name": organizer_name(session),
+                "join_url": values["join_url"],
+                "cancel_url": values["cancel_url"],
+                "session_url": session_public_url(session),
+            },
+            to=values["to"],
+            brand=program_email_brand(session.program),
+            headers={
+                "List-Unsubscribe": values["list_unsubscribe"],
+                "List-Unsubscribe-Post": ONE_CLICK,
+            },
+        )
+
+    return GroupedEmail(
+        # Every registration of the batch holds the same Session instance (and program).
+        group=(kind, session.pk),
+        values={
+            "name": registration.name,
+            "to": email_recipient(registration.name, registration.email),
             "join_url": join_url(registration),
             "cancel_url": cancel_url(registration),
-            "session_url": session_public_url(session),
+            "list_unsubscribe": unsubscribe_list_header(stream=REMINDERS_STREAM, obj=registration),
         },
-        to_email=registration.email,
-        to_name=registration.name,
-        brand=program_email_brand(session.program),
-        headers=unsubscribe_headers(stream=REMINDERS_STREAM, obj=registration),
+        build=build,
     )
 
 

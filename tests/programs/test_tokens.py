@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from django.db.models import F
+from django.utils.crypto import salted_hmac
 from django.utils.http import int_to_base36
 
 from programs.models import Member
-from reminders.tokens import token_make, token_object
+from reminders.tokens import _claimed_object_id, token_make, token_object
 from tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -154,3 +157,50 @@ def test_a_made_up_token_of_the_right_shape_finds_nothing() -> None:
     MemberFactory()
 
     assert _lookup("AAAAAAAAAAA." + "a" * 43) is None
+
+
+# Made by the tokens module before its HMAC keys were derived once per process (salted_hmac
+# on every call), under this key: links already sent must keep working, byte for byte.
+LEGACY_KEY = "convene-token-format-fixed-key-0123456789abcdef"
+LEGACY_TOKENS = [
+    ("join", 1, 1, "01YW5LaioLk.lSfeIdbN9MFJKw4scXmSJj6Az_ss4sTXvg1ZrymYxxU"),
+    ("join", 123456789, 3, "vxswVBQgo6M.kZ_L-wZ1qRSCBCkvUkXx2V4UMQ2DG9PIe4x0huSbOn0"),
+    (
+        "unsubscribe:session-reminders",
+        42,
+        1,
+        "lqZBXaGGlbE.-2Qm1CN9y_ME6z85vbO1ZB87xMP14cfChACR5Oa9Rxs",
+    ),
+    ("calendar-feed", 2**40 + 7, 2, "IbSRZzvRU4Q.o047hvbxeP2jx8JyYfcjoURIMxr2r7sV2Tv3-5eng9U"),
+]
+
+
+@pytest.mark.parametrize(("purpose", "object_id", "version", "token"), LEGACY_TOKENS)
+def test_tokens_made_before_are_made_the_same_and_still_name_their_object(
+    settings, purpose: str, object_id: int, version: int, token: str
+) -> None:
+    settings.SECRET_KEY = LEGACY_KEY
+
+    assert token_make(purpose=purpose, object_id=object_id, version=version) == token
+    assert _claimed_object_id(token, purpose=purpose) == (object_id, token.partition(".")[2])
+
+
+def test_a_new_secret_key_makes_new_tokens(settings) -> None:
+    settings.SECRET_KEY = LEGACY_KEY
+    before = token_make(purpose="join", object_id=1, version=1)
+    settings.SECRET_KEY = LEGACY_KEY + "-rotated"
+
+    assert token_make(purpose="join", object_id=1, version=1) != before
+
+
+def test_a_legacy_token_opens_its_object(settings) -> None:
+    member = MemberFactory()
+    settings.SECRET_KEY = LEGACY_KEY
+    # The signature exactly as salted_hmac made it before.
+    digest = salted_hmac(
+        "convene.tokens.member", f"{member.pk}:{member.token_version}", algorithm="sha256"
+    ).digest()
+    signature = base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+    assert _token(member).endswith(f".{signature}")
+    assert _lookup(_token(member)) == member

@@ -23,6 +23,7 @@ from reminders.services import (
 )
 from tests.factories import MessageFactory
 from tests.support.concurrency import run_at_once
+from tests.support.smtp import ScriptedSMTPServer
 
 pytestmark = pytest.mark.django_db
 
@@ -350,3 +351,62 @@ def test_an_outage_delays_mail_but_loses_none_and_a_rejected_address_fails_with_
     assert not Message.objects.filter(
         status__in=[MessageStatus.PENDING, MessageStatus.SENDING]
     ).exists()
+
+
+class CommittedSentCountingServer(ScriptedSMTPServer):
+    """When each message's end arrives, reads how many sends are committed."""
+
+    def __init__(self, reader: psycopg.Connection) -> None:
+        super().__init__()
+        self.reader = reader
+        self.committed_before_each: list[int] = []
+
+    def accept(self, envelope) -> None:
+        row = self.reader.execute(
+            f"SELECT count(*) FROM {Message._meta.db_table} WHERE status = 'sent'"
+        ).fetchone()
+        self.committed_before_each.append(row[0])
+        super().accept(envelope)
+
+
+def test_through_smtp_each_message_ends_only_after_the_previous_send_is_committed(
+    requires_postgres, transactional_db
+) -> None:
+    """The SMTP backend starts the next message while the last one's "sent" is written, but
+    the server takes it (its final `.`) only once that is committed: still one duplicate at
+    most for a killed worker."""
+    MessageFactory.create_batch(30)
+    settings = connection.settings_dict
+    table = Message._meta.db_table
+    with psycopg.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        host=settings["HOST"],
+        port=settings["PORT"] or None,
+        autocommit=True,
+    ) as reader:
+        reader.execute(
+            "CREATE FUNCTION slow_sent() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "IF NEW.status = 'sent' THEN PERFORM pg_sleep(0.02); END IF; RETURN NEW; END $$"
+        )
+        reader.execute(
+            f"CREATE TRIGGER slow_sent BEFORE UPDATE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION slow_sent()"
+        )
+        server = CommittedSentCountingServer(reader)
+        try:
+            with override_settings(
+                EMAIL_BACKEND="reminders.backends.SMTPEmailBackend",
+                EMAIL_HOST="127.0.0.1",
+                EMAIL_PORT=server.port,
+                EMAIL_USE_TLS=False,
+                EMAIL_USE_SSL=False,
+                EMAIL_HOST_USER="",
+                EMAIL_HOST_PASSWORD="",
+            ):
+                assert outbox_dispatch(batch_size=10).sent == 30
+        finally:
+            server.stop()
+            reader.execute(f"DROP TRIGGER slow_sent ON {table}")
+            reader.execute("DROP FUNCTION slow_sent()")
+    assert server.committed_before_each == list(range(30))
