@@ -36,7 +36,7 @@ from reminders.services import (
     outbox_reconcile,
     outbox_reconcile_topics,
 )
-from reminders.unsubscribe import ONE_CLICK, unsubscribe_list_header
+from reminders.unsubscribe import ONE_CLICK, unsubscribe_headers, unsubscribe_list_header
 from sessions_app.formatting import session_when
 from sessions_app.ics import organizer_name, session_public_url
 from sessions_app.models import HostReminderSetting, Registration, Session, SessionState
