@@ -27,7 +27,7 @@ _SOURCES = {marker: source for source, marker in _MARKERS.items()}
 
 def source_query(source: str) -> str:
     """`?via=<marker>` for a known source, "" for unknown."""
-    marker = _MARKERS.get(source)
+    marker = _MARKERS.get(CommitmentSource(source)) if source in CommitmentSource.values else None
     return f"?{VIA_PARAMETER}={marker}" if marker else ""
 
 

@@ -64,6 +64,8 @@ def guest_removed(*, attendance: Attendance, now: datetime) -> str | None:
     already admitted keep their passes. Answers what the host is told.
     """
     entry_id = guest_entry_id(attendance.participant_key)
+    if entry_id is None:
+        return None
     entry = GuestEntry.objects.filter(pk=entry_id, session_id=attendance.session_id).first()
     if entry is None:
         return None

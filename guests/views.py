@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -61,6 +62,8 @@ def guest_enter(request: HttpRequest, code: str) -> HttpResponse:
         return _invalid(request)
 
     def newcomer(name: str, now: datetime) -> rooms.Participant:
+        if guest_link is None:  # a known guest whose link was replaced: never a newcomer
+            raise PermissionDenied
         entry = services.guest_entry_create(guest_link=guest_link, name=name, now=now)
         return services.guest_participant(entry=entry)
 

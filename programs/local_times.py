@@ -9,6 +9,7 @@ same typed time means the same instant in both.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -88,13 +89,19 @@ def local_instant(naive: datetime, zone: ZoneInfo, *, which: str = "") -> dateti
     raise AmbiguousLocalTime(naive, zone)
 
 
-class LocalTimeFormMixin:
+if TYPE_CHECKING:
+    _FormBase = forms.Form
+else:
+    _FormBase = object
+
+
+class LocalTimeFormMixin(_FormBase):
     """For forms that read wall times: `_local_instant` adds the "Which?" question when
     needed, right after the field it is about."""
 
     def _ask_which(self, *, name: str, naive: datetime, zone: ZoneInfo) -> str:
         which_name = f"{name}_which"
-        fields = {}
+        fields: dict[str, forms.Field] = {}
         for key, field in self.fields.items():
             if key != which_name:
                 fields[key] = field

@@ -51,7 +51,7 @@ def tracking_webhooks_have_a_secret(**kwargs: Any) -> list[CheckMessage]:
 
 
 @register()
-def inbound_webhooks_have_a_secret(**kwargs: object) -> list[CheckMessage]:
+def inbound_webhooks_have_a_secret(**kwargs: Any) -> list[CheckMessage]:
     """The same for received mail: without a secret, anyone could post a calendar "Decline"
     or an unsubscribe mail in a provider's shape."""
     return _webhook_errors(

@@ -43,7 +43,7 @@ class Stream:
     # Each stream is about one model; the registry holds streams of every app's models.
     describe: Callable[[Any], str]
     queryset: Callable[[], QuerySet[Any]]
-    stop: Callable[[Any, datetime], None]
+    stop: Callable[[Any, datetime], object]  # what it returns is not used
     version_field: str = "token_version"
     # Where the recipient turns the stream back on, if a page does that (a path).
     turn_back_on: Callable[[Model], str] | None = None
@@ -185,7 +185,7 @@ def unsubscribe_mail_record(
     return MailOutcome.STOPPED
 
 
-def on_inbound(sender: object, event: AnymailInboundEvent, esp_name: str, **kwargs: object) -> None:
+def on_inbound(sender: object, event: AnymailInboundEvent, esp_name: str, **kwargs: Any) -> None:
     """django-anymail's inbound signal: a mail to the unsubscribe address stops its stream."""
     message = event.message
     if message is None:

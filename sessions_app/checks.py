@@ -43,7 +43,7 @@ def janus_admin_secret_check(**kwargs: Any) -> list[CheckMessage]:
 
 
 @register(Tags.security, deploy=True)
-def jaas_settings_check(**kwargs: object) -> list[CheckMessage]:
+def jaas_settings_check(**kwargs: Any) -> list[CheckMessage]:
     """JaaS needs its AppID, key id and private key to sign tokens, and its webhook's secret
     and download hosts to collect recordings."""
     if settings.VIDEO_PROVIDER != "jaas":

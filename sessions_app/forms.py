@@ -3,7 +3,7 @@ from __future__ import annotations
 import zoneinfo
 from datetime import datetime
 from email.utils import parseaddr
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib.auth.models import User
@@ -17,6 +17,11 @@ from programs.timezones import time_zone_choices
 from reminders.text import CheckedForm, CheckedModelForm
 from sessions_app.models import QuestionKind, RegistrationQuestion, Session, SessionTheme
 from sessions_app.services import NewQuestion
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    from sessions_app.selectors import RemindersOn
 
 MAX_PARTICIPANTS_AT_ONCE = 500
 SHORT_ANSWER_MAX = 500
@@ -355,12 +360,14 @@ class HostEmailSettingsForm(CheckedForm):
         "stay as they are.",
     )
 
-    def __init__(self, *args: object, programs: list[Program], **kwargs: object) -> None:
+    def __init__(
+        self, *args: Any, programs: list[WithAnnotations[Program, RemindersOn]], **kwargs: Any
+    ) -> None:
         kwargs.setdefault(
             "initial",
             {"reminded_programs": [program.pk for program in programs if program.reminders_on]},
         )
         super().__init__(*args, **kwargs)
-        self.fields["reminded_programs"].choices = [
+        cast(forms.ChoiceField, self.fields["reminded_programs"]).choices = [
             (program.pk, program.name) for program in programs
         ]

@@ -6,6 +6,11 @@ one of the session's co-hosts (that session only).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypedDict
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AnonymousUser, User
@@ -189,7 +194,13 @@ def room_people(*, session: Session, now: datetime) -> dict[str, list[Attendance
     return people
 
 
-def host_reminder_programs(*, user: User) -> list[Program]:
+class RemindersOn(TypedDict):
+    """What `host_reminder_programs` annotates each program with."""
+
+    reminders_on: bool
+
+
+def host_reminder_programs(*, user: User) -> list[WithAnnotations[Program, RemindersOn]]:
     """The programs whose host reminders `user` gets or could get (they host it, or co-host one
     of its sessions), each with `reminders_on`; one query."""
     return list(

@@ -586,9 +586,9 @@ def waitlist_move(*, entry: WaitlistEntry, direction: str) -> bool:
 @transaction.atomic
 def waitlist_remove(*, entry: WaitlistEntry, now: datetime) -> None:
     session = Session.objects.select_for_update().filter(pk=entry.session_id).first()
-    entry = WaitlistEntry.objects.filter(pk=entry.pk).first()
-    if session is not None and entry is not None:
-        _waitlist_leave(session=session, entry=entry, now=now)
+    current = WaitlistEntry.objects.filter(pk=entry.pk).first()
+    if session is not None and current is not None:
+        _waitlist_leave(session=session, entry=current, now=now)
 
 
 def _confirmation_repeat(

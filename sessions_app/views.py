@@ -191,7 +191,7 @@ def calendar_feed_reset(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @login_required
-def email_settings(request: HttpRequest) -> HttpResponse:
+def email_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Which e-mails a host gets: the host reminders of each program, off or back on."""
     programs = selectors.host_reminder_programs(user=request.user)
     # Every box unticked posts nothing but the token: still a submitted form.
@@ -401,7 +401,7 @@ def session_share(request: HttpRequest, session_id: int) -> HttpResponse:
         participant_url = public_url(path, program=session.program)
     else:
         participant_url = session_public_url(session)
-    context = {"participant_url": participant_url}
+    context: dict[str, object] = {"participant_url": participant_url}
     return _session_page(
         request,
         session=session,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -38,7 +39,7 @@ def jaas_webhook(request: HttpRequest) -> HttpResponse:
     4. A recording: one `Recording` row (processing) and the download queued on commit.
     """
     key = client_limit_key(request)
-    limit = {
+    limit: dict[str, Any] = {
         "scope": REFUSED_SCOPE,
         "key": key,
         "capacity": REFUSED_CAPACITY,

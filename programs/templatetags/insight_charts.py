@@ -8,6 +8,8 @@ are in `programs.charts`.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django import template
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -161,9 +163,9 @@ def insight_cell(value: object) -> str:
 
 
 @register.simple_tag
-def round_chart(stats: RoundStats, match_at: object) -> SafeString:
+def round_chart(stats: RoundStats, match_at: datetime) -> SafeString:
     """The round's yes answers over time as a step line, with the roster as a reference."""
-    if not stats.has_chart:
+    if not stats.has_chart or stats.chart_start is None:
         return mark_safe("")
     end = max(match_at, stats.chart_until)
     total = len(stats.yes_moments)
@@ -183,7 +185,7 @@ def round_chart(stats: RoundStats, match_at: object) -> SafeString:
 @register.simple_tag
 def round_chart_days(stats: RoundStats) -> list:
     """The chart's numbers per day of the viewer's zone, for the table beside it."""
-    if not stats.has_chart:
+    if not stats.has_chart or stats.chart_start is None:
         return []
     return counts_per_day(
         moments=stats.yes_moments, start=stats.chart_start, until=stats.chart_until

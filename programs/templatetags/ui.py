@@ -38,6 +38,8 @@ def _icon_body(name: str) -> str:
         raise ValueError(f"No icon {name!r}: copy it from lucide-static into static/icons/")
     text = path.read_text(encoding="utf-8")
     opening = _SVG_OPEN.search(text)
+    if opening is None:
+        raise ValueError(f"{path.name} is not an SVG file")
     body = text[opening.end() : text.rindex("</svg>")]
     return " ".join(body.split())
 

@@ -75,7 +75,7 @@ class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
     def __init__(self, allowed_hosts: Sequence[str]) -> None:
         self.allowed_hosts = allowed_hosts
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
         url_check(newurl, allowed_hosts=self.allowed_hosts)
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
