@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from commitments.models import Question, QuestionKind
-from programs.timezones import is_valid_time_zone, time_zone_choices
+from programs.timezones import TimeZoneField, is_valid_time_zone
 from reminders.text import CheckedForm, CheckedModelForm
 
 SCALE_CHOICES = [(str(n), str(n)) for n in range(1, 11)]
@@ -70,14 +70,13 @@ class CommitmentForm(CheckedForm):
     participant_email = forms.EmailField(
         label="Your e-mail", max_length=254, help_text="We send your personal commitment link here."
     )
-    time_zone = forms.ChoiceField(
+    time_zone = TimeZoneField(
         label="Your time zone",
         help_text="Your days start and end at midnight in this zone.",
     )
 
     def __init__(self, *args: object, questions: list[Question], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = time_zone_choices()
         if not self.is_bound:
             # commitments.js picks the browser's zone when it is in the list.
             self.fields["time_zone"].widget.attrs["data-browser-zone"] = "1"

@@ -26,6 +26,7 @@ from commitments.progress import commitment_progress
 from programs.branding import brand_program_for_request
 from programs.link_access import link_access_grant, link_access_has, without_referrer
 from programs.ratelimit import client_address, mailbox_limit_hit, rate_limit_hit
+from programs.timezones import viewer_time_zone_name
 from sessions_app.codes import session_code_display
 from sessions_app.guard import guess_blocked_seconds, guess_record_miss
 from sessions_app.models import Session
@@ -110,7 +111,9 @@ def commitment_new(request: HttpRequest, code: str) -> HttpResponse:
         return closed
     questions = selectors.module_questions(module=session.module)
     form = CommitmentForm(
-        request.POST or None, questions=questions, initial={"time_zone": session.time_zone}
+        request.POST or None,
+        questions=questions,
+        initial={"time_zone": viewer_time_zone_name(request) or session.time_zone},
     )
     if request.method == "POST":
         limited = rate_limit_hit(

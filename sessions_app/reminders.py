@@ -310,7 +310,7 @@ def _render_registrant_reminder(message: Message) -> EmailMessage:
             "session": session,
             "program": session.program,
             "registration": registration,
-            "when": session_when(session),
+            "when": session_when(session, viewer_zone=registration.time_zone),
             "lead": LEAD[moment],
             "host_name": organizer_name(session),
             "join_url": join_url(registration),

@@ -23,7 +23,6 @@ from django.utils import timezone
 
 from config.headers import room_permissions_policy
 from sessions_app import rooms, selectors
-from sessions_app.formatting import session_when
 from sessions_app.link_cookies import cookie_registration
 from sessions_app.media import media_backend
 from sessions_app.models import Attendance, AttendanceRole, Session
@@ -153,7 +152,6 @@ def entry_closed_response(
     reason = entry.value if isinstance(entry, rooms.Entry) else entry
     context = {
         "session": session,
-        "when": session_when(session),
         "reason": reason,
         "opens_at": rooms.room_opens_at(session),
     }
@@ -171,7 +169,7 @@ def out_response(request: HttpRequest, *, session: Session, reason: str) -> Http
     response = render(
         request,
         "sessions_app/room/out.html",
-        {"session": session, "reason": reason, "when": session_when(session)},
+        {"session": session, "reason": reason},
         status=status,
     )
     response["Cache-Control"] = "private, no-store"
@@ -220,7 +218,7 @@ def prejoin_response(
             participant_remember(request, session=session, participant=participant)
         attendance_remember(request, session=session, attendance=attendance, form=form)
         return redirect("sessions_app:room", code=session.code)
-    context = {"session": session, "when": session_when(session), "form": form, "action": action}
+    context = {"session": session, "form": form, "action": action}
     response = render(
         request, "sessions_app/room/prejoin.html", context, status=400 if form.errors else 200
     )
