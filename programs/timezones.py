@@ -212,7 +212,8 @@ def moment_text(
         event = zoneinfo.ZoneInfo(event_zone)
         there = moment.astimezone(event)
         text = _span(there, end and end.astimezone(event), "time")
-        beside = f"{text} in {zone_city(event_zone)}"
+        city = zone_city(event_zone)
+        beside = f"{text} {city}" if city in ("UTC", "GMT") else f"{text} in {city}"
         if there.date() != start.date() and style != "time":
             beside = f"{date_format(there, OTHER_DAY[style])}, {beside}"
         elif there.date() != start.date():
