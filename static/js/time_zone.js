@@ -1,7 +1,7 @@
 // The browser's zone, told to the server once in the `convene_tz` cookie (checked there
-// against the canonical zones). A page that was rendered in another zone is loaded again once,
-// when it was a plain GET, so a first visit shows the visitor's own times. A zone the visitor
-// chose with the zone switcher always wins on the server, so nothing reloads then.
+// against the canonical zones): every page from the next one on shows the visitor's own times.
+// The first page is not reloaded: a reload would race somebody already typing into its form,
+// and that page says in its footer which zone it used (the session's or program's).
 // Also: every zone picker (select[data-zone-picker]) gets a filter box above it.
 (function () {
   "use strict";
@@ -11,7 +11,6 @@
   } catch (error) {
     zone = "";
   }
-  var root = document.documentElement;
   var match = document.cookie.match(/(?:^|;\s*)convene_tz=([^;]*)/);
   var stored = match ? match[1] : "";
   // Zone names are letters, digits and "/_+-": cookie-safe as they are, so not encoded.
@@ -19,14 +18,6 @@
     var secure = location.protocol === "https:" ? "; secure" : "";
     document.cookie =
       "convene_tz=" + zone + "; path=/; max-age=31536000; samesite=lax" + secure;
-    var source = root.getAttribute("data-zone-source");
-    if (
-      source !== "chosen" &&
-      root.getAttribute("data-zone") !== zone &&
-      root.hasAttribute("data-zone-reload")
-    ) {
-      location.reload();
-    }
   }
 
   function enhancePicker(select) {

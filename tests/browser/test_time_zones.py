@@ -39,7 +39,10 @@ def test_a_tokyo_browser_is_detected_on_its_first_visit(
     )
     page = context.new_page()
     page.goto(f"{live_server.url}/s/{session.code}/")
-    # The page was first rendered in Berlin time, then loaded once more with the cookie set.
+    # The first page is in the session's zone and says so; it tells the server the zone.
+    page.get_by_text("Berlin time (Europe/Berlin, UTC+01:00), the session's zone").wait_for()
+    page.wait_for_function("document.cookie.includes('convene_tz=')")
+    page.reload()
     page.get_by_text("Tokyo time (Asia/Tokyo, UTC+09:00), your browser's zone").wait_for()
     when = page.locator(".session-public-head .when")
     assert " ".join(when.inner_text().split()) == (
