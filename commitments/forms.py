@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django import forms
 
 from commitments.models import Question, QuestionKind
-from programs.timezones import is_valid_time_zone, time_zone_choices
+from programs.timezones import TimeZoneField, is_valid_time_zone
 from reminders.text import CheckedForm, CheckedModelForm
 
 SCALE_CHOICES = [(str(n), str(n)) for n in range(1, 11)]
@@ -73,14 +73,13 @@ class CommitmentForm(CheckedForm):
     participant_email = forms.EmailField(
         label="Your e-mail", max_length=254, help_text="We send your personal commitment link here."
     )
-    time_zone = forms.ChoiceField(
+    time_zone = TimeZoneField(
         label="Your time zone",
         help_text="Your days start and end at midnight in this zone.",
     )
 
     def __init__(self, *args: Any, questions: list[Question], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["time_zone"]).choices = time_zone_choices()
         if not self.is_bound:
             # commitments.js picks the browser's zone when it is in the list.
             self.fields["time_zone"].widget.attrs["data-browser-zone"] = "1"

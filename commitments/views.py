@@ -25,6 +25,7 @@ from commitments.models import Commitment, CommitmentSource
 from commitments.progress import commitment_progress
 from commitments.sources import source_from_request, source_query
 from programs.branding import brand_program_for_request
+from programs.timezones import viewer_time_zone_name
 from reminders.link_access import link_access_grant, link_access_has, without_referrer
 from reminders.ratelimit import client_address, mailbox_limit_hit, rate_limit_hit
 from sessions_app.codes import session_code_display
@@ -120,7 +121,9 @@ def commitment_new(request: HttpRequest, code: str) -> HttpResponse:
         return closed
     questions = selectors.module_questions(module=session.module)
     form = CommitmentForm(
-        request.POST or None, questions=questions, initial={"time_zone": session.time_zone}
+        request.POST or None,
+        questions=questions,
+        initial={"time_zone": viewer_time_zone_name(request) or session.time_zone},
     )
     if request.method == "POST":
         limited = rate_limit_hit(

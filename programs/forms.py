@@ -16,7 +16,7 @@ from django.utils import timezone
 from programs.branding import BRAND_COLOUR, MIN_CONTRAST, contrast_with_white
 from programs.models import HostRole, Module, Program
 from programs.services import password_reset_request
-from programs.timezones import time_zone_choices
+from programs.timezones import TimeZoneField
 from reminders.ratelimit import client_address, rate_limit_hit, rate_limit_peek
 from reminders.text import CheckedForm, CheckedInputMixin, CheckedModelForm
 
@@ -30,8 +30,7 @@ HOST_NAME = re.compile(r"(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[
 
 
 class ProgramForm(CheckedModelForm):
-    time_zone = forms.ChoiceField(
-        choices=time_zone_choices,
+    time_zone = TimeZoneField(
         initial="UTC",
         help_text="Sessions and rounds of this program are scheduled in this zone unless you pick another.",
     )
@@ -56,7 +55,7 @@ class HostInviteForm(CheckedForm):
 
 
 class TimeZoneForm(CheckedForm):
-    time_zone = forms.ChoiceField(choices=time_zone_choices, label="Show times in")
+    time_zone = TimeZoneField(label="Show times in")
     next = forms.CharField(required=False, widget=forms.HiddenInput)
 
 

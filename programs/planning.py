@@ -41,6 +41,8 @@ class PlanningEntry:
     is_cancelled: bool = False
     # Not made yet: an occurrence of a recurring series as it will be planned.
     is_coming: bool = False
+    # The entry's own zone, shown beside the page's when they differ.
+    time_zone: str = ""
 
 
 class PlanningSource(Protocol):
@@ -67,6 +69,7 @@ def _round_entries(round_: Round, *, start: datetime, end: datetime) -> list[Pla
         "program_name": round_.program.name,
         "state": round_.get_state_display(),
         "is_cancelled": round_.state == RoundState.CANCELLED,
+        "time_zone": round_.time_zone,
     }
     if start <= round_.match_at < end:
         entries.append(

@@ -12,18 +12,17 @@ what rendering reads, so sending a thousand of them issues no query per message.
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from django.core.mail import EmailMessage
 from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
-from django.utils.dateformat import format as date_format
 
 from programs.branding import program_email_brand
 from programs.links import public_url
 from programs.members import member_set_status
 from programs.models import Match, Member, MemberStatus, Round, RoundState
 from programs.rounds import MATCH_KIND, OPT_IN_KIND
+from programs.timezones import moment_text
 from reminders.emails import build_email
 from reminders.models import Message
 from reminders.registry import NotWanted, register
@@ -74,15 +73,18 @@ stream_register(
 
 
 def _member_context(*, round_: Round, member: Member) -> dict[str, object]:
-    zone_name = member.time_zone or round_.time_zone
-    # Formatted here: the template's `date` filter would convert back to the active zone
-    # (the dispatcher's UTC) and print that wall time beside the member's zone name.
-    match_at_local = round_.match_at.astimezone(ZoneInfo(zone_name))
+    # Formatted here, in the member's zone (else the round's) with the round's beside it: the
+    # template's `date` filter would convert back to the dispatcher's active zone (UTC).
+    match_when = moment_text(
+        round_.match_at,
+        viewer_zone=member.time_zone or round_.time_zone,
+        event_zone=round_.time_zone,
+    )
     return {
         "program": round_.program,
         "round": round_,
         "member": member,
-        "match_when": f"{date_format(match_at_local, 'l j F Y, H:i')} ({zone_name})",
+        "match_when": str(match_when),
         "pause_url": member_status_url(member=member, action="pause"),
         "leave_url": member_status_url(member=member, action="leave"),
     }

@@ -12,15 +12,15 @@ from programs.dates import validate_date_in_range
 from programs.local_times import LocalTimeFormMixin
 from programs.members import MAX_UPLOAD_BYTES
 from programs.models import Program, Recurrence, Round, RoundState
-from programs.timezones import time_zone_choices
+from programs.timezones import TimeZoneField
 from reminders.text import CheckedForm, CheckedModelForm
 
 
 class MemberForm(CheckedForm):
     name = forms.CharField(max_length=200)
     email = forms.EmailField(label="E-mail address", max_length=254)
-    time_zone = forms.ChoiceField(
-        choices=lambda: [("", "— the round's zone —"), *time_zone_choices()],
+    time_zone = TimeZoneField(
+        blank_label="— the round's zone —",
         required=False,
         help_text="Times in this member's e-mails are shown in this zone.",
     )
@@ -81,7 +81,7 @@ class RoundScheduleForm(LocalTimeFormMixin, CheckedForm):
         help_text="When members get the Yes/No e-mail. Leave empty with “now” ticked to send it at once.",
     )
     match_at = _local_input("Match moment", help_text="When the groups are made and introduced.")
-    time_zone = forms.ChoiceField(choices=time_zone_choices, label="Time zone")
+    time_zone = TimeZoneField(label="Time zone")
     recurrence_weeks = forms.TypedChoiceField(
         label="Repeat",
         choices=Recurrence.choices,

@@ -21,7 +21,7 @@ from programs.emails import INVITATION_TOKEN_PURPOSE
 from programs.forms import HostInviteForm, ModuleForm, ProgramForm, SignUpForm, TimeZoneForm
 from programs.models import HostInvitation, Program, ProgramHost
 from programs.requests import AuthenticatedHttpRequest
-from programs.timezones import SESSION_KEY
+from programs.timezones import CHOSEN, SESSION_KEY, zone_phrase
 from reminders.link_access import link_access_grant, link_access_has, without_referrer
 from reminders.tokens import token_object
 
@@ -34,7 +34,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
-    programs = selectors.program_list_for_dashboard(user=request.user)
+    programs = list(selectors.program_list_for_dashboard(user=request.user))
     return render(request, "programs/dashboard.html", {"programs": programs})
 
 
@@ -300,16 +300,24 @@ def _time_zone_return(request: HttpRequest, target: str) -> str:
 def set_time_zone(request: HttpRequest) -> HttpResponse:
     """The zone switcher: every page shows times in the zone chosen here, for this browser."""
     target = _time_zone_return(request, request.POST.get("next") or request.GET.get("next") or "/")
-    current = request.session.get(SESSION_KEY, "UTC")
+    current = request.viewer_zone[0] if request.viewer_zone else "UTC"
+    if request.method == "POST" and request.POST.get("follow_browser"):
+        request.session.pop(SESSION_KEY, None)
+        messages.success(request, "Times now follow your browser's zone.")
+        return HttpResponseRedirect(target)
     form = TimeZoneForm(request.POST or None, initial={"time_zone": current, "next": target})
     if request.method == "POST" and form.is_valid():
-        request.session[SESSION_KEY] = form.cleaned_data["time_zone"]
-        messages.success(request, f"Times are now shown in {form.cleaned_data['time_zone']}.")
+        chosen = form.cleaned_data["time_zone"]
+        request.session[SESSION_KEY] = chosen
+        messages.success(request, f"Times are now shown in {zone_phrase(chosen)} ({chosen}).")
         # Not `redirect()`, which reads a target without a slash as a view name to reverse.
         return HttpResponseRedirect(target)
-    return render(
-        request, "programs/time_zone.html", {"form": form}, status=400 if form.errors else 200
-    )
+    context = {
+        "form": form,
+        "is_chosen": bool(request.viewer_zone and request.viewer_zone[1] == CHOSEN),
+        "next": target,
+    }
+    return render(request, "programs/time_zone.html", context, status=400 if form.errors else 200)
 
 
 class PasswordResetWithRequestView(PasswordResetView):

@@ -19,15 +19,18 @@ from programs.models import Program
 from programs.selectors import get_hosted_program_or_404, programs_hosted_by
 
 
-def _viewer_zone() -> ZoneInfo:
+def _viewer_zone(request: HttpRequest, program: Program | None) -> ZoneInfo:
+    """The viewer's zone, else the program's (as the page's footer says), else UTC."""
+    if request.viewer_zone is None and program is not None:
+        return ZoneInfo(program.time_zone)
     current = timezone.get_current_timezone()
     return current if isinstance(current, ZoneInfo) else ZoneInfo(str(current))
 
 
 def _scope(
-    request: HttpRequest, *, program_ids: list[int], is_page: bool
+    request: HttpRequest, *, program_ids: list[int], is_page: bool, program: Program | None = None
 ) -> tuple[insights.Scope, InsightsPeriodForm, insights.Period]:
-    zone = _viewer_zone()
+    zone = _viewer_zone(request, program)
     now = timezone.now()
     form = InsightsPeriodForm(request.GET or None, today=now.astimezone(zone).date())
     period = form.period()
@@ -39,7 +42,7 @@ def _scope(
 
 
 def _render(request: HttpRequest, *, program: Program | None, program_ids: list[int]):
-    scope, form, period = _scope(request, program_ids=program_ids, is_page=True)
+    scope, form, period = _scope(request, program_ids=program_ids, is_page=True, program=program)
     return render(
         request,
         "programs/insights.html",
@@ -58,9 +61,15 @@ def _render(request: HttpRequest, *, program: Program | None, program_ids: list[
 
 
 def _csv(
-    request: HttpRequest, *, program_ids: list[int], section: str, figure: str, name: str
+    request: HttpRequest,
+    *,
+    program_ids: list[int],
+    section: str,
+    figure: str,
+    name: str,
+    program: Program | None = None,
 ) -> HttpResponse:
-    scope, _, period = _scope(request, program_ids=program_ids, is_page=False)
+    scope, _, period = _scope(request, program_ids=program_ids, is_page=False, program=program)
     built = insights.build_section(section, scope)
     chosen = built.figure(figure) if built else None
     if chosen is None:
@@ -92,7 +101,12 @@ def program_insights_csv(
 ) -> HttpResponse:
     program = get_hosted_program_or_404(user=request.user, program_id=program_id)
     return _csv(
-        request, program_ids=[program.pk], section=section, figure=figure, name=program.name
+        request,
+        program_ids=[program.pk],
+        section=section,
+        figure=figure,
+        name=program.name,
+        program=program,
     )
 
 

@@ -15,22 +15,25 @@ from programs import planning
 from programs.dates import date_in_range
 from programs.models import Program
 from programs.selectors import get_hosted_program_or_404, programs_hosted_by
-from programs.timezones import is_valid_time_zone, time_zone_choices
+from programs.timezones import canonical_time_zone, time_zone_choices
 
 
-def _viewer_zone(request: HttpRequest) -> ZoneInfo:
-    """`?tz=` when given and valid, else the remembered viewer zone (the middleware's)."""
-    name = request.GET.get("tz", "")
-    if name and is_valid_time_zone(name):
-        return ZoneInfo(name)
-    current = timezone.get_current_timezone()
-    return current if isinstance(current, ZoneInfo) else ZoneInfo(str(current))
+def _planning_zone(request: HttpRequest, *, program_zone: str) -> tuple[str, str]:
+    """(zone, why): `?tz=` when given and valid, else the viewer's zone (chosen or their
+    browser's), else the program's (for every program: the first one's)."""
+    name = canonical_time_zone(request.GET.get("tz", ""))
+    if name:
+        return name, "picked above"
+    if request.viewer_zone:
+        return request.viewer_zone[0], ""
+    return program_zone, "the program's zone"
 
 
 def _render_planning(
-    request: HttpRequest, *, program_ids: list[int], program: Program | None
+    request: HttpRequest, *, program_ids: list[int], program: Program | None, program_zone: str
 ) -> HttpResponse:
-    zone = _viewer_zone(request)
+    zone_name, reason = _planning_zone(request, program_zone=program_zone)
+    zone = ZoneInfo(zone_name)
     view = request.GET.get("view", "month")
     if view not in planning.VIEWS:
         view = "month"
@@ -54,7 +57,9 @@ def _render_planning(
         "weekday_names": planning.WEEKDAY_NAMES,
         "entries": entries,
         "zone_name": str(zone.key),
-        "zone_choices": time_zone_choices(),
+        "zone_choices": time_zone_choices(likely=[zone_name, program_zone]),
+        "page_zone_name": zone_name,
+        "page_zone_reason": reason,
         "today": today,
         "active_tab": "planning",
     }
@@ -66,10 +71,19 @@ def _render_planning(
 @login_required
 def program_planning(request: HttpRequest, program_id: int) -> HttpResponse:
     program = get_hosted_program_or_404(user=request.user, program_id=program_id)
-    return _render_planning(request, program_ids=[program.pk], program=program)
+    return _render_planning(
+        request, program_ids=[program.pk], program=program, program_zone=program.time_zone
+    )
 
 
 @login_required
 def host_planning(request: HttpRequest) -> HttpResponse:
-    program_ids = list(programs_hosted_by(user=request.user).values_list("id", flat=True))
-    return _render_planning(request, program_ids=program_ids, program=None)
+    hosted = list(
+        programs_hosted_by(user=request.user).order_by("id").values_list("id", "time_zone")
+    )
+    return _render_planning(
+        request,
+        program_ids=[program_id for program_id, _ in hosted],
+        program=None,
+        program_zone=hosted[0][1] if hosted else "UTC",
+    )

@@ -93,7 +93,7 @@ def _email(
         "session": session,
         "registration": registration,
         "program": session.program,
-        "when": session_when(session),
+        "when": session_when(session, viewer_zone=registration.time_zone),
         "host_name": organizer_name(session),
         "session_url": session_public_url(session),
         "join_url": join_url(registration) if method == "REQUEST" else "",
@@ -149,11 +149,13 @@ def render_session_update(message: Message) -> EmailMessage:
         registration=registration,
         session=session,
         method="REQUEST",
-        extra=_what_changed(session, message.payload.get("previous")),
+        extra=_what_changed(session, message.payload.get("previous"), registration),
     )
 
 
-def _what_changed(session: Session, previous: object) -> dict[str, object]:
+def _what_changed(
+    session: Session, previous: object, registration: Registration
+) -> dict[str, object]:
     """The schedule the registrant last heard of, and whether the start or only the end moved.
 
     Updates planned before the payload carried it have no `previous`: they say "a new time".
@@ -168,7 +170,7 @@ def _what_changed(session: Session, previous: object) -> dict[str, object]:
     except (KeyError, TypeError, ValueError, zoneinfo.ZoneInfoNotFoundError):
         return {"previous_when": "", "change": "time"}
     return {
-        "previous_when": when_text(starts_at, duration, zone),
+        "previous_when": when_text(starts_at, duration, zone, registration.time_zone),
         "change": "time" if starts_at != session.starts_at else "length",
     }
 

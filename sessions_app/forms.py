@@ -13,7 +13,7 @@ from django.core.validators import validate_email
 from programs.dates import validate_date_in_range
 from programs.local_times import LocalTimeFormMixin
 from programs.models import Module, Program
-from programs.timezones import time_zone_choices
+from programs.timezones import TimeZoneField
 from reminders.text import CheckedForm, CheckedModelForm
 from sessions_app.models import QuestionKind, RegistrationQuestion, Session, SessionTheme
 from sessions_app.services import NewQuestion
@@ -36,8 +36,7 @@ class SessionForm(LocalTimeFormMixin, CheckedForm):
     module = forms.ModelChoiceField(
         queryset=Module.objects.none(), required=False, empty_label="No module"
     )
-    time_zone = forms.ChoiceField(
-        choices=time_zone_choices,
+    time_zone = TimeZoneField(
         label="Time zone",
         help_text="The session's zone: the date and time below are in it, and e-mails show it.",
     )

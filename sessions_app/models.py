@@ -166,6 +166,9 @@ class Registration(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     token_version = models.PositiveIntegerField(default=1)
+    # The zone the registrant's browser showed the registration page in ("" when not known):
+    # their e-mails show times in it, with the session's zone beside.
+    time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])
     # Off once the registrant used the one-click unsubscribe of their reminders (RFC 8058).
     wants_reminders = models.BooleanField(default=True)
     # The UID of this person's calendar entry when it is not the session's own: registrations

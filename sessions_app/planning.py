@@ -30,6 +30,7 @@ def sessions_planning_source(
             state=session.get_state_display(),
             detail=f"{session.duration_minutes} min · Session ID {session.display_code}",
             is_cancelled=session.state == SessionState.CANCELLED,
+            time_zone=session.time_zone,
         )
         for session in sessions
     ]

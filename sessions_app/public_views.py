@@ -15,9 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from programs.timezones import viewer_time_zone_name
 from reminders.ratelimit import client_address, mailbox_limit_hit, rate_limit_hit, wait_minutes
 from sessions_app import ics, rooms, selectors, services
-from sessions_app.formatting import session_when
 from sessions_app.forms import RegistrationForm, SessionIdForm
 from sessions_app.guard import session_guarded, too_many_response
 from sessions_app.link_cookies import (
@@ -40,7 +40,6 @@ def _public_context(session: Session) -> dict[str, object]:
     return {
         "session": session,
         "program": session.program,
-        "when": session_when(session),
         "is_open": session.is_open_for_registration(now=now),
         "is_over": session.is_over(now=now),
         "is_full": False,
@@ -107,6 +106,7 @@ def session_register(request: HttpRequest, code: str) -> HttpResponse:
                     email=form.cleaned_data["email"],
                     name=form.cleaned_data["name"],
                     answers=form.answers(),
+                    time_zone=viewer_time_zone_name(request),
                     now=timezone.now(),
                 )
             except services.SessionFull:

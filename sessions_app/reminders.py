@@ -351,6 +351,8 @@ def _render_registrant_reminder(message: Message) -> GroupedEmail:
     session = registration.session
     moment = _check_still_wanted(message=message, session=session)
     kind = message.kind
+    # The times are written in the registrant's zone (the one their registration page showed).
+    zone = registration.time_zone
 
     def build(values: Mapping[str, str]) -> OutboxEmail:
         return build_email(
@@ -359,7 +361,7 @@ def _render_registrant_reminder(message: Message) -> GroupedEmail:
                 "session": session,
                 "program": session.program,
                 "recipient_name": values["name"],
-                "when": session_when(session),
+                "when": session_when(session, viewer_zone=zone),
                 "lead": LEAD[moment],
                 "host_name": organizer_name(session),
                 "join_url": values["join_url"],
@@ -375,8 +377,9 @@ def _render_registrant_reminder(message: Message) -> GroupedEmail:
         )
 
     return GroupedEmail(
-        # Every registration of the batch holds the same Session instance (and program).
-        group=(kind, session.pk),
+        # Every registration of the batch holds the same Session instance (and program); one
+        # group per zone the times are written in.
+        group=(kind, session.pk, zone),
         values={
             "name": registration.name,
             "to": email_recipient(registration.name, registration.email),

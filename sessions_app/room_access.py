@@ -24,7 +24,6 @@ from django.utils import timezone
 
 from programs.headers import room_permissions_policy
 from sessions_app import rooms, selectors, signals
-from sessions_app.formatting import session_when
 from sessions_app.link_cookies import cookie_registration
 from sessions_app.media import media_backend
 from sessions_app.models import Attendance, AttendanceRole, Session
@@ -156,7 +155,6 @@ def entry_closed_response(
     reason = entry.value if isinstance(entry, rooms.Entry) else entry
     context = {
         "session": session,
-        "when": session_when(session),
         "reason": reason,
         "opens_at": rooms.room_opens_at(session),
     }
@@ -174,7 +172,7 @@ def out_response(request: HttpRequest, *, session: Session, reason: str) -> Http
     response = render(
         request,
         "sessions_app/room/out.html",
-        {"session": session, "reason": reason, "when": session_when(session)},
+        {"session": session, "reason": reason},
         status=status,
     )
     response["Cache-Control"] = "private, no-store"
@@ -225,7 +223,7 @@ def prejoin_response(
             participant_remember(request, session=session, participant=participant)
         attendance_remember(request, session=session, attendance=attendance, form=form)
         return redirect("sessions_app:room", code=session.code)
-    context = {"session": session, "when": session_when(session), "form": form, "action": action}
+    context = {"session": session, "form": form, "action": action}
     response = render(
         request, "sessions_app/room/prejoin.html", context, status=400 if form.errors else 200
     )

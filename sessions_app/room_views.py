@@ -25,7 +25,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from programs.requests import AuthenticatedHttpRequest
 from sessions_app import recordings, room_access, rooms, selectors
-from sessions_app.formatting import session_when
 from sessions_app.guard import session_guarded
 from sessions_app.media import Grant, MediaUnavailable, media_backend
 from sessions_app.models import (
@@ -103,7 +102,6 @@ def _room_context(
     backend = media_backend()
     context: dict[str, object] = {
         "session": session,
-        "when": session_when(session),
         "is_host": is_host,
         "media_provider": backend.name,
         "media_url": media_url,
@@ -199,7 +197,6 @@ def room(request: HttpRequest, code: str) -> HttpResponse:
         return room_access.out_response(request, session=session, reason="ended")
     context = {
         "session": session,
-        "when": session_when(session),
         "attendance": attendance,
         "poll_url": _poll_url(attendance, "waiting"),
     }
@@ -463,7 +460,7 @@ def host_end(request: HttpRequest, session_id: int) -> HttpResponse:
         else:
             messages.success(request, "The meeting ended for everyone.")
             return redirect(_dashboard(session))
-    context = {"session": session, "when": session_when(session), "error": error}
+    context = {"session": session, "error": error}
     return render(
         request, "sessions_app/room/end_confirm.html", context, status=400 if error else 200
     )

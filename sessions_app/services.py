@@ -374,6 +374,7 @@ def _registration_add(
     source: str = RegistrationSource.SELF,
     added_by: User | None = None,
     from_waitlist: bool = False,
+    time_zone: str = "",
 ) -> RegistrationOutcome:
     """Register one person on a session whose row the caller has locked.
 
@@ -394,7 +395,12 @@ def _registration_add(
     if session.capacity is not None and session.registrations.count() >= session.capacity:
         raise SessionFull("This session is full.")
     registration = Registration.objects.create(
-        session=session, email=email, name=name.strip(), source=source, added_by=added_by
+        session=session,
+        email=email,
+        name=name.strip(),
+        source=source,
+        added_by=added_by,
+        time_zone=time_zone,
     )
     RegistrationAnswer.objects.bulk_create(
         [
@@ -435,8 +441,10 @@ def registration_create(
     name: str,
     now: datetime,
     answers: Sequence[tuple[RegistrationQuestion, str]] = (),
+    time_zone: str = "",
 ) -> RegistrationOutcome | Waitlisted:
-    """Register someone from the public page.
+    """Register someone from the public page; `time_zone` is the zone their browser showed
+    the page in ("" when not known), which their e-mails then use.
 
     The session row is locked (`SELECT … FOR UPDATE`) so that concurrent registrations count
     the places one after another and capacity holds. An address already registered (in any
@@ -449,7 +457,7 @@ def registration_create(
     locked = Session.objects.select_for_update().select_related("program").get(pk=session.pk)
     try:
         outcome = _registration_add(
-            session=locked, email=email, name=name, now=now, answers=answers
+            session=locked, email=email, name=name, now=now, answers=answers, time_zone=time_zone
         )
     except SessionFull:
         if not locked.has_waitlist:

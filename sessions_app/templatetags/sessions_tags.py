@@ -6,12 +6,11 @@ from datetime import datetime
 
 from django import template
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from programs.models import Program
-from sessions_app import formatting
+from programs.templatetags.zones import local_time_html
 from sessions_app.models import Session
 from sessions_app.selectors import program_past_sessions, program_upcoming_sessions
 
@@ -36,18 +35,19 @@ def program_sessions_panel(context: template.Context, program: Program) -> dict[
 
 
 @register.filter
-def session_when(session: Session) -> str:
-    return formatting.session_when(session)
+def session_when(session: Session) -> SafeString:
+    """The session's start and end in the page's zone, the session's zone beside it."""
+    return local_time_html(session.starts_at, session.time_zone, "long", end=session.ends_at)
 
 
 @register.filter
-def session_starts_short(session: Session) -> str:
-    return formatting.session_starts_short(session)
+def session_starts_short(session: Session) -> SafeString:
+    return local_time_html(session.starts_at, session.time_zone, "short")
 
 
 @register.filter
-def in_session_zone(moment: datetime, session: Session) -> str:
-    return f"{date_format(moment.astimezone(session.zone), 'j M Y, H:i')} {session.time_zone}"
+def in_session_zone(moment: datetime | None, session: Session) -> SafeString:
+    return local_time_html(moment, session.time_zone, "short")
 
 
 # Badge colour per listed status (Session.listed_status): live and completed in green, a

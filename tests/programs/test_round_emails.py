@@ -110,10 +110,10 @@ def test_messages_planned_about_the_round_before_still_go_out() -> None:
 @pytest.mark.parametrize(
     ("member_zone", "expected"),
     [
-        ("Asia/Kolkata", "Wednesday 4 March 2026, 13:30 (Asia/Kolkata)"),
-        ("America/New_York", "Wednesday 4 March 2026, 03:00 (America/New_York)"),
+        ("Asia/Kolkata", "Wednesday 4 March 2026, 13:30 Kolkata time · 09:00 in Berlin"),
+        ("America/New_York", "Wednesday 4 March 2026, 03:00 New York time · 09:00 in Berlin"),
         # A member without a zone reads the round's.
-        ("", "Wednesday 4 March 2026, 09:00 (Europe/Berlin)"),
+        ("", "Wednesday 4 March 2026, 09:00 Berlin time"),
     ],
 )
 def test_the_opt_in_email_gives_the_match_moment_in_the_members_zone(
@@ -130,4 +130,4 @@ def test_the_opt_in_email_gives_the_match_moment_in_the_members_zone(
     (email,) = mail.outbox
     html = email.alternatives[0][0]
     assert f"is matching members on {expected}." in email.body
-    assert expected.rsplit(" (", 1)[0] in html
+    assert expected in html
