@@ -261,7 +261,9 @@ def commitments_section(scope: Scope) -> Section:
     streaks = best_streaks(scope)
     groups = checkin_groups(scope)
     with_streak = sum(streaks.values())
-    streak_rows = [[0, totals["created"] - with_streak]] if totals["created"] else []
+    streak_rows: list[list[Cell]] = (
+        [[0, totals["created"] - with_streak]] if totals["created"] else []
+    )
     streak_rows += [[best, count] for best, count in sorted(streaks.items())]
     module_rows, source_rows = per_module(scope, today, groups)
     return Section(

@@ -88,7 +88,7 @@ class ResilientRedisCache(RedisCache):
             health.pending, health.pending_overflowed = set(), False
         try:
             if overflowed:
-                client = self._cache.get_client(write=True)
+                client = self._cache.get_client(write=True)  # type: ignore[attr-defined]  # RedisCache's client
                 for found in client.scan_iter(match=f"{self.key_prefix}:*", count=1000):
                     client.delete(found)
             for key, version in pending:

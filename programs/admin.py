@@ -57,7 +57,7 @@ class CheckedUserAdmin(UserAdmin):
     add_form = CheckedUserCreationForm
 
 
-class CheckedGroupAdmin(CheckedAdminMixin, GroupAdmin):  # type: ignore[misc]  # GroupAdmin narrows the field type
+class CheckedGroupAdmin(CheckedAdminMixin, GroupAdmin):
     pass
 
 

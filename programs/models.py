@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -20,7 +22,7 @@ class Program(models.Model):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
-    hosts = models.ManyToManyField(
+    hosts: models.ManyToManyField[Any, Any] = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="ProgramHost", related_name="hosted_programs"
     )
     # Private label: requests on `start_host_name` show the brand on the participant pages,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import Any
 
 from django import forms
 from django.http import HttpRequest, HttpResponse
@@ -235,9 +236,15 @@ def viewer_time_zone(request: HttpRequest) -> tuple[str, str] | None:
     return None
 
 
+def request_viewer_zone(request: HttpRequest) -> tuple[str, str] | None:
+    """(zone, where it came from) that `ViewerTimeZoneMiddleware` found, or None."""
+    known: tuple[str, str] | None = getattr(request, "viewer_zone", None)
+    return known
+
+
 def viewer_time_zone_name(request: HttpRequest) -> str:
     """The viewer's zone to remember on what they create (a registration), or ""."""
-    known = getattr(request, "viewer_zone", None)
+    known = request_viewer_zone(request)
     return known[0] if known else ""
 
 
@@ -285,7 +292,7 @@ class TimeZoneField(forms.ChoiceField):
     """A canonical zone; an old name (`Asia/Calcutta`, `US/Eastern`) is taken as its current
     one, so values stored before pickers were canonical still save."""
 
-    def __init__(self, *, blank_label: str = "", **kwargs: object) -> None:
+    def __init__(self, *, blank_label: str = "", **kwargs: Any) -> None:
         kwargs.setdefault("widget", ZonePickerSelect(blank_label=blank_label))
         super().__init__(choices=(), **kwargs)  # the widget lists them when it renders
 

@@ -21,7 +21,7 @@ from programs.emails import INVITATION_TOKEN_PURPOSE
 from programs.forms import HostInviteForm, ModuleForm, ProgramForm, SignUpForm, TimeZoneForm
 from programs.models import HostInvitation, Program, ProgramHost
 from programs.requests import AuthenticatedHttpRequest
-from programs.timezones import CHOSEN, SESSION_KEY, zone_phrase
+from programs.timezones import CHOSEN, SESSION_KEY, request_viewer_zone, zone_phrase
 from reminders.link_access import link_access_grant, link_access_has, without_referrer
 from reminders.tokens import token_object
 
@@ -300,7 +300,8 @@ def _time_zone_return(request: HttpRequest, target: str) -> str:
 def set_time_zone(request: HttpRequest) -> HttpResponse:
     """The zone switcher: every page shows times in the zone chosen here, for this browser."""
     target = _time_zone_return(request, request.POST.get("next") or request.GET.get("next") or "/")
-    current = request.viewer_zone[0] if request.viewer_zone else "UTC"
+    viewer = request_viewer_zone(request)
+    current = viewer[0] if viewer else "UTC"
     if request.method == "POST" and request.POST.get("follow_browser"):
         request.session.pop(SESSION_KEY, None)
         messages.success(request, "Times now follow your browser's zone.")
@@ -314,7 +315,7 @@ def set_time_zone(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(target)
     context = {
         "form": form,
-        "is_chosen": bool(request.viewer_zone and request.viewer_zone[1] == CHOSEN),
+        "is_chosen": bool(viewer and viewer[1] == CHOSEN),
         "next": target,
     }
     return render(request, "programs/time_zone.html", context, status=400 if form.errors else 200)

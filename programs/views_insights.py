@@ -17,11 +17,12 @@ from programs.csv_safety import CSV_CONTENT_TYPE, UTF8_BOM, csv_cell
 from programs.insights.forms import InsightsPeriodForm
 from programs.models import Program
 from programs.selectors import get_hosted_program_or_404, programs_hosted_by
+from programs.timezones import request_viewer_zone
 
 
 def _viewer_zone(request: HttpRequest, program: Program | None) -> ZoneInfo:
     """The viewer's zone, else the program's (as the page's footer says), else UTC."""
-    if request.viewer_zone is None and program is not None:
+    if request_viewer_zone(request) is None and program is not None:
         return ZoneInfo(program.time_zone)
     current = timezone.get_current_timezone()
     return current if isinstance(current, ZoneInfo) else ZoneInfo(str(current))
@@ -72,7 +73,7 @@ def _csv(
     scope, _, period = _scope(request, program_ids=program_ids, is_page=False, program=program)
     built = insights.build_section(section, scope)
     chosen = built.figure(figure) if built else None
-    if chosen is None:
+    if built is None or chosen is None:
         raise Http404("No such figure.")
     response = HttpResponse(UTF8_BOM, content_type=CSV_CONTENT_TYPE)
     filename = slugify(f"{name} {built.title} {chosen.title} {period.first_day} {period.last_day}")

@@ -15,7 +15,7 @@ from programs import planning
 from programs.dates import date_in_range
 from programs.models import Program
 from programs.selectors import get_hosted_program_or_404, programs_hosted_by
-from programs.timezones import canonical_time_zone, time_zone_choices
+from programs.timezones import canonical_time_zone, request_viewer_zone, time_zone_choices
 
 
 def _planning_zone(request: HttpRequest, *, program_zone: str) -> tuple[str, str]:
@@ -24,8 +24,9 @@ def _planning_zone(request: HttpRequest, *, program_zone: str) -> tuple[str, str
     name = canonical_time_zone(request.GET.get("tz", ""))
     if name:
         return name, "picked above"
-    if request.viewer_zone:
-        return request.viewer_zone[0], ""
+    viewer = request_viewer_zone(request)
+    if viewer:
+        return viewer[0], ""
     return program_zone, "the program's zone"
 
 

@@ -85,6 +85,8 @@ class SMTPEmailBackend(SMTPBackend):
     ) -> bool:
         sender = _envelope_sender(from_email, encoding)
         envelope = [sanitize_address(parseaddr(address), encoding) for address in recipients]
+        if self.connection is None:
+            raise smtplib.SMTPServerDisconnected("the connection is not open")
         try:
             if before_end is None:
                 self.connection.sendmail(sender, envelope, data)
@@ -161,13 +163,13 @@ def _sendmail_gated(
             smtp.close()
             raise smtplib.SMTPRecipientsRefused(refused)
     if len(refused) == len(envelope):
-        smtp._rset()
+        smtp._rset()  # type: ignore[attr-defined]  # smtplib's own, as sendmail uses it
         raise smtplib.SMTPRecipientsRefused(refused)
     smtp.putcmd("data")
     code, reply = smtp.getreply()
     if code != 354:
         raise smtplib.SMTPDataError(code, reply)
-    body = smtplib._quote_periods(data)
+    body = smtplib._quote_periods(data)  # type: ignore[attr-defined]  # as sendmail quotes
     if body[-2:] != b"\r\n":
         body += b"\r\n"
     smtp.send(body)
@@ -186,4 +188,4 @@ def _reset_or_close(smtp: smtplib.SMTP, code: int) -> None:
     if code == 421:
         smtp.close()
     else:
-        smtp._rset()
+        smtp._rset()  # type: ignore[attr-defined]  # smtplib's own, as sendmail uses it

@@ -29,15 +29,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, models, transaction
 from django.db import connection as db_connection
-from django.db.models import F, prefetch_related_objects
+from django.db.models import F, ForeignObjectRel, prefetch_related_objects
 from django.utils import timezone
 
 from reminders import registry
@@ -52,6 +54,7 @@ from reminders.failures import (
 from reminders.grouped import (
     GroupedEmail,
     Prepared,
+    PreparedSender,
     Skeleton,
     group_key,
     skeleton_build,
@@ -175,7 +178,7 @@ def _claim_sql() -> str:
 def _claim_postgresql(
     *, now: datetime, limit: int, until: datetime
 ) -> tuple[list[Message], list[int]]:
-    params = {
+    params: dict[str, Any] = {
         "sending": SENDING,
         "pending": MessageStatus.PENDING.value,
         "now": now,
@@ -226,13 +229,13 @@ def _worn_out_fail(
 
 
 @lru_cache(maxsize=1)
-def _render_fields() -> list[object]:
+def _render_fields() -> list[models.Field[Any, Any]]:
     """RENDER_FIELDS in the model's order, the order `Model.from_db` expects values in."""
     return [field for field in Message._meta.concrete_fields if field.name in RENDER_FIELDS]
 
 
 @lru_cache(maxsize=1)
-def _render_field_converters() -> list[tuple[int, object]]:
+def _render_field_converters() -> list[tuple[int, Callable[..., Any]]]:
     """The fields whose database values need converting (the JSON payload)."""
     return [
         (index, field.from_db_value)
@@ -327,11 +330,18 @@ def _leased_values(status: str, now: datetime, fields: dict[str, object]) -> dic
     return {"status": status, "leased_until": None, "updated_at": now, **fields}
 
 
+def _column(field: models.Field[Any, Any] | ForeignObjectRel | GenericForeignKey) -> str:
+    """The column of a concrete field of Message (the only fields the dispatcher updates)."""
+    if not isinstance(field, models.Field):
+        raise TypeError(f"{field} has no column")
+    return str(field.column)
+
+
 @lru_cache(maxsize=32)
 def _leased_update_sql(field_names: tuple[str, ...]) -> str:
     """`UPDATE … SET <fields> WHERE id = … AND status = 'sending' AND leased_until = …`."""
     meta = Message._meta
-    assignments = ", ".join(f'"{meta.get_field(name).column}" = %s' for name in field_names)
+    assignments = ", ".join(f'"{_column(meta.get_field(name))}" = %s' for name in field_names)
     return (
         f"UPDATE {meta.db_table} SET {assignments} "  # noqa: S608
         "WHERE id = %s AND status = %s AND leased_until = %s"
@@ -402,7 +412,8 @@ def _decorate(email: EmailMessage, values: Mapping[str, str]) -> None:
     email.extra_headers[MESSAGE_HEADER] = values[OUTBOX_ID]
     # On the sending domain and the same on a retry, so a recipient's client drops a duplicate.
     email.extra_headers.setdefault("Message-ID", values[OUTBOX_MESSAGE_ID])
-    email.metadata = {
+    # django-anymail reads `metadata` (any other backend ignores it).
+    email.metadata = {  # type: ignore[attr-defined]
         **(getattr(email, "metadata", None) or {}),
         "convene_message_id": values[OUTBOX_ID],
     }
@@ -619,8 +630,8 @@ def _settle(
             # The connection may be broken: the next tick opens a new one.
             _connection_reset(email.connection)
         stop = failure.provider_wide or refusals[0] >= REFUSALS_BEFORE_PAUSE
-    goes_on = following is not None and not stop
-    early = following.start(True) if goes_on and following.can_wait else None
+    goes_on = following if following is not None and not stop else None
+    early = goes_on.start(True) if goes_on is not None and goes_on.can_wait else None
     try:
         if failure is None:
             _record_sent(message, email=email, lease=lease, result=result, refusals=refusals)
@@ -634,8 +645,8 @@ def _settle(
         if early.gate is not None:
             early.gate.open()
         return stop, early
-    if goes_on and not following.can_wait:
-        return stop, following.start(False)
+    if goes_on is not None and not goes_on.can_wait:
+        return stop, goes_on.start(False)
     return stop, None
 
 
@@ -702,7 +713,7 @@ def _record_failure(
     result.failed += 1
 
 
-def _connection_reset(backend: BaseEmailBackend | None) -> None:
+def _connection_reset(backend: BaseEmailBackend | PreparedSender | None) -> None:
     try:
         if backend is not None:
             backend.close()

@@ -34,6 +34,7 @@ import secrets
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from email.utils import formatdate
+from typing import Protocol
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -68,6 +69,14 @@ class GroupedEmail:
         return self.build(self.values)
 
 
+class PreparedSender(Protocol):
+    """A backend that sends already serialised bytes (`reminders.backends.SMTPEmailBackend`)."""
+
+    def send_prepared(self, prepared: Prepared) -> int: ...
+
+    def close(self) -> None: ...
+
+
 @dataclass
 class Prepared:
     """An e-mail already serialised, sent as bytes by a backend with `send_prepared`."""
@@ -77,7 +86,7 @@ class Prepared:
     subject: str
     data: bytes
     encoding: str = "utf-8"
-    connection: object = None
+    connection: PreparedSender | None = None
     # Asked before the message's end is sent; False abandons it (see SMTPEmailBackend).
     before_end: Callable[[], bool] | None = None
 
@@ -85,7 +94,9 @@ class Prepared:
         return self.to
 
     def send(self) -> int:
-        return self.connection.send_prepared(self)  # type: ignore[union-attr]
+        if self.connection is None:
+            raise RuntimeError("a prepared e-mail is sent through the dispatcher's connection")
+        return self.connection.send_prepared(self)
 
     @classmethod
     def of(cls, email: EmailMessage) -> Prepared:
@@ -93,7 +104,7 @@ class Prepared:
         return cls(
             from_email=str(email.from_email),
             to=email.recipients(),
-            subject=email.subject,
+            subject=str(email.subject),
             data=email.message().as_bytes(linesep="\r\n"),
             encoding=email.encoding or settings.DEFAULT_CHARSET,
         )
@@ -210,7 +221,7 @@ def _markers(values: Mapping[str, str], *, tag: str) -> dict[str, str]:
 
 def _serialise(email: OutboxEmail, boundaries: list[str]) -> bytes:
     email.fixed_boundaries = list(boundaries)
-    return email.message().as_bytes(linesep="\r\n")
+    return email.message().as_bytes(linesep="\r\n")  # type: ignore[call-arg]  # Django's MIME classes take it
 
 
 def skeleton_build(
@@ -303,7 +314,7 @@ def _cut(
     return Skeleton(
         pieces=_merged(pieces),
         from_email=email.from_email,
-        subject=email.subject,
+        subject=str(email.subject),
         to_name=to_name,
         boundaries=len(used),
         encoding=email.encoding or settings.DEFAULT_CHARSET,

@@ -42,7 +42,7 @@ class _FastFolding(Compat32):
             and _PLAIN.fullmatch(value)
         ):
             return f"{name}: {value}{self.linesep}"
-        return super()._fold(name, value, sanitize)
+        return super()._fold(name, value, sanitize)  # type: ignore[misc]  # compat32's own, untyped
 
 
 FAST_FOLDING = _FastFolding()

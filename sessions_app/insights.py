@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 from django.db.models import (
     CharField,
@@ -118,14 +119,15 @@ def session_groups(scope: Scope) -> dict[int, dict]:
     return groups
 
 
-def per_session(scope: Scope, groups: dict[int, dict]) -> tuple[list[Session], int]:
+def per_session(scope: Scope, groups: dict[int, dict]) -> tuple[list[Any], int]:
     """Each session of the period with its funnel, the latest first (the page shows the first
-    `PAGE_ROWS`), and how many there are: two queries, the figures from `groups`."""
+    `PAGE_ROWS`), and how many there are: two queries, the figures from `groups`, set on each
+    session as attributes (so typed Any)."""
     ordered = (
         sessions_in_scope(scope).select_related("program", "module").order_by("-starts_at", "-pk")
     )
     total = sessions_in_scope(scope).count()
-    chosen = list(ordered[:PAGE_ROWS] if scope.is_page else ordered)
+    chosen: list[Any] = list(ordered[:PAGE_ROWS] if scope.is_page else ordered)
     for session in chosen:
         figures = groups.get(session.pk, {})
         for key in _FIGURES:
@@ -185,11 +187,9 @@ def session_totals(modules: list[dict]) -> dict[str, int | float | None]:
     in_room = sum(module["in_room"] for module in modules)
     minutes = sum((module["minutes_total"] or timedelta() for module in modules), timedelta())
     totals["average_minutes"] = _minutes(minutes / in_room) if in_room else None
-    totals["no_show_rate"] = (
-        percentage(totals["registered"] - totals["attended"], totals["registered"])
-        if totals["registered"]
-        else None
-    )
+    registered = sum(module["registered"] for module in modules)
+    attended = sum(module["attended"] for module in modules)
+    totals["no_show_rate"] = percentage(registered - attended, registered) if registered else None
     return totals
 
 

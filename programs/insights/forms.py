@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
+from typing import Any
 
 from django import forms
 
@@ -29,7 +31,7 @@ class InsightsPeriodForm(CheckedForm):
         widget=forms.DateInput(attrs={"type": "date"}),
     )
 
-    def __init__(self, data: object = None, *, today: date) -> None:
+    def __init__(self, data: Mapping[str, Any] | None = None, *, today: date) -> None:
         super().__init__(data)
         self.today = today
 

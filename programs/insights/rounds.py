@@ -11,6 +11,11 @@ Definitions (docs/insights.md):
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypedDict
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 from collections.abc import Sequence
 
 from django.db import connection
@@ -70,7 +75,16 @@ def _asked() -> Coalesce:
     return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
 
 
-def rounds_with_figures(scope: Scope) -> list[Round]:
+class RoundFigures(TypedDict):
+    """What `rounds_with_figures` annotates each round with."""
+
+    asked: int
+    yes: int
+    no: int
+    groups: int
+
+
+def rounds_with_figures(scope: Scope) -> list[WithAnnotations[Round, RoundFigures]]:
     """The period's rounds, latest first, each with its counts: one query."""
     return list(
         rounds_in_scope(scope)
@@ -207,8 +221,8 @@ def rounds_section(scope: Scope) -> Section:
 def round_topics_q(program_ids: Sequence[int]) -> Q:
     topics = (
         Round.objects.filter(program_id__in=program_ids)
-        .annotate(topic=Concat(Value("round:"), Cast("pk", output_field=CharField())))
-        .values("topic")
+        .annotate(topic_key=Concat(Value("round:"), Cast("pk", output_field=CharField())))
+        .values("topic_key")
     )
     program_topics = (
         Program.objects.filter(pk__in=program_ids)

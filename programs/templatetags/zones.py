@@ -70,8 +70,9 @@ def page_time_zone(context: template.Context) -> PageZone:
     # A host's pages across programs: the first program's zone, from a list already loaded
     # (never a QuerySet, which would cost a query here).
     hosted = context.get("programs")
-    if isinstance(hosted, list) and hosted and getattr(hosted[0], "time_zone", ""):
-        return PageZone(hosted[0].time_zone, "your program's zone")
+    first_zone = getattr(hosted[0], "time_zone", "") if isinstance(hosted, list) and hosted else ""
+    if first_zone:
+        return PageZone(first_zone, "your program's zone")
     return PageZone(timezone.get_current_timezone_name(), "")
 
 

@@ -31,6 +31,7 @@ import secrets
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -104,7 +105,7 @@ class JanusBackend:
 
     # --- the Admin API ---------------------------------------------------------------------
 
-    def _admin(self, body: dict[str, object], path: str = "") -> dict[str, object]:
+    def _admin(self, body: dict[str, object], path: str = "") -> dict[str, Any]:
         payload = {**body, "transaction": secrets.token_hex(8), "admin_secret": self.admin_secret}
         request = urllib.request.Request(
             f"{self.admin_url}{path}",
@@ -119,13 +120,13 @@ class JanusBackend:
             raise MediaUnavailable(f"The video server does not answer: {error}") from error
         return reply
 
-    def _admin_ok(self, body: dict[str, object], path: str = "") -> dict[str, object]:
+    def _admin_ok(self, body: dict[str, object], path: str = "") -> dict[str, Any]:
         reply = self._admin(body, path)
         if reply.get("janus") != "success":
             raise MediaUnavailable(f"The video server refused {body.get('janus')}: {reply}")
         return reply
 
-    def _videoroom(self, request: dict[str, object]) -> dict[str, object]:
+    def _videoroom(self, request: dict[str, object]) -> dict[str, Any]:
         """A synchronous VideoRoom request, sent as the backend (no browser session)."""
         reply = self._admin_ok({"janus": "message_plugin", "plugin": PLUGIN, "request": request})
         return reply.get("response") or {}
