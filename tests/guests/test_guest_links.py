@@ -57,7 +57,7 @@ def test_the_dashboard_offers_a_ready_message_with_the_link_in_the_sessions_zone
     text = _dashboard(host_client, session)
     assert GuestLink.objects.filter(session=session).count() == 1
     assert "Copy link" in text
-    assert "guests/copy.js" in text
+    assert "js/copy.js" in text
     assert "You are invited to join “Guest lecture” as a guest." in text
     assert "Wednesday 25 November 2026, 12:00 to 13:00 (America/New_York)" in text
     assert _guest_path(text) == reverse(
