@@ -31,6 +31,7 @@ def _counts() -> dict[str, int]:
 
 
 def test_load_demo_fills_the_actionable_half_once() -> None:
+    loaded_at = timezone.now()
     call_command("load_demo")
     first = _counts()
     call_command("load_demo")
@@ -61,7 +62,8 @@ def test_load_demo_fills_the_actionable_half_once() -> None:
     assert Registration.objects.filter(session__in=past).exists()
 
     soon = Session.objects.get(program=program, title=ABOUT_TO_START)
-    assert now < soon.starts_at <= now + timedelta(minutes=10)  # inside the entry window
+    # Minutes after load_demo ran, so the entry window (10 minutes ahead) is open at once.
+    assert loaded_at < soon.starts_at <= loaded_at + timedelta(minutes=10)
     assert soon.registrations.count() == 2
 
     history = Round.objects.filter(state=RoundState.MATCHED)
