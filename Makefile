@@ -5,6 +5,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# `make run PORT=8001` serves on another port; links in e-mails and QR codes follow it unless
+# PUBLIC_BASE_URL is set.
+PORT ?= 8000
 
 .PHONY: install run test lint typecheck format lock clean screenshots
 
@@ -19,7 +22,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
-	$(BIN)/python manage.py devserver
+	$(BIN)/python manage.py devserver --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check .

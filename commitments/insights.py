@@ -39,7 +39,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Concat, TruncWeek
 
 from commitments.models import CheckIn, Commitment, CommitmentSource
-from programs.insights import Figure, Scope, Section, counted, percentage
+from programs.insights import Cell, Figure, Scope, Section, counted, percentage
 from programs.timezones import is_valid_time_zone
 
 

@@ -25,7 +25,9 @@ class Progress:
     today: date
     days: list[Day]
     done_count: int
-    days_left: int  # today included while the commitment runs
+    # The days still to check in: the days after today up to the last, and today while it
+    # has no check-in (day 1 of 7: 7 before checking in, 6 after); 0 once it has ended.
+    days_left: int
     streak: int
     has_started: bool
     has_ended: bool  # the last day has passed, or the participant ended it early
@@ -74,15 +76,21 @@ def commitment_progress(
         today=today,
         days=days,
         done_count=sum(1 for day in days if day.state == "done"),
-        days_left=max(0, (commitment.ends_on - max(today, commitment.starts_on)).days + 1)
-        if today <= commitment.ends_on and ended_early_on is None
-        else 0,
+        days_left=_days_left(commitment=commitment, today=today, is_checked_in=today in by_day),
         streak=streak_length(done_days={c.day for c in checkins if c.is_done}, today=today),
         has_started=today >= commitment.starts_on,
         has_ended=today > commitment.ends_on or ended_early_on is not None,
         is_last_day=today == commitment.ends_on,
         ended_early_on=ended_early_on,
     )
+
+
+def _days_left(*, commitment: Commitment, today: date, is_checked_in: bool) -> int:
+    if today > commitment.ends_on or commitment.ended_early_on is not None:
+        return 0
+    if today < commitment.starts_on:
+        return commitment.duration_days
+    return (commitment.ends_on - today).days + (0 if is_checked_in else 1)
 
 
 def streak_length(*, done_days: set[date], today: date) -> int:

@@ -105,13 +105,15 @@ class ParsedRow:
     time_zone: str = ""
     category: str = ""
     errors: list[str] = field(default_factory=list)
-    action: str = "create"  # create | update
+    # What importing the row does: "create", "update" (a known address whose name, zone or
+    # category differ), "unchanged" (a known address, the same details) or "refused" (errors).
+    action: str = "create"
 
 
 @dataclass
 class ParsedUpload:
     rows: list[ParsedRow] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # about the whole file: nothing imports
 
     @property
     def has_errors(self) -> bool:
@@ -121,19 +123,25 @@ class ParsedUpload:
     def error_rows(self) -> list[ParsedRow]:
         return [row for row in self.rows if row.errors]
 
-    def counts(self) -> dict[str, int]:
-        return {
-            "create": sum(1 for row in self.rows if row.action == "create"),
-            "update": sum(1 for row in self.rows if row.action == "update"),
-            "errors": len(self.error_rows),
-        }
+    @property
+    def valid_rows(self) -> list[ParsedRow]:
+        return [] if self.errors else [row for row in self.rows if not row.errors]
 
-    def to_session(self) -> list[dict[str, object]]:
-        return [asdict(row) for row in self.rows]
+    def counts(self) -> dict[str, int]:
+        """Rows by what importing does; every row counted once ("refused" has the errors)."""
+        counts = dict.fromkeys(("create", "update", "unchanged", "refused"), 0)
+        for row in self.rows:
+            counts["refused" if row.errors else row.action] += 1
+        counts["valid"] = len(self.valid_rows)
+        return counts
+
+    def to_session(self) -> dict[str, object]:
+        return {"rows": [asdict(row) for row in self.rows], "errors": self.errors}
 
     @classmethod
-    def from_session(cls, data: list[dict[str, object]]) -> ParsedUpload:
-        return cls(rows=[ParsedRow(**row) for row in data])  # type: ignore[arg-type]
+    def from_session(cls, data: dict[str, object]) -> ParsedUpload:
+        rows = [ParsedRow(**row) for row in data["rows"]]  # type: ignore[arg-type, union-attr]
+        return cls(rows=rows, errors=list(data["errors"]))  # type: ignore[call-overload]
 
 
 def member_csv_parse(*, program: Program, content: bytes) -> ParsedUpload:
@@ -184,8 +192,10 @@ def member_csv_parse(*, program: Program, content: bytes) -> ParsedUpload:
         )
         return upload
     existing = {
-        email.lower()
-        for email in Member.objects.filter(program=program).values_list("email", flat=True)
+        email.lower(): (name, time_zone, category)
+        for email, name, time_zone, category in Member.objects.filter(program=program).values_list(
+            "email", "name", "time_zone", "category"
+        )
     }
     seen: dict[str, int] = {}
     for line, cells in enumerate(reader, start=2):
@@ -234,32 +244,50 @@ def member_csv_parse(*, program: Program, content: bytes) -> ParsedUpload:
         if key and key in seen:
             row.errors.append(f"The same e-mail address is on line {seen[key]} already.")
         seen.setdefault(key, line)
-        row.action = "update" if key in existing else "create"
+        row.action = _row_action(row, existing.get(key))
         upload.rows.append(row)
     if not upload.rows and not upload.errors:
         upload.errors.append("The file has a header but no members.")
     return upload
 
 
+def _row_action(row: ParsedRow, known: tuple[str, str, str] | None) -> str:
+    if row.errors:
+        return "refused"
+    if known is None:
+        return "create"
+    return "unchanged" if known == (row.name, row.time_zone, row.category) else "update"
+
+
 @dataclass(frozen=True)
 class ImportResult:
     created: int
     updated: int
+    unchanged: int
+    refused: int
 
 
 @transaction.atomic
 def member_import(*, program: Program, upload: ParsedUpload, now: datetime) -> ImportResult:
-    """Save a previewed upload: all of it or nothing. Known addresses are updated, not added.
+    """Save the valid rows of a previewed upload, in one transaction; refused rows are skipped.
 
-    A member's status is left alone: someone who left stays left when an old roster comes back.
+    1. An upload refused as a whole (not CSV, no header, too many rows) saves nothing.
+    2. Each valid row creates a member, or updates the one with its address (any case) when
+       its name, zone or category differ; the roster is read again under the program's lock,
+       so the counts are those of the import, not of the preview.
+    3. A member's status is left alone: someone who left stays left when an old roster comes
+       back.
     """
-    if upload.has_errors:
-        raise MemberError("Fix the rows with errors and upload the file again.")
+    if upload.errors:
+        raise MemberError("This file cannot be imported: upload a corrected file.")
+    rows = upload.valid_rows
+    if not rows:
+        raise MemberError("No row of this file can be imported: fix the rows and upload again.")
     Program.objects.select_for_update().filter(pk=program.pk).first()
     existing = {member.email.lower(): member for member in Member.objects.filter(program=program)}
     to_create: list[Member] = []
     to_update: list[Member] = []
-    for row in upload.rows:
+    for row in rows:
         member = existing.get(row.email.lower())
         if member is None:
             to_create.append(
@@ -282,4 +310,9 @@ def member_import(*, program: Program, upload: ParsedUpload, now: datetime) -> I
     Member.objects.bulk_update(to_update, ["name", "time_zone", "category"], batch_size=1000)
     if to_create:
         program_open_rounds_replan(program_id=program.pk, now=now)
-    return ImportResult(created=len(to_create), updated=len(to_update))
+    return ImportResult(
+        created=len(to_create),
+        updated=len(to_update),
+        unchanged=len(rows) - len(to_create) - len(to_update),
+        refused=len(upload.rows) - len(rows),
+    )

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -65,7 +66,8 @@ def member_status(request: HttpRequest, program_id: int, member_id: int) -> Http
 
 @login_required
 def member_upload(request: HttpRequest, program_id: int) -> HttpResponse:
-    """Step 1: parse the file and show every row with its errors; nothing is saved yet."""
+    """Step 1: parse the file and show every row with what importing it does (refused rows
+    with their reasons); nothing is saved yet."""
     program = get_hosted_program_or_404(user=request.user, program_id=program_id)
     form = MemberUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -74,13 +76,13 @@ def member_upload(request: HttpRequest, program_id: int) -> HttpResponse:
         uploads = request.session.get(UPLOAD_SESSION_KEY, {})
         # Keep only the newest upload per program so the session never grows without bound.
         uploads = {k: v for k, v in uploads.items() if v["program"] != program.pk}
-        uploads[key] = {"program": program.pk, "rows": upload.to_session()}
+        uploads[key] = {"program": program.pk, "upload": upload.to_session()}
         request.session[UPLOAD_SESSION_KEY] = uploads
         return render(
             request,
             "programs/member_upload_preview.html",
             {"program": program, "upload": upload, "key": key, "active_tab": "members"},
-            status=200 if not upload.has_errors else 400,
+            status=200 if upload.valid_rows else 400,
         )
     return render(
         request,
@@ -93,14 +95,14 @@ def member_upload(request: HttpRequest, program_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def member_upload_confirm(request: HttpRequest, program_id: int) -> HttpResponse:
-    """Step 2: save the previewed rows, all or nothing."""
+    """Step 2: save the previewed valid rows in one transaction; refused rows are skipped."""
     program = get_hosted_program_or_404(user=request.user, program_id=program_id)
     uploads = request.session.get(UPLOAD_SESSION_KEY, {})
     stored = uploads.get(request.POST.get("key", ""))
-    if stored is None or stored["program"] != program.pk:
+    if stored is None or stored["program"] != program.pk or "upload" not in stored:
         messages.error(request, "That upload has expired: please upload the file again.")
         return redirect("programs:member_upload", program_id=program.pk)
-    upload = members.ParsedUpload.from_session(stored["rows"])
+    upload = members.ParsedUpload.from_session(stored["upload"])
     try:
         result = members.member_import(program=program, upload=upload, now=timezone.now())
     except members.MemberError as error:
@@ -108,5 +110,14 @@ def member_upload_confirm(request: HttpRequest, program_id: int) -> HttpResponse
         return redirect("programs:member_upload", program_id=program.pk)
     uploads.pop(request.POST["key"], None)
     request.session[UPLOAD_SESSION_KEY] = uploads
-    messages.success(request, f"Roster saved: {result.created} added, {result.updated} updated.")
+    refused = (
+        f" {result.refused} refused row{pluralize(result.refused)} not imported."
+        if result.refused
+        else ""
+    )
+    messages.success(
+        request,
+        f"Roster saved: {result.created} added, {result.updated} updated, "
+        f"{result.unchanged} unchanged.{refused}",
+    )
     return redirect("programs:member_list", program_id=program.pk)

@@ -9,6 +9,8 @@ from typing import Any
 import environ
 from csp.constants import NONCE, NONE, SELF
 
+from config.settings.parsing import reminder_offsets
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("CONVENE_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -289,7 +291,7 @@ SESSION_REPLAN_BATCH_SIZE = env.int("SESSION_REPLAN_BATCH_SIZE", default=2000)
 
 # Reminder moments replaced by exact durations in seconds, e.g. {"day": 120, "hour": 60,
 # "30min": 30}: for demos and end-to-end tests that watch every reminder arrive. Empty in use.
-SESSION_REMINDER_OFFSETS = env.dict("SESSION_REMINDER_OFFSETS", cast={"value": int}, default={})
+SESSION_REMINDER_OFFSETS = reminder_offsets(env.str("SESSION_REMINDER_OFFSETS", default=""))
 
 # Live rooms: the embedded audio/video provider (Jitsi Meet by default) and recording uploads.
 VIDEO_PROVIDER_BASE_URL = env.str("VIDEO_PROVIDER_BASE_URL", default="https://meet.jit.si").rstrip(

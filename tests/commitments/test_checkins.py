@@ -116,6 +116,47 @@ def test_the_page_shows_days_left_the_row_of_days_and_the_streak() -> None:
     assert 'id="reflection"' not in page
 
 
+@pytest.mark.parametrize(
+    ("today", "checked_in", "says"),
+    [
+        (date(2026, 4, 30), False, "<strong>7</strong> days left"),  # before the first day
+        (date(2026, 5, 1), False, "<strong>7</strong> days left"),  # day 1, still to do
+        (date(2026, 5, 1), True, "<strong>6</strong> days left"),  # day 1 of 7, checked in
+        (date(2026, 5, 5), True, "<strong>2</strong> days left"),
+        (date(2026, 5, 6), False, "<strong>2</strong> days left"),
+        (date(2026, 5, 6), True, "<strong>1</strong> day left"),
+        (date(2026, 5, 7), False, "<strong>Last day</strong>"),
+        (date(2026, 5, 7), True, "<strong>Last day</strong>"),
+        (date(2026, 5, 8), False, "<li>Finished</li>"),
+    ],
+)
+def test_days_left_counts_the_days_still_to_check_in(
+    today: date, checked_in: bool, says: str
+) -> None:
+    commitment = _commitment(starts_on=date(2026, 5, 1), days=7, zone="Europe/Berlin")
+    if checked_in:
+        CheckInFactory(commitment=commitment, day=today, is_done=True)
+    client = client_for_commitment(commitment)
+    with time_machine.travel(datetime.combine(today, time(10), tzinfo=UTC), tick=False):
+        page = client.get(f"/commitments/{commitment.pk}/").content.decode()
+    assert says in page
+    assert page.count(" left</li>") + page.count("Last day") + page.count("Finished") >= 1
+
+
+def test_checking_in_on_day_one_of_seven_leaves_six_days() -> None:
+    commitment = _commitment(starts_on=date(2026, 5, 1), days=7, zone="Europe/Berlin")
+    client = client_for_commitment(commitment)
+    with time_machine.travel(datetime(2026, 5, 1, 18, tzinfo=UTC), tick=False):
+        assert "<strong>7</strong> days left" in client.get(f"/commitments/{commitment.pk}/").text
+        response = client.post(
+            f"/commitments/{commitment.pk}/check-in/",
+            {"is_done": "yes", "rating": "8", "note": ""},
+            follow=True,
+        )
+    assert "<strong>6</strong> days left" in response.text
+    assert "7 days left" not in response.text.replace("<strong>", "").replace("</strong>", "")
+
+
 def test_checking_in_through_the_page_updates_the_streak() -> None:
     commitment = _commitment(starts_on=date(2026, 5, 1), zone="Europe/Berlin")
     CheckInFactory(commitment=commitment, day=date(2026, 5, 1), is_done=True)

@@ -60,7 +60,7 @@ def test_the_share_page_offers_a_ready_message_with_the_link_in_the_sessions_zon
     assert "For guests: the guest link" in text
     assert 'Copy<span class="visually-hidden"> guest link</span>' in text
     assert 'Copy<span class="visually-hidden"> the ready message for guests</span>' in text
-    assert "commitments/commitments.js" in text
+    assert "js/copy.js" in text
     assert "You are invited to join “Guest lecture” as a guest." in text
     assert "Wednesday 25 November 2026, 12:00 to 13:00 New York time" in text
     assert _guest_path(text) == reverse(

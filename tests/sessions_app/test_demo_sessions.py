@@ -18,11 +18,12 @@ def test_demo_program_gets_sessions_with_registrations_once() -> None:
     call_command("load_demo")
     program = Program.objects.get(name=DEMO_PROGRAM)
     sessions = list(Session.objects.filter(program=program).order_by("starts_at"))
-    assert len(sessions) == 3
+    # One last week, one about to start (commitments/demo_actionable.py), two ahead.
+    assert len(sessions) == 4
     now = timezone.now()
     assert sessions[0].starts_at < now < sessions[1].starts_at
     assert all(Registration.objects.filter(session=session).exists() for session in sessions)
-    assert Registration.objects.filter(session__program=program).count() == 4
+    assert Registration.objects.filter(session__program=program).count() == 6
 
     client = Client()
     client.login(username=DEMO_EMAIL, password=DEMO_PASSWORD)

@@ -66,13 +66,29 @@ def _janus() -> tuple[JanusProcess | None, dict[str, str]]:
     }
 
 
+def _links_env(addrport: str) -> dict[str, str]:
+    """PUBLIC_BASE_URL for the children, following the port served, unless it is set.
+
+    Every link in an e-mail or a QR code is built from PUBLIC_BASE_URL: left at its default
+    while serving on another port, they would all lead to :8000.
+    """
+    if "PUBLIC_BASE_URL" in os.environ:
+        return {}
+    host, _, port = addrport.rpartition(":")
+    if host in ("", "0.0.0.0", "[::]"):  # noqa: S104 (a link needs an address to reach)
+        host = "127.0.0.1"
+    return {"PUBLIC_BASE_URL": f"http://{host}:{port}"}
+
+
 class Command(BaseCommand):
-    help = "Serve on 127.0.0.1:8000 with a Celery worker and beat beside it."
+    help = "Serve on 127.0.0.1:8000 (or --port) with a Celery worker and beat beside it."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--addrport", default="127.0.0.1:8000")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--addrport", default="", help="host:port; overrides --port")
 
-    def handle(self, *args: Any, addrport: str, **options: object) -> None:
+    def handle(self, *args: Any, addrport: str, port: int, **options: object) -> None:
+        addrport = addrport or f"127.0.0.1:{port}"
         python = sys.executable
         commands = {
             "worker": [
@@ -89,7 +105,8 @@ class Command(BaseCommand):
             "web": [python, "manage.py", "runserver", addrport],
         }
         janus, media_env = _janus()
-        environment = {**os.environ, **media_env}
+        links_env = _links_env(addrport)
+        environment = {**os.environ, **media_env, **links_env}
         processes = {
             name: subprocess.Popen(command, env=environment)  # noqa: S603
             for name, command in commands.items()
@@ -99,6 +116,8 @@ class Command(BaseCommand):
                 f"Convene on http://{addrport}/ — Ctrl-C stops web, worker and beat."
             )
         )
+        public_base_url = links_env.get("PUBLIC_BASE_URL", os.environ.get("PUBLIC_BASE_URL"))
+        self.stdout.write(f"Links in e-mails and QR codes start with {public_base_url}.")
         if janus is not None:
             self.stdout.write(f"Janus on {janus.config.api_url} (127.0.0.1 only).")
         elif media_env.get("VIDEO_PROVIDER") == "none":

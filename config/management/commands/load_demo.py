@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from commitments.demo_actionable import load_actionable_demo
 from commitments.demo_insights import load_insights_demo
 from programs.models import Member, Program, Recurrence, Round
 from programs.rounds import round_schedule
@@ -136,6 +137,7 @@ class Command(BaseCommand):
                 )
         _demo_sessions(program, host)
         self._load_matching(program=program, host=host)
+        load_actionable_demo(program=program, host=host, now=timezone.now())
         load_insights_demo(host=host, now=timezone.now())
         self.stdout.write(
             self.style.SUCCESS(
