@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
 
-from sessions_app.reminder_moments import REMINDER_KINDS
+from sessions_app.reminder_moments import REMINDER_MOMENTS
 
 
 def reminder_offsets(raw: str, *, name: str = "SESSION_REMINDER_OFFSETS") -> dict[str, int]:
@@ -22,10 +22,10 @@ def reminder_offsets(raw: str, *, name: str = "SESSION_REMINDER_OFFSETS") -> dic
         moment, sep, seconds = (piece.strip() for piece in part.partition("="))
         if not sep:
             raise ImproperlyConfigured(f"{name}: {part!r} is not moment=seconds ({example}).")
-        if moment not in REMINDER_KINDS:
+        if moment not in REMINDER_MOMENTS:
             raise ImproperlyConfigured(
                 f"{name}: unknown moment {moment!r}; the moments are "
-                f"{', '.join(REMINDER_KINDS)} ({example})."
+                f"{', '.join(REMINDER_MOMENTS)} ({example})."
             )
         if not seconds.isdigit() or int(seconds) <= 0:
             raise ImproperlyConfigured(
