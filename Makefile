@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh machine with only Python 3.11+:
 #   make run   — install, migrate, load demo data, serve with a Celery worker and beat
-#   make test  — install, lint, and run the whole test suite
+#   make test  — install, lint, type-check, and run the whole test suite
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -32,7 +32,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: lint
+test: lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # PNGs of every page in tests/support/screens.py at 1280 and 390 px into var/screenshots/, from

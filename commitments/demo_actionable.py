@@ -14,6 +14,8 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.contrib.auth.models import User
+
 from commitments.models import Answer, CheckIn, Commitment, QuestionKind
 from commitments.services import question_create
 from programs.models import Module, Program
@@ -69,7 +71,7 @@ DEMO_COMMITMENTS = [
 ]
 
 
-def load_actionable_demo(*, program: Program, host: object, now: datetime) -> None:
+def load_actionable_demo(*, program: Program, host: User, now: datetime) -> None:
     modules = list(program.modules.order_by("position", "id"))
     _module_questions(modules=modules)
     past = Session.objects.filter(program=program, starts_at__lt=now).order_by("starts_at").first()
@@ -188,9 +190,7 @@ def _commitments(*, session: Session, module: Module, now: datetime) -> None:
         CheckIn.objects.bulk_create(rows)
 
 
-def _session_about_to_start(
-    *, program: Program, host: object, module: Module, now: datetime
-) -> None:
+def _session_about_to_start(*, program: Program, host: User, module: Module, now: datetime) -> None:
     """A session starting in a few minutes (a new one once the last has ended)."""
     is_running = Session.objects.filter(
         program=program, title=ABOUT_TO_START, starts_at__gt=now - timedelta(minutes=30)

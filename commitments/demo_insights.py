@@ -10,6 +10,8 @@ import random
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.contrib.auth.models import User
+
 from commitments.models import CheckIn, Commitment, CommitmentSource
 from programs.models import Match, Member, OptIn, OptInAnswer, Program, Round, RoundState
 from programs.services import module_create, program_create
@@ -29,7 +31,7 @@ MARKER = "Past workshop"
 NOTES = ["Walked to work", "Hard day, still did it", "", "", "Felt great", "Only ten minutes"]
 
 
-def load_insights_demo(*, host: object, now: datetime) -> None:
+def load_insights_demo(*, host: User, now: datetime) -> None:
     if Program.objects.filter(name=DEMO_HISTORY_PROGRAM, host_roles__user=host).exists():
         return
     program = program_create(
@@ -187,6 +189,8 @@ def _commitments(*, sessions: list[Session], now: datetime, rng: random.Random) 
     turn = 0
     for session in sessions:
         module = session.module
+        if module is None:  # commitments belong to a module's sessions
+            continue
         registrations = list(session.registrations.order_by("id")[:5])
         for registration in registrations:
             turn += 1
@@ -238,11 +242,12 @@ def _rounds(*, program: Program, now: datetime, rng: random.Random) -> None:
         return
     for weeks_ago in (4, 3, 2, 1):
         match_at = now - timedelta(weeks=weeks_ago)
+        opt_in_at = match_at - timedelta(days=2)
         round_ = Round.objects.create(
             program=program,
             state=RoundState.MATCHED,
-            opt_in_at=match_at - timedelta(days=2),
-            opened_at=match_at - timedelta(days=2),
+            opt_in_at=opt_in_at,
+            opened_at=opt_in_at,
             match_at=match_at,
             matched_at=match_at,
             time_zone=program.time_zone,
@@ -256,9 +261,9 @@ def _rounds(*, program: Program, now: datetime, rng: random.Random) -> None:
                 topic=round_.topic,
                 recipient_email=member.email,
                 recipient_name=member.name,
-                due_at=round_.opt_in_at,
+                due_at=opt_in_at,
                 status=MessageStatus.SENT,
-                sent_at=round_.opt_in_at,
+                sent_at=opt_in_at,
                 delivery_status=DeliveryStatus.DELIVERED,
                 dedupe_key=f"demo:round:{round_.pk}:opt_in:{member.pk}",
             )
@@ -269,8 +274,8 @@ def _rounds(*, program: Program, now: datetime, rng: random.Random) -> None:
                 round=round_,
                 member=member,
                 answer=answer,
-                answered_at=round_.opt_in_at + timedelta(hours=3),
-                first_answered_at=round_.opt_in_at + timedelta(hours=3),
+                answered_at=opt_in_at + timedelta(hours=3),
+                first_answered_at=opt_in_at + timedelta(hours=3),
             )
             if answer == OptInAnswer.YES:
                 yes.append(member)

@@ -11,6 +11,7 @@ import csv
 import io
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -140,7 +141,8 @@ class ParsedUpload:
 
     @classmethod
     def from_session(cls, data: dict[str, object]) -> ParsedUpload:
-        rows = [ParsedRow(**row) for row in data["rows"]]  # type: ignore[arg-type, union-attr]
+        stored_rows: list[dict[str, Any]] = data["rows"]  # type: ignore[assignment]  # as to_session wrote it
+        rows = [ParsedRow(**row) for row in stored_rows]
         return cls(rows=rows, errors=list(data["errors"]))  # type: ignore[call-overload]
 
 

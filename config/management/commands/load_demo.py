@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -44,7 +44,7 @@ DEMO_SESSIONS = [
 ]
 
 
-def _demo_sessions(program: Program, host: object) -> None:
+def _demo_sessions(program: Program, host: User) -> None:
     """Sessions around today (one last week, two ahead), each with a couple of registrations."""
     zone = zoneinfo.ZoneInfo(DEMO_ZONE)
     today = timezone.now().astimezone(zone).date()
@@ -109,8 +109,7 @@ class Command(BaseCommand):
                 "load_demo refuses to run under production settings: it would create a "
                 f"superuser ({DEMO_EMAIL}) whose password is published."
             )
-        user_model = get_user_model()
-        host, created = user_model.objects.get_or_create(
+        host, created = User.objects.get_or_create(
             username=DEMO_EMAIL,
             defaults={
                 "email": DEMO_EMAIL,
@@ -145,7 +144,7 @@ class Command(BaseCommand):
             )
         )
 
-    def _load_matching(self, *, program: Program, host: object) -> None:
+    def _load_matching(self, *, program: Program, host: User) -> None:
         """A small roster and a weekly round: opt-in tomorrow, matching in three days at 09:00."""
         for name, email, time_zone, category in DEMO_MEMBERS:
             Member.objects.get_or_create(
