@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from config.management.commands.devserver import _links_env
 from config.settings.parsing import reminder_offsets
-from programs.management.commands.devserver import _links_env
 
 ROOT = Path(__file__).resolve().parent.parent
 

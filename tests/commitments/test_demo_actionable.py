@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from commitments.demo_actionable import ABOUT_TO_START
-from commitments.management.commands.load_demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_PROGRAM
 from commitments.models import Answer, CheckIn, Commitment, Question
+from config.management.commands.load_demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_PROGRAM
 from programs.models import Match, Program, Round, RoundState
 from sessions_app.models import Attendance, Registration, Session
 from sessions_app.tokens import join_url

@@ -83,7 +83,7 @@ def test_the_shared_direct_link_records_direct_link(
     panel = host_client.get(
         f"/programs/{session.program_id}/sessions/{session.pk}/commitments/"
     ).text
-    direct = re.search(r"<dt>Direct link</dt>\s*<dd><a href=\"([^\"]+)\"", panel).group(1)
+    direct = re.search(r"<dt>Commitment link</dt>\s*<dd><a href=\"([^\"]+)\"", panel).group(1)
     commitment = _commit_from_landing(client, _path(direct.replace("&amp;", "&")))
     assert commitment.source == CommitmentSource.DIRECT_LINK
 

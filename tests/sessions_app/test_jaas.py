@@ -341,7 +341,7 @@ def test_a_link_outside_the_allow_list_is_never_fetched(
     assert storage.requests == []
     recording.refresh_from_db()
     assert "127.0.0.1, which is not in JAAS_RECORDING_HOSTS" in recording.failure_reason
-    page = host_client.get(reverse("sessions_app:dashboard", kwargs={"session_id": ended.pk}))
+    page = host_client.get(reverse("sessions_app:session_room", kwargs={"session_id": ended.pk}))
     assert "Processing failed" in page.text and "JAAS_RECORDING_HOSTS" in page.text
     # Fixed settings, and the host's "Try again" downloads it.
     settings.JAAS_RECORDING_HOSTS = ["127.0.0.1"]
