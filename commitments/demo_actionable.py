@@ -203,7 +203,7 @@ def _session_about_to_start(*, program: Program, host: User, module: Module, now
         created_by=host,
         title=ABOUT_TO_START,
         description=(
-            "Starts a few minutes after `make run`: open it as a participant to wait for the "
+            "Starts a few minutes after the demo is loaded: open it as a participant to wait for the "
             "host, then start it from the host's dashboard."
         ),
         module=module,
