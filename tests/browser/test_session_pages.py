@@ -108,18 +108,20 @@ def test_each_link_copied_from_the_share_page_leads_where_its_label_says(
     start.get_by_label("Session ID").fill(code)
     start.get_by_role("button", name="Continue").click()
     expect(start.get_by_role("link", name="Create your commitment")).to_be_visible()
-    assert start.url == f"{live_server.url}/start/{session.code}/"
+    # The Session ID typed on the start page is recorded as the way in (`?via=id`).
+    assert start.url == f"{live_server.url}/start/{session.code}/?via=id"
 
     # … or the commitment link, which the QR code carries too.
     commitment_url = copied("Copy commitment link")
     commitment = opened(commitment_url)
     expect(commitment.get_by_role("link", name="Create your commitment")).to_be_visible()
-    assert commitment.url == f"{live_server.url}/start/{session.code}/"
+    assert commitment.url.split("?")[0] == f"{live_server.url}/start/{session.code}/"
     qr_src = page.get_by_role("img", name="QR code of the commitment link").get_attribute("src")
     qr = context.request.get(f"{live_server.url}{qr_src.replace('.svg', '.png')}")
     assert qr.ok
     decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr.body())))
-    assert [result.text for result in decoded] == [commitment_url]
+    # The QR code carries the same link, marked as scanned (`?via=qr`, see commitments.sources).
+    assert [result.text for result in decoded] == [commitment_url.replace("via=link", "via=qr")]
 
     # For guests: the guest link, which trades its token for a cookie and leads to the
     # guests' entry (two days ahead it says when the room opens).
