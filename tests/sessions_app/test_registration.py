@@ -166,7 +166,9 @@ def test_registering_again_while_the_confirmation_is_pending_adds_no_second_one(
     # The page itself says the registration is done, and keeps the calendar buttons.
     assert "<h2>You're registered — check your inbox for the invite</h2>" in first_text
     assert "Check your e-mail" not in first_text
-    assert "Add to calendar (.ics)" in first_text and "Google Calendar (separate entry)" in first_text
+    assert (
+        "Add to calendar (.ics)" in first_text and "Google Calendar (separate entry)" in first_text
+    )
     with time_machine.travel(NOW + timedelta(seconds=10), tick=False):
         again = _register(client, session, name="Ada King", **{f"question_{goal.pk}": "Run faster"})
         text = _registered_text(client, again)
