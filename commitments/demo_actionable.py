@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import User
 
+from commitments.demo_insights import demo_guest_attendance
 from commitments.models import Answer, CheckIn, Commitment, QuestionKind
 from commitments.services import question_create
 from programs.models import Module, Program
@@ -111,19 +112,7 @@ def _past_attendance(*, session: Session) -> None:
         )
         for registration in session.registrations.order_by("id")
     ]
-    rows.append(
-        Attendance(
-            session=session,
-            participant_key=f"open:demo-guest-{session.pk}",
-            role=AttendanceRole.GUEST,
-            name="A guest speaker",
-            status=AttendanceStatus.LEFT,
-            arrived_at=start,
-            joined_at=start,
-            left_at=start + timedelta(minutes=20),
-            last_seen_at=start + timedelta(minutes=20),
-        )
-    )
+    rows.append(demo_guest_attendance(session=session, minutes=20))
     Attendance.objects.bulk_create(rows)
 
 

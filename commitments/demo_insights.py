@@ -100,6 +100,22 @@ def load_insights_demo(*, host: User, now: datetime) -> None:
     _rounds(program=program, now=now, rng=rng)
 
 
+def demo_guest_attendance(*, session: Session, minutes: int) -> Attendance:
+    """A guest speaker who came in at the start and stayed `minutes` (not saved)."""
+    start = session.starts_at
+    return Attendance(
+        session=session,
+        participant_key=f"open:demo-guest-{session.pk}",
+        role=AttendanceRole.GUEST,
+        name="A guest speaker",
+        status=AttendanceStatus.LEFT,
+        arrived_at=start,
+        joined_at=start,
+        left_at=start + timedelta(minutes=minutes),
+        last_seen_at=start + timedelta(minutes=minutes),
+    )
+
+
 def _attendance(*, session: Session, registrations: list[Registration], rng: random.Random) -> None:
     start, end = session.starts_at, session.starts_at + timedelta(minutes=60)
     rows = []
@@ -122,19 +138,7 @@ def _attendance(*, session: Session, registrations: list[Registration], rng: ran
                 last_seen_at=left,
             )
         )
-    rows.append(
-        Attendance(
-            session=session,
-            participant_key=f"open:demo-guest-{session.pk}",
-            role=AttendanceRole.GUEST,
-            name="A guest speaker",
-            status=AttendanceStatus.LEFT,
-            arrived_at=start,
-            joined_at=start,
-            left_at=start + timedelta(minutes=30),
-            last_seen_at=start + timedelta(minutes=30),
-        )
-    )
+    rows.append(demo_guest_attendance(session=session, minutes=30))
     Attendance.objects.bulk_create(rows)
 
 
