@@ -6,7 +6,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from reminders.admin_base import CheckedModelAdmin, CheckedTabularInline
-from reminders.models import CapturedEmail, Message, MessageEvent, MessageStatus, ProviderHealth
+from reminders.models import CapturedEmail, Message, MessageEvent, ProviderHealth
+from reminders.services import outbox_retry
 
 
 class MessageEventInline(CheckedTabularInline):
@@ -48,8 +49,8 @@ class MessageAdmin(CheckedModelAdmin):
 
     @admin.action(description="Send again now (failed, skipped or cancelled messages)")
     def retry_now(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
-        count = queryset.exclude(status__in=[MessageStatus.SENT, MessageStatus.SENDING]).update(
-            status=MessageStatus.PENDING, due_at=timezone.now(), expires_at=None, last_error=""
+        count = outbox_retry(
+            message_ids=list(queryset.values_list("pk", flat=True)), now=timezone.now()
         )
         self.message_user(request, f"{count} message(s) queued again.")
 

@@ -567,3 +567,24 @@ def outbox_prune(*, now: datetime, older_than: timedelta, batch_size: int = 2000
             CapturedEmail.objects.filter(message_id__in=still).update(message=None)
             Message.objects.filter(id__in=still).delete()
         deleted += len(still)
+
+
+@transaction.atomic
+def outbox_retry(*, message_ids: Collection[int], now: datetime) -> int:
+    """Queue failed, skipped or cancelled messages again, due now; returns how many.
+
+    Sent and sending messages are left alone (a second copy of a sent e-mail is never made
+    by accident), and each one queued again gets an event in its history."""
+    chosen = list(
+        Message.objects.select_for_update()
+        .filter(pk__in=message_ids)
+        .exclude(status__in=[MessageStatus.SENT, MessageStatus.SENDING])
+        .values_list("pk", flat=True)
+    )
+    Message.objects.filter(pk__in=chosen).update(
+        status=MessageStatus.PENDING, due_at=now, expires_at=None, last_error="", updated_at=now
+    )
+    message_events_record(
+        message_ids=chosen, status=MessageStatus.PENDING, detail="queued again", now=now
+    )
+    return len(chosen)

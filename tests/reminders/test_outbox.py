@@ -410,3 +410,25 @@ def test_through_smtp_each_message_ends_only_after_the_previous_send_is_committe
             reader.execute(f"DROP TRIGGER slow_sent ON {table}")
             reader.execute("DROP FUNCTION slow_sent()")
     assert server.committed_before_each == list(range(30))
+
+
+def test_the_admins_send_again_queues_failed_messages_and_leaves_sent_ones(admin_client):
+    from django.urls import reverse
+
+    from reminders.models import MessageEvent
+    from tests.factories import MessageFactory
+
+    failed = MessageFactory(status=MessageStatus.FAILED, last_error="550 no such user")
+    sent = MessageFactory(status=MessageStatus.SENT)
+    response = admin_client.post(
+        reverse("admin:reminders_message_changelist"),
+        {"action": "retry_now", "_selected_action": [failed.pk, sent.pk]},
+        follow=True,
+    )
+    assert "1 message(s) queued again." in response.text
+    failed.refresh_from_db()
+    sent.refresh_from_db()
+    assert (failed.status, failed.last_error) == (MessageStatus.PENDING, "")
+    assert sent.status == MessageStatus.SENT
+    assert MessageEvent.objects.filter(message=failed, detail="queued again").exists()
+    assert not MessageEvent.objects.filter(message=sent).exists()
