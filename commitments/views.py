@@ -34,7 +34,7 @@ from sessions_app.guard import guess_blocked_seconds, guess_record_miss
 from sessions_app.models import Session
 
 # The participant's browser keeps their personal link's credential for the commitment's pages.
-COMMITMENT_LINK = LinkKind("commitment", days=14)
+COMMITMENT_LINK = LinkKind("commitment", days=14, legacy_session=True)
 CREATE_SCOPE = "commitment-create"
 
 

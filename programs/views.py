@@ -189,7 +189,7 @@ def _invitation_from_token(token: str) -> HostInvitation | None:
 
 
 # The invited host's browser keeps the invitation link's credential for its accept page.
-INVITATION_LINK = LinkKind("invitation", days=14)
+INVITATION_LINK = LinkKind("invitation", days=14, legacy_session=True)
 
 
 def _invitation_invalid(request: HttpRequest) -> HttpResponse:

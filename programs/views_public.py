@@ -28,7 +28,7 @@ ANSWERS = ("yes", "no")
 # A member's browser keeps their answer link's credential for the round's answer page, and
 # their pause/leave/resume link's for their membership pages.
 ROUND_ANSWER_LINK = LinkKind("round-answer", days=14)
-MEMBER_LINK = LinkKind("member", days=14)
+MEMBER_LINK = LinkKind("member", days=14, legacy_session=True)
 
 
 def _member_from_token(token: str, *, purpose: str) -> Member | None:

@@ -33,6 +33,7 @@ from django.shortcuts import redirect
 from reminders.tokens import token_make, token_object
 
 ModelT = TypeVar("ModelT", bound=Model)
+LEGACY_SESSION_KEY = "link_access"
 
 
 @dataclass(frozen=True)
@@ -41,9 +42,12 @@ class LinkKind:
 
     name: str
     days: int
-    # Join and guest cookies set before this module held the link's own token (purpose
-    # `legacy_purpose`); they are read as before until they expire (120 days at most).
+    # What browsers were given before this module, read as before until it expires: join and
+    # guest cookies held the link's own token (purpose `legacy_purpose`, 120 days at most);
+    # commitment, invitation and member links left a mark `<name>:<id>` -> token version in
+    # the Django session (`legacy_session`, two weeks at most).
     legacy_purpose: str = ""
+    legacy_session: bool = False
 
     def cookie_name(self, scope: int) -> str:
         return f"convene_{self.name}_{scope}"
@@ -107,6 +111,11 @@ def held(
         return token_object(token, queryset=queryset, purpose=kind.purpose)
     if kind.legacy_purpose and request.COOKIES.get(name):
         return token_object(request.COOKIES[name], queryset=queryset, purpose=kind.legacy_purpose)
+    if kind.legacy_session:
+        version = request.session.get(LEGACY_SESSION_KEY, {}).get(f"{kind.name}:{scope}")
+        found = None if version is None else queryset.filter(pk=scope).first()
+        if found is not None and getattr(found, "token_version", None) == version:
+            return found
     return None
 
 
