@@ -56,12 +56,8 @@ def commitment_from_token(token: str) -> Commitment | None:
     return token_object(token, queryset=Commitment.objects.all(), purpose=COMMITMENT_TOKEN_PURPOSE)
 
 
-def commitment_for_page(*, commitment_id: int) -> Commitment | None:
-    return (
-        Commitment.objects.select_related("session", "module", "session__program")
-        .filter(pk=commitment_id)
-        .first()
-    )
+def commitments_for_page() -> QuerySet[Commitment]:
+    return Commitment.objects.select_related("session", "module", "session__program")
 
 
 def commitment_checkins(*, commitment: Commitment) -> list[CheckIn]:

@@ -26,13 +26,15 @@ from commitments.progress import commitment_progress
 from commitments.sources import source_from_request, source_query
 from programs.branding import brand_program_for_request
 from programs.timezones import viewer_time_zone_name
-from reminders.link_access import link_access_grant, link_access_has, without_referrer
+from reminders import personal_links
+from reminders.personal_links import LinkKind, without_referrer
 from reminders.ratelimit import client_address, mailbox_limit_hit, rate_limit_hit
 from sessions_app.codes import session_code_display
 from sessions_app.guard import guess_blocked_seconds, guess_record_miss
 from sessions_app.models import Session
 
-COMMITMENT_ACCESS = "commitment"
+# The participant's browser keeps their personal link's credential for the commitment's pages.
+COMMITMENT_LINK = LinkKind("commitment", days=14, legacy_session=True)
 CREATE_SCOPE = "commitment-create"
 
 
@@ -164,13 +166,14 @@ def commitment_new(request: HttpRequest, code: str) -> HttpResponse:
                     "Please check your inbox (and spam folder).",
                 )
             return redirect("commitments:session", code=session.code)
-        _grant_access(request, commitment)
         messages.success(
             request,
             f"Your commitment is made. We e-mailed your personal link to "
             f"{commitment.participant_email}: use it to come back here.",
         )
-        return redirect("commitments:detail", commitment_id=commitment.pk)
+        return _with_access(
+            request, commitment, redirect("commitments:detail", commitment_id=commitment.pk)
+        )
     return _render(
         request,
         "commitment_form.html",
@@ -183,30 +186,46 @@ def commitment_new(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-def _grant_access(request: HttpRequest, commitment: Commitment) -> None:
-    link_access_grant(
-        request, kind=COMMITMENT_ACCESS, object_id=commitment.pk, version=commitment.token_version
-    )
+def _commitment_pages(commitment: Commitment) -> str:
+    return reverse("commitments:detail", kwargs={"commitment_id": commitment.pk})
 
 
-def _has_access(request: HttpRequest, commitment: Commitment) -> bool:
-    return link_access_has(
-        request, kind=COMMITMENT_ACCESS, object_id=commitment.pk, version=commitment.token_version
+def _with_access(
+    request: HttpRequest, commitment: Commitment, response: HttpResponse
+) -> HttpResponse:
+    return personal_links.grant(
+        request,
+        response,
+        kind=COMMITMENT_LINK,
+        scope=commitment.pk,
+        obj=commitment,
+        path=_commitment_pages(commitment),
     )
 
 
 def commitment_link(request: HttpRequest, token: str) -> HttpResponse:
-    """The personal link from the e-mail: swap the token for a mark in this browser's session."""
+    """The personal link from the e-mail: swap the token for a cookie for the commitment's pages."""
     commitment = selectors.commitment_from_token(token)
     if commitment is None:
         return without_referrer(_render(request, "link_invalid.html", {}, status=404))
-    _grant_access(request, commitment)
-    return without_referrer(redirect("commitments:detail", commitment_id=commitment.pk))
+    return personal_links.exchange(
+        request,
+        kind=COMMITMENT_LINK,
+        scope=commitment.pk,
+        obj=commitment,
+        to=_commitment_pages(commitment),
+        path=_commitment_pages(commitment),
+    )
 
 
 def _commitment_or_response(request: HttpRequest, commitment_id: int) -> Commitment | HttpResponse:
-    commitment = selectors.commitment_for_page(commitment_id=commitment_id)
-    if commitment is None or not _has_access(request, commitment):
+    commitment = personal_links.held(
+        request,
+        kind=COMMITMENT_LINK,
+        scope=commitment_id,
+        queryset=selectors.commitments_for_page(),
+    )
+    if commitment is None:
         return _render(request, "link_invalid.html", {}, status=404)
     return commitment
 

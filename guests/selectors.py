@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.urls import reverse
 
 from guests.models import GuestEntry, GuestLink
 from programs.links import public_url
+from reminders.personal_links import LinkKind, held
 from reminders.tokens import token_make, token_object
 from sessions_app.formatting import session_when
 from sessions_app.models import Session
 
 GUEST_TOKEN_PURPOSE = "guest"
+# A guest's browser keeps the shared link's credential for the session's pages.
+GUEST_LINK = LinkKind("guest", days=30, legacy_purpose=GUEST_TOKEN_PURPOSE)
 
 
 def guest_token(guest_link: GuestLink) -> str:
@@ -39,6 +43,19 @@ def guest_link_for_token(token: str) -> GuestLink | None:
         queryset=GuestLink.objects.select_related("session", "session__program", "session__module"),
         purpose=GUEST_TOKEN_PURPOSE,
     )
+
+
+def guest_link_held(request: HttpRequest, session: Session) -> GuestLink | None:
+    """The guest link of `session` this browser exchanged, if it has not been replaced since."""
+    guest_link = held(
+        request,
+        kind=GUEST_LINK,
+        scope=session.pk,
+        queryset=GuestLink.objects.select_related("session", "session__program", "session__module"),
+    )
+    if guest_link is None or guest_link.session_id != session.pk:
+        return None
+    return guest_link
 
 
 def guest_identity_current(session: Session, remembered: dict[str, object]) -> bool:

@@ -12,21 +12,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from guests import selectors, services
+from reminders import personal_links
 from sessions_app import room_access, rooms
 from sessions_app.guard import session_guarded
-from sessions_app.link_cookies import token_cookie_redirect, token_page_headers
 from sessions_app.models import AttendanceRole, Session
 from sessions_app.selectors import get_hosted_session_or_404
-
-COOKIE_DAYS = 30
-
-
-def _cookie_name(session: Session) -> str:
-    return f"convene_guest_{session.pk}"
+from sessions_app.tokens import session_pages_path
 
 
 def _invalid(request: HttpRequest) -> HttpResponse:
-    return token_page_headers(render(request, "guests/link_invalid.html", status=410))
+    return personal_links.without_referrer(render(request, "guests/link_invalid.html", status=410))
 
 
 def exchange(request: HttpRequest, token: str) -> HttpResponse:
@@ -35,13 +30,13 @@ def exchange(request: HttpRequest, token: str) -> HttpResponse:
     if guest_link is None:
         return _invalid(request)
     session = guest_link.session
-    return token_cookie_redirect(
+    return personal_links.exchange(
         request,
-        response=redirect("guests:enter", code=session.code),
-        session=session,
-        cookie_name=_cookie_name(session),
-        token=token,
-        days=COOKIE_DAYS,
+        kind=selectors.GUEST_LINK,
+        scope=session.pk,
+        obj=guest_link,
+        to=reverse("guests:enter", kwargs={"code": session.code}),
+        path=session_pages_path(session),
     )
 
 
@@ -57,8 +52,8 @@ def guest_enter(request: HttpRequest, code: str) -> HttpResponse:
     if isinstance(session, HttpResponse):
         return session
     known = _known_guest(request, session)
-    guest_link = selectors.guest_link_for_token(request.COOKIES.get(_cookie_name(session), ""))
-    if known is None and (guest_link is None or guest_link.session_id != session.pk):
+    guest_link = selectors.guest_link_held(request, session)
+    if known is None and guest_link is None:
         return _invalid(request)
 
     def newcomer(name: str, now: datetime) -> rooms.Participant:

@@ -22,7 +22,8 @@ from programs.forms import HostInviteForm, ModuleForm, ProgramForm, SignUpForm, 
 from programs.models import HostInvitation, Program, ProgramHost
 from programs.requests import AuthenticatedHttpRequest
 from programs.timezones import CHOSEN, SESSION_KEY, request_viewer_zone, zone_phrase
-from reminders.link_access import link_access_grant, link_access_has, without_referrer
+from reminders import personal_links
+from reminders.personal_links import LinkKind, without_referrer
 from reminders.tokens import token_object
 
 
@@ -187,7 +188,8 @@ def _invitation_from_token(token: str) -> HostInvitation | None:
     )
 
 
-INVITATION_ACCESS = "invitation"
+# The invited host's browser keeps the invitation link's credential for its accept page.
+INVITATION_LINK = LinkKind("invitation", days=14, legacy_session=True)
 
 
 def _invitation_invalid(request: HttpRequest) -> HttpResponse:
@@ -199,22 +201,21 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     found = _invitation_from_token(token)
     if found is None or not found.is_open:
         return without_referrer(_invitation_invalid(request))
-    link_access_grant(
-        request, kind=INVITATION_ACCESS, object_id=found.pk, version=found.token_version
+    page = reverse("programs:invitation_page", kwargs={"invitation_id": found.pk})
+    return personal_links.exchange(
+        request, kind=INVITATION_LINK, scope=found.pk, obj=found, to=page, path=page
     )
-    return without_referrer(redirect("programs:invitation_page", invitation_id=found.pk))
 
 
 def invitation_page(request: HttpRequest, invitation_id: int) -> HttpResponse:
     """Accept a host invitation: signed in, with one click; otherwise by creating an account."""
-    found = HostInvitation.objects.select_related("program").filter(pk=invitation_id).first()
-    if (
-        found is None
-        or not found.is_open
-        or not link_access_has(
-            request, kind=INVITATION_ACCESS, object_id=found.pk, version=found.token_version
-        )
-    ):
+    found = personal_links.held(
+        request,
+        kind=INVITATION_LINK,
+        scope=invitation_id,
+        queryset=HostInvitation.objects.select_related("program"),
+    )
+    if found is None or not found.is_open:
         return _invitation_invalid(request)
     if request.user.is_authenticated:
         if not services.invitation_is_for(invitation=found, user=request.user):

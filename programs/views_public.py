@@ -19,16 +19,16 @@ from django.views.decorators.http import require_GET, require_http_methods
 from programs import members, round_selectors, rounds
 from programs.models import Member, MemberStatus, OptIn, Round, RoundState
 from programs.round_emails import MEMBER_TOKEN_PURPOSE, opt_in_token_purpose
-from reminders.link_access import link_access_grant, link_access_has, without_referrer
+from reminders import personal_links
+from reminders.personal_links import LinkKind, without_referrer
 from reminders.ratelimit import client_address, rate_limit_hit
 from reminders.tokens import token_object
 
-ANSWER_SESSION_KEY = "round_answers"
 ANSWERS = ("yes", "no")
-
-
-def _answer_access_kind(round_id: int) -> str:
-    return f"round-answer:{round_id}"
+# A member's browser keeps their answer link's credential for the round's answer page, and
+# their pause/leave/resume link's for their membership pages.
+ROUND_ANSWER_LINK = LinkKind("round-answer", days=14)
+MEMBER_LINK = LinkKind("member", days=14, legacy_session=True)
 
 
 def _member_from_token(token: str, *, purpose: str) -> Member | None:
@@ -53,17 +53,15 @@ def opt_in_answer(request: HttpRequest, round_id: int, token: str, answer: str) 
         return _invalid_link(request)
     if answer not in ANSWERS:
         raise Http404("No such answer.")
-    answers = request.session.get(ANSWER_SESSION_KEY, {})
-    answers[str(round_.pk)] = member.pk
-    request.session[ANSWER_SESSION_KEY] = answers
-    link_access_grant(
-        request,
-        kind=_answer_access_kind(round_.pk),
-        object_id=member.pk,
-        version=member.token_version,
-    )
     status_url = reverse("programs:opt_in_status", kwargs={"round_id": round_.pk})
-    return without_referrer(redirect(f"{status_url}?chose={answer}"))
+    return personal_links.exchange(
+        request,
+        kind=ROUND_ANSWER_LINK,
+        scope=round_.pk,
+        obj=member,
+        to=f"{status_url}?chose={answer}",
+        path=status_url,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -72,20 +70,11 @@ def opt_in_status(request: HttpRequest, round_id: int) -> HttpResponse:
 
     Only the POST records: its buttons are the confirmation the e-mail link asked for.
     """
-    member_id = request.session.get(ANSWER_SESSION_KEY, {}).get(str(round_id))
     round_ = Round.objects.select_related("program").filter(pk=round_id).first()
-    member = Member.objects.filter(pk=member_id).first() if member_id else None
-    if (
-        round_ is None
-        or member is None
-        or member.program_id != round_.program_id
-        or not link_access_has(
-            request,
-            kind=_answer_access_kind(round_.pk),
-            object_id=member.pk,
-            version=member.token_version,
-        )
-    ):
+    member = personal_links.held(
+        request, kind=ROUND_ANSWER_LINK, scope=round_id, queryset=Member.objects.all()
+    )
+    if round_ is None or member is None or member.program_id != round_.program_id:
         return _invalid_link(request)
     if request.method == "POST":
         answer = request.POST.get("answer", "")
@@ -124,9 +113,6 @@ SELF_SERVICE = {
 }
 
 
-MEMBER_ACCESS = "member"
-
-
 @require_http_methods(["GET", "POST"])
 def member_self_service(request: HttpRequest, token: str, action: str) -> HttpResponse:
     """The pause/leave/resume link: swap the token for a mark, then drop it from the URL."""
@@ -135,11 +121,16 @@ def member_self_service(request: HttpRequest, token: str, action: str) -> HttpRe
     member = _member_from_token(token, purpose=MEMBER_TOKEN_PURPOSE)
     if member is None or member.status == MemberStatus.DEACTIVATED:
         return _invalid_link(request)
-    link_access_grant(
-        request, kind=MEMBER_ACCESS, object_id=member.pk, version=member.token_version
+    to = reverse(
+        "programs:member_self_service_page", kwargs={"member_id": member.pk, "action": action}
     )
-    return without_referrer(
-        redirect("programs:member_self_service_page", member_id=member.pk, action=action)
+    return personal_links.exchange(
+        request,
+        kind=MEMBER_LINK,
+        scope=member.pk,
+        obj=member,
+        to=to,
+        path=to.removesuffix(f"{action}/"),  # every action's page of this member
     )
 
 
@@ -149,18 +140,17 @@ def member_self_service_page(request: HttpRequest, member_id: int, action: str) 
 
     A GET changes nothing, so mail scanners that follow links cannot pause anybody. The page
     has no token in its address and goes out under the site's referrer policy, so browsers
-    send a real Origin with its form (see reminders.link_access).
+    send a real Origin with its form (see reminders.personal_links).
     """
     if action not in SELF_SERVICE:
         raise Http404("No such action.")
-    member = Member.objects.select_related("program").filter(pk=member_id).first()
-    if (
-        member is None
-        or member.status == MemberStatus.DEACTIVATED
-        or not link_access_has(
-            request, kind=MEMBER_ACCESS, object_id=member.pk, version=member.token_version
-        )
-    ):
+    member = personal_links.held(
+        request,
+        kind=MEMBER_LINK,
+        scope=member_id,
+        queryset=Member.objects.select_related("program"),
+    )
+    if member is None or member.status == MemberStatus.DEACTIVATED:
         return _invalid_link(request)
     done = False
     if request.method == "POST":

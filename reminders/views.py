@@ -25,8 +25,8 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from reminders.link_access import without_referrer
 from reminders.models import CapturedEmail
+from reminders.personal_links import without_referrer
 from reminders.ratelimit import client_address
 from reminders.tracking import INBOUND_WEBHOOK_VIEWS, TRACKING_WEBHOOK_VIEWS
 from reminders.unsubscribe import stream_for as unsubscribe_stream_for

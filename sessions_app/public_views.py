@@ -16,22 +16,23 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from programs.timezones import viewer_time_zone_name
+from reminders import personal_links
+from reminders.personal_links import without_referrer
 from reminders.ratelimit import client_address, mailbox_limit_hit, rate_limit_hit, wait_minutes
 from sessions_app import ics, rooms, selectors, services
 from sessions_app.forms import RegistrationForm, SessionIdForm
 from sessions_app.guard import session_guarded, too_many_response
-from sessions_app.link_cookies import (
-    cookie_registration,
-    join_cookie_name,
-    token_cookie_redirect,
-    token_page_headers,
-)
 from sessions_app.models import Session
-from sessions_app.tokens import feed_for_token, registration_for_token
+from sessions_app.tokens import (
+    JOIN_LINK,
+    feed_for_token,
+    registration_for_token,
+    registration_held,
+    session_pages_path,
+)
 
 REGISTER_SCOPE = "session-register"
 SEAT_SCOPE = "session-register-seat"
-JOIN_COOKIE_DAYS = 120
 FEED_PAST_DAYS = 60
 
 
@@ -187,15 +188,15 @@ def join(request: HttpRequest, token: str, then: str = "") -> HttpResponse:
     """A personal join link: swap the token for a cookie, then go to a URL without it."""
     registration = registration_for_token(token)
     if registration is None:
-        return token_page_headers(render(request, "sessions_app/link_invalid.html", status=404))
+        return without_referrer(render(request, "sessions_app/link_invalid.html", status=404))
     session = registration.session
-    return token_cookie_redirect(
+    return personal_links.exchange(
         request,
-        response=redirect(JOIN_DESTINATIONS[then], code=session.code),
-        session=session,
-        cookie_name=join_cookie_name(session),
-        token=token,
-        days=JOIN_COOKIE_DAYS,
+        kind=JOIN_LINK,
+        scope=session.pk,
+        obj=registration,
+        to=reverse(JOIN_DESTINATIONS[then], kwargs={"code": session.code}),
+        path=session_pages_path(session),
     )
 
 
@@ -205,7 +206,7 @@ def my_registration(request: HttpRequest, code: str) -> HttpResponse:
     if isinstance(found, HttpResponse):
         return found
     session = found
-    registration = cookie_registration(request, session)
+    registration = registration_held(request, session)
     if registration is None:
         response = render(
             request, "sessions_app/link_invalid.html", {"session": session}, status=403
@@ -216,7 +217,7 @@ def my_registration(request: HttpRequest, code: str) -> HttpResponse:
         context["registration"] = registration
         context["ics_url"] = reverse("sessions_app:my_calendar", kwargs={"code": session.code})
         response = render(request, "sessions_app/my_registration.html", context)
-    return token_page_headers(response)
+    return without_referrer(response)
 
 
 @require_GET
@@ -225,15 +226,15 @@ def my_calendar(request: HttpRequest, code: str) -> HttpResponse:
     found = session_guarded(request, code)
     if isinstance(found, HttpResponse):
         return found
-    registration = cookie_registration(request, found)
+    registration = registration_held(request, found)
     if registration is None:
-        return token_page_headers(
+        return without_referrer(
             render(request, "sessions_app/link_invalid.html", {"session": found}, status=403)
         )
     body = ics.registration_ics(session=found, registration=registration, now=timezone.now())
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="session-{found.code}.ics"'
-    return token_page_headers(response)
+    return without_referrer(response)
 
 
 def cancel_registration(request: HttpRequest, code: str) -> HttpResponse:
@@ -241,17 +242,15 @@ def cancel_registration(request: HttpRequest, code: str) -> HttpResponse:
     found = session_guarded(request, code)
     if isinstance(found, HttpResponse):
         return found
-    registration = cookie_registration(request, found)
+    registration = registration_held(request, found)
     if registration is None:
         return render(request, "sessions_app/link_invalid.html", {"session": found}, status=403)
     if request.method == "POST":
         services.registration_cancel(registration=registration, now=timezone.now())
         response = render(request, "sessions_app/registration_cancelled.html", {"session": found})
-        response.delete_cookie(
-            join_cookie_name(found),
-            path=reverse("sessions_app:public", kwargs={"code": found.code}),
+        return personal_links.forget(
+            response, kind=JOIN_LINK, scope=found.pk, path=session_pages_path(found)
         )
-        return response
     return render(
         request,
         "sessions_app/cancel_registration.html",

@@ -24,10 +24,10 @@ from django.utils import timezone
 
 from programs.headers import room_permissions_policy
 from sessions_app import rooms, selectors, signals
-from sessions_app.link_cookies import cookie_registration
 from sessions_app.media import media_backend
 from sessions_app.models import Attendance, AttendanceRole, Session
 from sessions_app.room_forms import PrejoinForm
+from sessions_app.tokens import registration_held
 
 # Remembered identities that need nobody to vouch for them (`open:` visitors); every other
 # prefix is asked through `signals.participant_vouch`.
@@ -113,7 +113,7 @@ def room_participant(request: HttpRequest, session: Session) -> rooms.Participan
     participant = remembered_participant(request, session)
     if participant is not None:
         return participant
-    registration = cookie_registration(request, session)
+    registration = registration_held(request, session)
     if registration is not None:
         return rooms.participant_for_registration(registration)
     return None

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from django.http import HttpRequest
 from django.urls import reverse
 
 from programs.links import public_url
+from reminders.personal_links import LinkKind, held
 from reminders.tokens import token_make, token_object
-from sessions_app.models import CalendarFeed, Registration
+from sessions_app.models import CalendarFeed, Registration, Session
 
 JOIN_TOKEN_PURPOSE = "join"
 FEED_TOKEN_PURPOSE = "calendar-feed"
+# A registrant's browser keeps their join link's credential for the session's pages.
+JOIN_LINK = LinkKind("join", days=120, legacy_purpose=JOIN_TOKEN_PURPOSE)
 
 
 def join_token(registration: Registration) -> str:
@@ -66,6 +70,26 @@ def registration_for_token(token: str) -> Registration | None:
         ),
         purpose=JOIN_TOKEN_PURPOSE,
     )
+
+
+def session_pages_path(session: Session) -> str:
+    """Where a join or guest link's credential is sent: the session's public pages, room too."""
+    return reverse("sessions_app:public", kwargs={"code": session.code})
+
+
+def registration_held(request: HttpRequest, session: Session) -> Registration | None:
+    """The registration whose personal link this browser opened for `session`, still valid."""
+    registration = held(
+        request,
+        kind=JOIN_LINK,
+        scope=session.pk,
+        queryset=Registration.objects.select_related(
+            "session", "session__program", "session__module"
+        ),
+    )
+    if registration is None or registration.session_id != session.pk:
+        return None
+    return registration
 
 
 def feed_token(feed: CalendarFeed) -> str:
