@@ -16,11 +16,11 @@ from commitments.models import (
     Commitment,
     CommitmentSource,
     Question,
-    QuestionKind,
     local_today,
 )
 from programs.models import Module
 from programs.ordering import position_swap
+from programs.questions import answer_snapshot, choices_kept
 from reminders.models import Message
 from reminders.services import WantedMessage, outbox_enqueue, outbox_reconcile
 from sessions_app.models import Session
@@ -62,7 +62,7 @@ def question_create(
             module=module,
             text=text,
             kind=kind,
-            choices=choices if kind == QuestionKind.SINGLE_CHOICE else "",
+            choices=choices_kept(kind=kind, choices=choices),
             is_required=is_required,
             position=(last or 0) + 1,
         )
@@ -73,7 +73,7 @@ def question_update(
 ) -> Question:
     question.text = text
     question.kind = kind
-    question.choices = choices if kind == QuestionKind.SINGLE_CHOICE else ""
+    question.choices = choices_kept(kind=kind, choices=choices)
     question.is_required = is_required
     question.save(update_fields=["text", "kind", "choices", "is_required", "updated_at"])
     return question
@@ -195,17 +195,18 @@ def commitment_create(
             source=source,
             created_at=now,
         )
+        snapshots = [answer_snapshot(question, value) for question, value in answers.items()]
         Answer.objects.bulk_create(
             [
                 Answer(
                     commitment=commitment,
-                    question=question,
-                    question_text=question.text,
-                    question_kind=question.kind,
-                    position=question.position,
-                    value=value,
+                    question=snapshot.question,
+                    question_text=snapshot.text,
+                    question_kind=snapshot.kind,
+                    position=snapshot.position,
+                    value=snapshot.value,
                 )
-                for question, value in answers.items()
+                for snapshot in snapshots
             ]
         )
         outbox_enqueue(

@@ -21,6 +21,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from programs.models import Module, Program
+from programs.questions import answer_snapshot
 from reminders.models import MessageStatus
 from reminders.selectors import about_unsent_or_sent_since
 from reminders.services import WantedMessage, outbox_enqueue, outbox_reconcile
@@ -402,15 +403,16 @@ def _registration_add(
         added_by=added_by,
         time_zone=time_zone,
     )
+    snapshots = [answer_snapshot(question, value) for question, value in answers]
     RegistrationAnswer.objects.bulk_create(
         [
             RegistrationAnswer(
                 registration=registration,
-                question=question,
-                question_label=question.label,
-                value=value,
+                question=snapshot.question,
+                question_label=snapshot.text,
+                value=snapshot.value,
             )
-            for question, value in answers
+            for snapshot in snapshots
         ]
         + [
             RegistrationAnswer(
@@ -507,12 +509,16 @@ def _waitlist_join(
         entry = WaitlistEntry.objects.create(
             session=session, email=email, name=name.strip(), position=last + 1
         )
+        snapshots = [answer_snapshot(question, value) for question, value in answers]
         WaitlistAnswer.objects.bulk_create(
             [
                 WaitlistAnswer(
-                    entry=entry, question=question, question_label=question.label, value=value
+                    entry=entry,
+                    question=snapshot.question,
+                    question_label=snapshot.text,
+                    value=snapshot.value,
                 )
-                for question, value in answers
+                for snapshot in snapshots
             ]
         )
         outbox_enqueue(
