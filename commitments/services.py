@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -92,6 +92,22 @@ def question_move(*, question: Question, direction: str) -> bool:
         pk=question.pk,
         direction=direction,
         first_position=1,
+    )
+
+
+def answers_create(*, commitment: Commitment, answers: Iterable[tuple[Question, str]]) -> None:
+    """Keep each answer with its question's text, kind and place as they read now."""
+    snapshots = [answer_snapshot(question, value) for question, value in answers]
+    Answer.objects.bulk_create(
+        Answer(
+            commitment=commitment,
+            question=snapshot.question,
+            question_text=snapshot.text,
+            question_kind=snapshot.kind,
+            position=snapshot.position,
+            value=snapshot.value,
+        )
+        for snapshot in snapshots
     )
 
 
@@ -195,20 +211,7 @@ def commitment_create(
             source=source,
             created_at=now,
         )
-        snapshots = [answer_snapshot(question, value) for question, value in answers.items()]
-        Answer.objects.bulk_create(
-            [
-                Answer(
-                    commitment=commitment,
-                    question=snapshot.question,
-                    question_text=snapshot.text,
-                    question_kind=snapshot.kind,
-                    position=snapshot.position,
-                    value=snapshot.value,
-                )
-                for snapshot in snapshots
-            ]
-        )
+        answers_create(commitment=commitment, answers=answers.items())
         outbox_enqueue(
             topic=commitment_topic(commitment),
             message=WantedMessage(
