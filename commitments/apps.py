@@ -8,9 +8,13 @@ class CommitmentsConfig(AppConfig):
     verbose_name = "Commitments"
 
     def ready(self) -> None:
-        from commitments import emails  # noqa: F401 - registers the message kinds
-        from commitments.insights import commitment_topics_q, commitments_section
-        from programs.insights import register_section, register_topic_source
+        from commitments import emails, receivers  # noqa: F401 - emails registers the kinds
+        from programs import signals
 
-        register_section("commitments", commitments_section, order=20)
-        register_topic_source("commitments", commitment_topics_q)
+        # The Commitments section of the Insights pages, and the outbox topics it counts.
+        signals.insight_sections_wanted.connect(
+            receivers.insight_sections_wanted, dispatch_uid="commitments.insight_sections"
+        )
+        signals.insight_topics_wanted.connect(
+            receivers.insight_topics_wanted, dispatch_uid="commitments.insight_topics"
+        )

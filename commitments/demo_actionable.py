@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth.models import User
 
 from commitments.demo_insights import demo_guest_attendance
-from commitments.models import Answer, CheckIn, Commitment, QuestionKind
-from commitments.services import question_create
+from commitments.models import CheckIn, Commitment, QuestionKind
+from commitments.services import answers_create, question_create
 from programs.models import Module, Program
 from sessions_app.models import Attendance, AttendanceRole, AttendanceStatus, Session
 from sessions_app.services import registration_create, session_create
@@ -148,17 +148,7 @@ def _commitments(*, session: Session, module: Module, now: datetime) -> None:
             reflection=reflection,
             reflected_at=ended_early_at if reflection else None,
         )
-        Answer.objects.bulk_create(
-            Answer(
-                commitment=commitment,
-                question=question,
-                question_text=question.text,
-                question_kind=question.kind,
-                position=question.position,
-                value=value,
-            )
-            for question, value in zip(questions, answers, strict=False)
-        )
+        answers_create(commitment=commitment, answers=zip(questions, answers, strict=False))
         rows = []
         for offset, (is_done, rating, note) in enumerate(checkins):
             day = starts_on + timedelta(days=offset)

@@ -5,10 +5,9 @@ from typing import Any
 from django import forms
 
 from commitments.models import Question, QuestionKind
+from programs.questions import SCALE_CHOICES, choice_list, field_name, form_answers, form_field
 from programs.timezones import TimeZoneField, is_valid_time_zone
 from reminders.text import CheckedForm, CheckedModelForm
-
-SCALE_CHOICES = [(str(n), str(n)) for n in range(1, 11)]
 
 
 class StartForm(CheckedForm):
@@ -33,37 +32,12 @@ class QuestionForm(CheckedModelForm):
         super().clean()
         cleaned = self.cleaned_data
         if cleaned.get("kind") == QuestionKind.SINGLE_CHOICE:
-            choices = [
-                line.strip() for line in cleaned.get("choices", "").splitlines() if line.strip()
-            ]
+            choices = choice_list(cleaned.get("choices", ""))
             if len(choices) < 2:
                 self.add_error("choices", "Give at least two choices, one per line.")
             elif len(set(choices)) != len(choices):
                 self.add_error("choices", "Each choice must be different.")
         return cleaned
-
-
-def _answer_field(question: Question) -> forms.Field:
-    label = question.text if question.is_required else f"{question.text} (optional)"
-    common: dict[str, Any] = {"label": label, "required": question.is_required}
-    if question.kind == QuestionKind.LONG_TEXT:
-        return forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 4}), **common)
-    if question.kind == QuestionKind.NUMBER:
-        return forms.DecimalField(max_digits=12, decimal_places=2, **common)
-    if question.kind == QuestionKind.SINGLE_CHOICE:
-        return forms.ChoiceField(
-            choices=[(choice, choice) for choice in question.choice_list],
-            widget=forms.RadioSelect,
-            **common,
-        )
-    if question.kind == QuestionKind.SCALE_1_10:
-        return forms.ChoiceField(
-            choices=SCALE_CHOICES,
-            widget=forms.RadioSelect(attrs={"class": "scale"}),
-            help_text="1 is the lowest, 10 the highest.",
-            **common,
-        )
-    return forms.CharField(max_length=500, **common)
 
 
 class CommitmentForm(CheckedForm):
@@ -85,7 +59,8 @@ class CommitmentForm(CheckedForm):
             self.fields["time_zone"].widget.attrs["data-browser-zone"] = "1"
         self.questions = questions
         for question in questions:
-            self.fields[f"question_{question.pk}"] = _answer_field(question)
+            label = question.text if question.is_required else f"{question.text} (optional)"
+            self.fields[field_name(question)] = form_field(question, label=label)
 
     def clean_time_zone(self) -> str:
         value = self.cleaned_data["time_zone"]
@@ -94,11 +69,7 @@ class CommitmentForm(CheckedForm):
         return value
 
     def answers(self) -> dict[Question, str]:
-        answers = {}
-        for question in self.questions:
-            value = self.cleaned_data.get(f"question_{question.pk}")
-            answers[question] = "" if value is None else str(value)
-        return answers
+        return dict(form_answers(self.cleaned_data, self.questions))
 
 
 class CheckInForm(CheckedForm):

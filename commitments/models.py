@@ -6,6 +6,7 @@ from datetime import date, datetime
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from programs import questions
 from programs.models import Module, validate_time_zone
 from sessions_app.models import Session
 
@@ -15,11 +16,13 @@ def local_today(*, time_zone: str, now: datetime) -> date:
 
 
 class QuestionKind(models.TextChoices):
-    SHORT_TEXT = "short_text", "Short text"
-    LONG_TEXT = "long_text", "Long text"
-    NUMBER = "number", "Number"
-    SINGLE_CHOICE = "single_choice", "Single choice"
-    SCALE_1_10 = "scale_1_10", "Scale from 1 to 10"
+    """The kinds a module question offers (asked as `programs.questions` says)."""
+
+    SHORT_TEXT = questions.offered(questions.QuestionKind.SHORT_TEXT)
+    LONG_TEXT = questions.offered(questions.QuestionKind.LONG_TEXT)
+    NUMBER = questions.offered(questions.QuestionKind.NUMBER)
+    SINGLE_CHOICE = questions.offered(questions.QuestionKind.SINGLE_CHOICE)
+    SCALE_1_10 = questions.offered(questions.QuestionKind.SCALE_1_10)
 
 
 class Question(models.Model):
@@ -51,8 +54,12 @@ class Question(models.Model):
         return self.text
 
     @property
+    def prompt(self) -> str:
+        return self.text
+
+    @property
     def choice_list(self) -> list[str]:
-        return [line.strip() for line in self.choices.splitlines() if line.strip()]
+        return questions.choice_list(self.choices)
 
 
 class CommitmentSource(models.TextChoices):

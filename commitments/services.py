@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -16,11 +16,11 @@ from commitments.models import (
     Commitment,
     CommitmentSource,
     Question,
-    QuestionKind,
     local_today,
 )
 from programs.models import Module
 from programs.ordering import position_swap
+from programs.questions import answer_snapshot, choices_kept
 from reminders.models import Message
 from reminders.services import WantedMessage, outbox_enqueue, outbox_reconcile
 from sessions_app.models import Session
@@ -62,7 +62,7 @@ def question_create(
             module=module,
             text=text,
             kind=kind,
-            choices=choices if kind == QuestionKind.SINGLE_CHOICE else "",
+            choices=choices_kept(kind=kind, choices=choices),
             is_required=is_required,
             position=(last or 0) + 1,
         )
@@ -73,7 +73,7 @@ def question_update(
 ) -> Question:
     question.text = text
     question.kind = kind
-    question.choices = choices if kind == QuestionKind.SINGLE_CHOICE else ""
+    question.choices = choices_kept(kind=kind, choices=choices)
     question.is_required = is_required
     question.save(update_fields=["text", "kind", "choices", "is_required", "updated_at"])
     return question
@@ -92,6 +92,22 @@ def question_move(*, question: Question, direction: str) -> bool:
         pk=question.pk,
         direction=direction,
         first_position=1,
+    )
+
+
+def answers_create(*, commitment: Commitment, answers: Iterable[tuple[Question, str]]) -> None:
+    """Keep each answer with its question's text, kind and place as they read now."""
+    snapshots = [answer_snapshot(question, value) for question, value in answers]
+    Answer.objects.bulk_create(
+        Answer(
+            commitment=commitment,
+            question=snapshot.question,
+            question_text=snapshot.text,
+            question_kind=snapshot.kind,
+            position=snapshot.position,
+            value=snapshot.value,
+        )
+        for snapshot in snapshots
     )
 
 
@@ -195,19 +211,7 @@ def commitment_create(
             source=source,
             created_at=now,
         )
-        Answer.objects.bulk_create(
-            [
-                Answer(
-                    commitment=commitment,
-                    question=question,
-                    question_text=question.text,
-                    question_kind=question.kind,
-                    position=question.position,
-                    value=value,
-                )
-                for question, value in answers.items()
-            ]
-        )
+        answers_create(commitment=commitment, answers=answers.items())
         outbox_enqueue(
             topic=commitment_topic(commitment),
             message=WantedMessage(

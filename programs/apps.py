@@ -8,11 +8,12 @@ class ProgramsConfig(AppConfig):
     verbose_name = "Programs"
 
     def ready(self) -> None:
-        from programs import emails, round_emails  # noqa: F401 - registers the message kinds
-        from programs.insights import register_section, register_topic_source
-        from programs.insights.email import email_section
-        from programs.insights.rounds import round_topics_q, rounds_section
+        from programs import emails, receivers, round_emails, signals  # noqa: F401 - registers the message kinds
 
-        register_section("rounds", rounds_section, order=30)
-        register_section("email", email_section, order=40)
-        register_topic_source("rounds", round_topics_q)
+        # Its own areas reach the Insights pages as the apps built on it do.
+        signals.insight_sections_wanted.connect(
+            receivers.insight_sections_wanted, dispatch_uid="programs.insight_sections"
+        )
+        signals.insight_topics_wanted.connect(
+            receivers.insight_topics_wanted, dispatch_uid="programs.insight_topics"
+        )

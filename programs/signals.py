@@ -17,3 +17,13 @@ hosts_changed = Signal()
 # `program_ids`, `start`, `end`; each receiver returns the `PlanningEntry`s of those programs with
 # `start <= starts_at < end`, in a constant number of queries.
 planning_entries_wanted = Signal()
+
+# Sent by the Insights pages (sender `SectionSource`) to collect their sections. No arguments;
+# each receiver returns a list of its areas' `programs.insights.SectionSource`s (slug, place on
+# the page, builder).
+insight_sections_wanted = Signal()
+
+# Sent by the Insights e-mail section (sender `reminders.models.Message`). Argument:
+# `program_ids`; each receiver returns a `Q` on `Message` matching the outbox topics of the
+# messages its app sends about those programs' objects (one subquery, no rows loaded).
+insight_topics_wanted = Signal()

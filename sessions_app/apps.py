@@ -18,11 +18,13 @@ class SessionsAppConfig(AppConfig):
         signals.hosts_changed.connect(
             receivers.hosts_changed, dispatch_uid="sessions_app.hosts_changed"
         )
-        from programs.insights import register_section, register_topic_source
-        from sessions_app.insights import session_topics_q, sessions_section
-
-        register_section("sessions", sessions_section, order=10)
-        register_topic_source("sessions", session_topics_q)
+        # The Sessions section of the Insights pages, and the outbox topics it counts.
+        signals.insight_sections_wanted.connect(
+            receivers.insight_sections_wanted, dispatch_uid="sessions_app.insight_sections"
+        )
+        signals.insight_topics_wanted.connect(
+            receivers.insight_topics_wanted, dispatch_uid="sessions_app.insight_topics"
+        )
         # Calendars' "Accept" / "Decline", mailed back to the invites' ORGANIZER.
         from anymail.signals import inbound
 

@@ -13,6 +13,7 @@ from django.core.validators import validate_email
 from programs.dates import validate_date_in_range
 from programs.local_times import LocalTimeFormMixin
 from programs.models import Module, Program
+from programs.questions import choice_list, choices_kept, field_name, form_answers, form_field
 from programs.timezones import TimeZoneField
 from reminders.text import CheckedForm, CheckedModelForm
 from sessions_app.models import QuestionKind, RegistrationQuestion, Session, SessionTheme
@@ -24,8 +25,6 @@ if TYPE_CHECKING:
     from sessions_app.selectors import RemindersOn
 
 MAX_PARTICIPANTS_AT_ONCE = 500
-SHORT_ANSWER_MAX = 500
-LONG_ANSWER_MAX = 5000
 
 
 class SessionForm(LocalTimeFormMixin, CheckedForm):
@@ -206,38 +205,10 @@ class RegistrationForm(CheckedForm):
         self.fields["email"].widget.attrs["autocomplete"] = "email"
         self.fields["name"].widget.attrs["autocomplete"] = "name"
         for question in questions:
-            self.fields[f"question_{question.pk}"] = self._field(question)
-
-    @staticmethod
-    def _field(question: RegistrationQuestion) -> forms.Field:
-        common: dict[str, Any] = {"label": question.label, "required": question.is_required}
-        if question.kind == QuestionKind.SHORT_TEXT:
-            return forms.CharField(max_length=SHORT_ANSWER_MAX, **common)
-        if question.kind == QuestionKind.LONG_TEXT:
-            return forms.CharField(
-                max_length=LONG_ANSWER_MAX, widget=forms.Textarea(attrs={"rows": 4}), **common
-            )
-        choices = [(choice, choice) for choice in question.choice_list]
-        if question.kind == QuestionKind.SINGLE_CHOICE:
-            return forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
-        if choices:
-            return forms.MultipleChoiceField(
-                choices=choices, widget=forms.CheckboxSelectMultiple, **common
-            )
-        return forms.BooleanField(**common)
+            self.fields[field_name(question)] = form_field(question)
 
     def answers(self) -> list[tuple[RegistrationQuestion, str]]:
-        answers = []
-        for question in self.questions:
-            value = self.cleaned_data.get(f"question_{question.pk}")
-            if isinstance(value, bool):
-                text = "Yes" if value else "No"
-            elif isinstance(value, list):
-                text = "; ".join(value)
-            else:
-                text = (value or "").strip()
-            answers.append((question, text))
-        return answers
+        return form_answers(self.cleaned_data, self.questions)
 
 
 class QuestionForm(CheckedModelForm):
@@ -260,16 +231,14 @@ class QuestionForm(CheckedModelForm):
         super().clean()
         cleaned = self.cleaned_data
         kind = cleaned.get("kind")
-        choices = [
-            line.strip() for line in (cleaned.get("choices") or "").splitlines() if line.strip()
-        ]
+        choices = choice_list(cleaned.get("choices") or "")
         if kind == QuestionKind.SINGLE_CHOICE and len(choices) < 2:
             self.add_error("choices", "A single-choice question needs at least two choices.")
         if any(len(choice) > 200 for choice in choices):
             self.add_error("choices", "Keep each choice under 200 characters.")
-        if kind in (QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT):
-            choices = []
-        cleaned["choices"] = "\n".join(dict.fromkeys(choices))
+        cleaned["choices"] = choices_kept(
+            kind=kind or "", choices="\n".join(dict.fromkeys(choices))
+        )
         return cleaned
 
 

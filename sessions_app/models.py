@@ -10,6 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 
+from programs import questions
 from programs.models import Module, Program, validate_time_zone
 from sessions_app.codes import session_code_display, session_code_generate
 
@@ -262,10 +263,12 @@ class CalendarDecline(models.Model):
 
 
 class QuestionKind(models.TextChoices):
-    SHORT_TEXT = "short_text", "Short text"
-    LONG_TEXT = "long_text", "Long text"
-    SINGLE_CHOICE = "single_choice", "Single choice"
-    CHECKBOX = "checkbox", "Checkbox (one box, or several with choices)"
+    """The kinds a registration question offers (asked as `programs.questions` says)."""
+
+    SHORT_TEXT = questions.offered(questions.QuestionKind.SHORT_TEXT)
+    LONG_TEXT = questions.offered(questions.QuestionKind.LONG_TEXT)
+    SINGLE_CHOICE = questions.offered(questions.QuestionKind.SINGLE_CHOICE)
+    CHECKBOX = questions.offered(questions.QuestionKind.CHECKBOX)
 
 
 class RegistrationQuestion(models.Model):
@@ -290,8 +293,12 @@ class RegistrationQuestion(models.Model):
         return self.label
 
     @property
+    def prompt(self) -> str:
+        return self.label
+
+    @property
     def choice_list(self) -> list[str]:
-        return [line.strip() for line in self.choices.splitlines() if line.strip()]
+        return questions.choice_list(self.choices)
 
 
 class RegistrationAnswer(models.Model):

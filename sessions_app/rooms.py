@@ -31,7 +31,8 @@ from django.db.models import DateTimeField, F, Value
 from django.db.models.functions import Coalesce
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from sessions_app import signals
+from sessions_app import lifecycle, signals
+from sessions_app.lifecycle import Move
 from sessions_app.media import Grant, MediaBackend, MediaUnavailable, media_backend
 from sessions_app.models import (
     Attendance,
@@ -297,23 +298,13 @@ def attendances_revoke(
 # --- the host's session controls --------------------------------------------------------------
 
 
-def _locked(session: Session) -> Session:
-    return Session.objects.select_for_update().get(pk=session.pk)
-
-
 def session_start(*, session: Session, now: datetime) -> Session:
     """Scheduled → live: every waiting participant's next poll moves them in."""
     with transaction.atomic():
-        locked = _locked(session)
-        if locked.state == SessionState.LIVE:
-            return locked
-        if room_entry(session=locked, now=now, is_host=True) != Entry.OPEN:
-            raise RoomError("This session can no longer be started.")
-        locked.state = SessionState.LIVE
-        locked.started_at = now
-        locked.save(update_fields=["state", "started_at", "updated_at"])
-        room_cache_forget(session_id=locked.pk)
-        _media_call("open", lambda media: media.room_open(session=locked))
+        locked = lifecycle.session_locked(session)
+        if lifecycle.session_move(locked=locked, move=Move.START, now=now, refused=RoomError):
+            room_cache_forget(session_id=locked.pk)
+            _media_call("open", lambda media: media.room_open(session=locked))
     session.state, session.started_at = locked.state, locked.started_at
     return locked
 
@@ -321,7 +312,7 @@ def session_start(*, session: Session, now: datetime) -> Session:
 def session_recording_switch(*, session: Session, is_recorded: bool) -> Session:
     """ "Record this session": decided before the start (the room is made with it)."""
     with transaction.atomic():
-        locked = _locked(session)
+        locked = lifecycle.session_locked(session)
         if locked.state != SessionState.SCHEDULED:
             raise RoomError("Recording is decided before the session starts.")
         locked.is_recorded = is_recorded
@@ -332,54 +323,34 @@ def session_recording_switch(*, session: Session, is_recorded: bool) -> Session:
 
 def session_end(*, session: Session, now: datetime) -> Session:
     """Live → ended for everyone: each poll moves its participant to the post-session page."""
-    with transaction.atomic():
-        locked = _locked(session)
-        if locked.state != SessionState.LIVE:
-            raise RoomError("Only a live session can be ended.")
-        _close(locked, state=SessionState.ENDED, ended_at=now, now=now)
-    session.state, session.ended_at = locked.state, locked.ended_at
-    return locked
+    return _session_close(session=session, move=Move.END, now=now)
 
 
-def _close(locked: Session, *, state: str, ended_at: datetime, now: datetime) -> None:
-    """Move a locked session to `state`; everyone still waiting or inside has left.
+def session_complete(*, session: Session, now: datetime) -> Session:
+    """Ended or begun → completed; a live session is closed for everyone as by the end."""
+    return _session_close(session=session, move=Move.COMPLETE, now=now)
+
+
+def _session_close(*, session: Session, move: Move, now: datetime) -> Session:
+    """End or complete the session; everyone still waiting or inside has left.
 
     A live room is closed at the media server too (every stream stops), and what the server
     recorded is queued for processing into the session's recording.
     """
-    was_live = locked.state == SessionState.LIVE
-    locked.state = state
-    locked.ended_at = ended_at
-    locked.save(update_fields=["state", "ended_at", "updated_at"])
-    room_cache_forget(session_id=locked.pk)
-    Attendance.objects.filter(
-        session=locked, status__in=[AttendanceStatus.WAITING, AttendanceStatus.IN_ROOM]
-    ).update(status=AttendanceStatus.LEFT, left_at=now)
-    if was_live:
-        _media_call("close", lambda media: media.room_close(session=locked))
-        if locked.is_recorded:
-            from sessions_app.recordings import recording_from_server_begin
-
-            recording_from_server_begin(session=locked)
-
-
-def session_can_complete(*, session: Session, now: datetime) -> bool:
-    """Ended by a host, or begun (live, or scheduled and past its start).
-
-    A host may mark an ongoing session complete from My Sessions' Ongoing tab: a live one is
-    then closed for everyone as "End meeting for all" would. A session not yet begun cannot.
-    """
-    if session.state == SessionState.ENDED:
-        return True
-    return session.state in (SessionState.SCHEDULED, SessionState.LIVE) and session.starts_at <= now
-
-
-def session_complete(*, session: Session, now: datetime) -> Session:
     with transaction.atomic():
-        locked = _locked(session)
-        if not session_can_complete(session=locked, now=now):
-            raise RoomError("Only a session that has begun can be marked complete.")
-        _close(locked, state=SessionState.COMPLETED, ended_at=locked.ended_at or now, now=now)
+        locked = lifecycle.session_locked(session)
+        was_live = locked.state == SessionState.LIVE
+        lifecycle.session_move(locked=locked, move=move, now=now, refused=RoomError)
+        room_cache_forget(session_id=locked.pk)
+        Attendance.objects.filter(
+            session=locked, status__in=[AttendanceStatus.WAITING, AttendanceStatus.IN_ROOM]
+        ).update(status=AttendanceStatus.LEFT, left_at=now)
+        if was_live:
+            _media_call("close", lambda media: media.room_close(session=locked))
+            if locked.is_recorded:
+                from sessions_app.recordings import recording_from_server_begin
+
+                recording_from_server_begin(session=locked)
     session.state, session.ended_at = locked.state, locked.ended_at
     return locked
 

@@ -21,10 +21,12 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from programs.models import Module, Program
+from programs.questions import answer_snapshot
 from reminders.models import MessageStatus
 from reminders.selectors import about_unsent_or_sent_since
 from reminders.services import WantedMessage, outbox_enqueue, outbox_reconcile
-from sessions_app import codes, rooms, signals
+from sessions_app import codes, lifecycle, rooms, signals
+from sessions_app.lifecycle import Move
 from sessions_app.models import (
     CalendarFeed,
     HostReminderSetting,
@@ -34,7 +36,6 @@ from sessions_app.models import (
     RegistrationSource,
     ReplanKind,
     Session,
-    SessionState,
     WaitlistAnswer,
     WaitlistEntry,
 )
@@ -201,16 +202,15 @@ def session_update(
     reminder switches replans the registrants' reminders the same way. The hosts' reminders
     are planned here. The queries do not grow with the registrations.
     """
-    locked = Session.objects.select_for_update().get(pk=session.pk)
+    locked = lifecycle.session_locked(session)
     if locked.is_cancelled:
         raise ScheduleError("A cancelled session cannot be changed.")
     if module is not None and module.program_id != locked.program_id:
         raise ValueError("the module belongs to another program")
     rescheduled = starts_at != locked.starts_at or duration_minutes != locked.duration_minutes
-    if rescheduled and locked.is_over(now=now):
-        raise ScheduleError("This session is over; schedule a new one instead.")
-    if rescheduled and locked.state == SessionState.LIVE:
-        raise ScheduleError("This session is live: it cannot be moved now.")
+    if rescheduled:
+        # A higher sequence; a refusal later on (the capacity) rolls it back with the rest.
+        lifecycle.session_move(locked=locked, move=Move.RESCHEDULE, now=now, refused=ScheduleError)
     if capacity is not None and capacity < locked.registrations.count():
         raise ScheduleError("More people are registered than that capacity allows.")
     changes = {
@@ -245,10 +245,8 @@ def session_update(
     )
     for name, value in changes.items():
         setattr(locked, name, value)
-    if rescheduled:
-        locked.sequence += 1
     # Only these columns: the live-room work may have changed others since the form loaded.
-    locked.save(update_fields=[*changes, "sequence", "updated_at"])
+    locked.save(update_fields=[*changes, "updated_at"])
     if rescheduled:
         # The poll caches the end: a waiting page must not go by the old schedule.
         rooms.room_cache_forget(session_id=locked.pk)
@@ -278,15 +276,9 @@ def session_cancel(*, session: Session, now: datetime) -> Session:
     `ReplanJob` plans the cancellation e-mails for every registrant in the background,
     cancelling their pending confirmations, updates and reminders as it goes.
     """
-    locked = Session.objects.select_for_update().get(pk=session.pk)
-    if locked.is_cancelled:
+    locked = lifecycle.session_locked(session)
+    if not lifecycle.session_move(locked=locked, move=Move.CANCEL, now=now, refused=ScheduleError):
         return locked
-    if locked.is_over(now=now) or locked.state == SessionState.LIVE:
-        raise ScheduleError("Only a session that has not started yet can be cancelled.")
-    locked.state = SessionState.CANCELLED
-    locked.cancelled_at = now
-    locked.sequence += 1
-    locked.save(update_fields=["state", "cancelled_at", "sequence", "updated_at"])
     # People in the waiting room poll the cached state: their next poll says cancelled.
     rooms.room_cache_forget(session_id=locked.pk)
     session.refresh_from_db()
@@ -402,15 +394,16 @@ def _registration_add(
         added_by=added_by,
         time_zone=time_zone,
     )
+    snapshots = [answer_snapshot(question, value) for question, value in answers]
     RegistrationAnswer.objects.bulk_create(
         [
             RegistrationAnswer(
                 registration=registration,
-                question=question,
-                question_label=question.label,
-                value=value,
+                question=snapshot.question,
+                question_label=snapshot.text,
+                value=snapshot.value,
             )
-            for question, value in answers
+            for snapshot in snapshots
         ]
         + [
             RegistrationAnswer(
@@ -507,12 +500,16 @@ def _waitlist_join(
         entry = WaitlistEntry.objects.create(
             session=session, email=email, name=name.strip(), position=last + 1
         )
+        snapshots = [answer_snapshot(question, value) for question, value in answers]
         WaitlistAnswer.objects.bulk_create(
             [
                 WaitlistAnswer(
-                    entry=entry, question=question, question_label=question.label, value=value
+                    entry=entry,
+                    question=snapshot.question,
+                    question_label=snapshot.text,
+                    value=snapshot.value,
                 )
-                for question, value in answers
+                for snapshot in snapshots
             ]
         )
         outbox_enqueue(

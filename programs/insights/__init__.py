@@ -2,11 +2,13 @@
 
 Each area owns one selector module that computes its figures with aggregate queries:
 `sessions_app.insights`, `commitments.insights`, `programs.insights.rounds` and
-`programs.insights.email`. `programs` cannot import the apps built on it, so those apps
-register their section builders here in `AppConfig.ready()` (as with planning sources), and
-the e-mail section asks every registered topic source which outbox topics belong to the
-programs. A builder answers a `Section` for a `Scope` in a constant number of queries,
-whatever the number of sessions, registrations or check-ins.
+`programs.insights.email`. `programs` cannot import the apps built on it, so each area
+answers two custom signals of `programs.signals` from its `receivers.py` (connected in its
+`AppConfig.ready()`, as with planning entries): `insight_sections_wanted` (its
+`SectionSource`s: slug, place on the page, builder) and `insight_topics_wanted` (a `Q` on the
+outbox topics of the programs' objects, which the e-mail section counts). A builder answers a
+`Section` for a `Scope` in a constant number of queries, whatever the number of sessions,
+registrations or check-ins.
 
 Every figure is a table (`columns`, `rows`); the page draws its chart from the same rows, the
 CSV download writes them, so the chart, the table and the CSV cannot disagree.
@@ -17,11 +19,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Q, QuerySet
+
+from programs import signals
+from reminders.models import Message
 
 Cell = str | int | float | None
 
@@ -80,25 +86,30 @@ class Section:
 
 
 SectionBuilder = Callable[[Scope], Section]
-TopicSource = Callable[[Sequence[int]], Q]
-
-_sections: dict[str, tuple[int, SectionBuilder]] = {}
-_topic_sources: dict[str, TopicSource] = {}
 
 
-def register_section(slug: str, builder: SectionBuilder, *, order: int) -> None:
-    """Add (or replace, by slug) a section of the Insights pages; call it in `ready()`."""
-    _sections[slug] = (order, builder)
+@dataclass(frozen=True)
+class SectionSource:
+    """A section of the Insights pages, as a receiver of `insight_sections_wanted` answers it:
+    sections are shown by `order`, and built (and cached) one by one by `slug`."""
+
+    slug: str
+    order: int
+    build: SectionBuilder
 
 
-def register_topic_source(name: str, source: TopicSource) -> None:
-    """`source(program_ids)` answers a `Q` on `reminders.Message` matching the topics of the
-    messages an app sends about those programs' objects (one subquery, no rows loaded)."""
-    _topic_sources[name] = source
+def section_sources() -> dict[str, SectionSource]:
+    """Every area's section, by slug, in the order of the page."""
+    found = [
+        source
+        for _receiver, answer in signals.insight_sections_wanted.send(sender=SectionSource)
+        for source in cast(list[SectionSource], answer)
+    ]
+    return {source.slug: source for source in sorted(found, key=lambda source: source.order)}
 
 
 def section_slugs() -> list[str]:
-    return [slug for slug, _ in sorted(_sections.items(), key=lambda item: item[1][0])]
+    return list(section_sources())
 
 
 def cache_seconds() -> int:
@@ -116,15 +127,17 @@ def _cache_key(slug: str, scope: Scope) -> str:
     )
 
 
-def build_section(slug: str, scope: Scope) -> Section | None:
-    entry = _sections.get(slug)
-    if entry is None:
+def build_section(
+    slug: str, scope: Scope, *, sources: dict[str, SectionSource] | None = None
+) -> Section | None:
+    source = (section_sources() if sources is None else sources).get(slug)
+    if source is None:
         return None
     seconds = cache_seconds()
     key = _cache_key(slug, scope)
     section = cache.get(key) if seconds else None
     if section is None:
-        section = entry[1](scope)
+        section = source.build(scope)
         section.computed_at = scope.now
         if seconds:
             cache.set(key, section, seconds)
@@ -132,14 +145,18 @@ def build_section(slug: str, scope: Scope) -> Section | None:
 
 
 def build_sections(scope: Scope) -> list[Section]:
-    return [section for slug in section_slugs() if (section := build_section(slug, scope))]
+    sources = section_sources()
+    return [section for slug in sources if (section := build_section(slug, scope, sources=sources))]
 
 
 def program_topics_q(program_ids: Sequence[int]) -> Q:
-    """Every outbox topic about the programs' objects, as one `Q` of subqueries."""
+    """Every outbox topic about the programs' objects, as one `Q` of subqueries (each receiver
+    of `insight_topics_wanted` answers its own; no rows are loaded)."""
     q = Q(pk__in=[])
-    for source in _topic_sources.values():
-        q |= source(program_ids)
+    for _receiver, answer in signals.insight_topics_wanted.send(
+        sender=Message, program_ids=program_ids
+    ):
+        q |= cast(Q, answer)
     return q
 
 

@@ -2,8 +2,8 @@
 the addresses that need attention.
 
 A message belongs to the programs when its outbox topic is one of theirs (`session:<id>`,
-`round:<id>`, `commitment:<id>`, `program:<id>`: each app registers its topics with
-`programs.insights.register_topic_source`), and to the period when it was created in it.
+`round:<id>`, `commitment:<id>`, `program:<id>`: each app answers its topics to
+`programs.signals.insight_topics_wanted`), and to the period when it was created in it.
 *Delivered* counts the provider's delivery reports (opened and clicked imply delivered);
 *bounced* includes rejections.
 """

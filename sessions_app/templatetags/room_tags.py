@@ -5,7 +5,8 @@ from __future__ import annotations
 from django import template
 from django.utils import timezone
 
-from sessions_app import rooms
+from sessions_app import lifecycle, rooms
+from sessions_app.lifecycle import Move
 from sessions_app.models import Session, SessionState
 from sessions_app.room_forms import RecordingUploadForm
 from sessions_app.selectors import room_people
@@ -24,11 +25,12 @@ def room_panel(
     return {
         "session": session,
         "csrf_token": context.get("csrf_token"),
-        "can_start": session.state == SessionState.SCHEDULED and entry == rooms.Entry.OPEN,
+        "can_start": session.state == SessionState.SCHEDULED
+        and lifecycle.is_allowed(session, Move.START, now=now),
         "is_live": is_live,
         # While a live session is inside its time its card offers "End meeting for all"; the
         # Ongoing tab of My Sessions offers "Mark complete" for it (ending it for everyone).
-        "can_complete": rooms.session_can_complete(session=session, now=now)
+        "can_complete": lifecycle.is_allowed(session, Move.COMPLETE, now=now)
         and not (is_live and session.ends_at > now),
         "people": room_people(session=session, now=now) if entry == rooms.Entry.OPEN else None,
         "show_recordings": recordings,

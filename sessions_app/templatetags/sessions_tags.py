@@ -11,6 +11,7 @@ from django.utils.safestring import SafeString
 
 from programs.models import Program
 from programs.templatetags.zones import local_time_html
+from sessions_app import lifecycle
 from sessions_app.models import Session
 from sessions_app.selectors import program_past_sessions, program_upcoming_sessions
 
@@ -32,6 +33,13 @@ def program_sessions_panel(context: template.Context, program: Program) -> dict[
         "has_more": len(upcoming) > PANEL_SESSIONS or len(past) > PANEL_SESSIONS,
         "request": context.get("request"),
     }
+
+
+@register.filter
+def session_allows(session: Session, move: str) -> bool:
+    """Whether the session's state allows `move` ("start", "end", "complete", "cancel",
+    "reschedule") now, as `sessions_app.lifecycle` decides: a page offers only those buttons."""
+    return lifecycle.is_allowed(session, lifecycle.Move(move), now=timezone.now())
 
 
 @register.filter
