@@ -124,5 +124,9 @@ def round_groups(*, round_: Round) -> list[Match]:
     return list(Match.objects.filter(round=round_).prefetch_related("members").order_by("number"))
 
 
-def member_match_in_round(*, round_: Round, member: Member) -> Match | None:
-    return Match.objects.filter(round=round_, members=member).prefetch_related("members").first()
+def member_partners_in_round(*, round_: Round, member: Member) -> list[Member] | None:
+    """Whom `member` was matched with in `round_`, or None if they were not matched."""
+    match = Match.objects.filter(round=round_, members=member).first()
+    if match is None:
+        return None
+    return list(match.members.exclude(pk=member.pk).order_by("name", "pk"))

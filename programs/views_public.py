@@ -95,8 +95,8 @@ def opt_in_status(request: HttpRequest, round_id: int) -> HttpResponse:
         "is_open": round_.state == RoundState.OPEN and member.is_active,
         # Matching runs on the next beat after `match_at`; until then say so, not a past time.
         "matching_due": round_.state == RoundState.OPEN and round_.match_at <= timezone.now(),
-        "match": (
-            round_selectors.member_match_in_round(round_=round_, member=member)
+        "partners": (
+            round_selectors.member_partners_in_round(round_=round_, member=member)
             if round_.state == RoundState.MATCHED
             else None
         ),

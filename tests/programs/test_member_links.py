@@ -137,8 +137,14 @@ def test_after_matching_the_page_says_who_was_matched(open_round) -> None:
     page = response.content.decode()
     assert "Matching is done" in page
     assert "Confirm" not in page
-    assert f"You were matched with <strong>{people[1].name}</strong>" in page
+    assert f"You were matched with <strong>{people[1].name}</strong>. Look out" in page
     assert OptIn.objects.get(member=people[0]).answer == "yes"  # too late to change
+    # The partner's page names only the other one, with no stray separator after it.
+    with time_machine.travel(START + timedelta(days=3), tick=False):
+        partner = Client().get(
+            _path(opt_in_answer_url(round_=round_, member=people[1], answer="yes")), follow=True
+        )
+    assert f"You were matched with <strong>{people[0].name}</strong>. Look out" in partner.text
 
     with time_machine.travel(START + timedelta(days=3), tick=False):
         page = client.get(

@@ -1,4 +1,4 @@
-"""Demo data for `make run` (in the app at the top of the dependency chain, since it fills every app): a host, a program with modules and sessions. Safe to run again."""
+"""Demo data for `make run` (in the app at the top of the dependency chain, since it fills every app): a host, a program with modules and sessions, an open co-host invitation. Safe to run again."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from commitments.demo_actionable import load_actionable_demo
 from commitments.demo_insights import load_insights_demo
-from programs.models import Member, Program, Recurrence, Round
+from programs.models import HostInvitation, HostRole, Member, Program, Recurrence, Round
 from programs.rounds import round_schedule
-from programs.services import module_create, program_create
+from programs.services import host_invite, module_create, program_create
 from sessions_app.models import Registration, RegistrationSource, Session
 from sessions_app.services import question_create, registration_create, session_create
 
@@ -30,6 +30,8 @@ DEMO_MODULES = [
     ("Week 3 · Making it stick", False, 21),
 ]
 DEMO_ZONE = "Europe/Berlin"
+# Invited to co-host the Habits Lab, with no account yet: the invitation is still open.
+DEMO_COHOST_EMAIL = "sam@cohost.convene.test"
 # (title, days from today, local start time, minutes, registrants)
 DEMO_SESSIONS = [
     ("Kick-off: why small steps work", -4, time(18, 0), 60, [("Mia Wagner", "mia@example.org")]),
@@ -135,6 +137,14 @@ class Command(BaseCommand):
                     program=program, title=title, is_activated=is_activated, commitment_days=days
                 )
         _demo_sessions(program, host)
+        if not HostInvitation.objects.filter(program=program).exists():
+            host_invite(
+                program=program,
+                email=DEMO_COHOST_EMAIL,
+                role=HostRole.HOST,
+                invited_by=host,
+                now=timezone.now(),
+            )
         self._load_matching(program=program, host=host)
         load_actionable_demo(program=program, host=host, now=timezone.now())
         load_insights_demo(host=host, now=timezone.now())
