@@ -7,9 +7,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.templatetags.static import static as static_url
 from django.urls import include, path
 
-from programs import views as program_views
 from programs.forms import LoginForm, OutboxPasswordResetForm
-from programs.views import PasswordResetWithRequestView
+from programs.views import host as program_views
+from programs.views.host import PasswordResetWithRequestView
 
 
 def favicon(request: HttpRequest) -> HttpResponse:

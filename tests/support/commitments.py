@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.test import Client
 
 from commitments.models import Commitment
-from commitments.views import COMMITMENT_ACCESS
+from commitments.views.public import COMMITMENT_ACCESS
 from reminders.link_access import SESSION_KEY as LINK_ACCESS_SESSION_KEY
 
 
