@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from guests.views import public
+from guests.views import host, public
 
 app_name = "guests"
 
@@ -11,7 +11,7 @@ urlpatterns = [
     path("s/<str:code>/guest/", public.guest_enter, name="enter"),
     path(
         "sessions/<int:session_id>/guest-link/regenerate/",
-        public.guest_link_regenerate,
+        host.guest_link_regenerate,
         name="regenerate",
     ),
 ]
