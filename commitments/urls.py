@@ -6,9 +6,12 @@ from commitments.views import host, insights, public
 
 app_name = "commitments"
 
-MODULE = "programs/<int:program_id>/modules/<int:module_id>"
+# Hosts' pages, under commitments/programs/<program>/ (the participants' pages are under
+# start/ and commitments/<commitment>/).
+PROGRAM = "commitments/programs/<int:program_id>"
+MODULE = f"{PROGRAM}/modules/<int:module_id>"
 QUESTION = f"{MODULE}/questions/<int:question_id>"
-SESSION = "programs/<int:program_id>/sessions/<int:session_id>"
+SESSION = f"{PROGRAM}/sessions/<int:session_id>"
 
 urlpatterns = [
     # Participants: no account needed.
@@ -26,15 +29,15 @@ urlpatterns = [
     path(f"{QUESTION}/edit/", host.question_edit, name="question_edit"),
     path(f"{QUESTION}/move/", host.question_move, name="question_move"),
     path(f"{QUESTION}/archive/", host.question_archive, name="question_archive"),
-    path(f"{MODULE}/commitments/", host.module_commitments, name="module_commitments"),
-    path(f"{SESSION}/commitments/", host.session_commitments, name="session_commitments"),
+    path(f"{MODULE}/", host.module_commitments, name="module_commitments"),
+    path(f"{SESSION}/", host.session_commitments, name="session_commitments"),
     path(
-        "programs/<int:program_id>/commitments/<int:commitment_id>/",
+        f"{PROGRAM}/<int:commitment_id>/",
         insights.host_commitment,
         name="host_commitment",
     ),
     re_path(
-        r"^programs/(?P<program_id>[0-9]+)/sessions/(?P<session_id>[0-9]+)/start-qr\.(?P<image_format>png|svg)$",
+        r"^commitments/programs/(?P<program_id>[0-9]+)/sessions/(?P<session_id>[0-9]+)/start-qr\.(?P<image_format>png|svg)$",
         host.session_qr,
         name="session_qr",
     ),

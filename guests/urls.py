@@ -8,9 +8,9 @@ app_name = "guests"
 
 urlpatterns = [
     path("g/<str:token>/", public.exchange, name="exchange"),
-    path("s/<str:code>/guest/", public.guest_enter, name="enter"),
+    path("g/<str:code>/enter/", public.guest_enter, name="enter"),
     path(
-        "sessions/<int:session_id>/guest-link/regenerate/",
+        "guests/sessions/<int:session_id>/regenerate/",
         host.guest_link_regenerate,
         name="regenerate",
     ),

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, re_path
 
+from programs.moved import moved
 from programs.views import brand, host, insights, members, planning, public, round_preview, rounds
 
 app_name = "programs"
@@ -134,6 +135,43 @@ urlpatterns = [
     ),
     path("invitations/<str:token>/", host.invitation, name="invitation"),
     path("invitations/<int:invitation_id>/accept/", host.invitation_page, name="invitation_page"),
-    path("accounts/signup/", host.sign_up, name="signup"),
+    path("signup/", host.sign_up, name="signup"),
     path("time-zone/", host.set_time_zone, name="set_time_zone"),
+    # Old addresses of other apps' host pages that lived under programs/ (ARCHITECTURE.md, URLs).
+    path(
+        "programs/<int:program_id>/sessions/new/",
+        moved("sessions_app:session_create"),
+    ),
+    path(
+        "programs/<int:program_id>/modules/<int:module_id>/questions/",
+        moved("commitments:questions"),
+    ),
+    path(
+        "programs/<int:program_id>/modules/<int:module_id>/questions/<int:question_id>/edit/",
+        moved("commitments:question_edit"),
+    ),
+    path(
+        "programs/<int:program_id>/modules/<int:module_id>/questions/<int:question_id>/move/",
+        moved("commitments:question_move"),
+    ),
+    path(
+        "programs/<int:program_id>/modules/<int:module_id>/questions/<int:question_id>/archive/",
+        moved("commitments:question_archive"),
+    ),
+    path(
+        "programs/<int:program_id>/modules/<int:module_id>/commitments/",
+        moved("commitments:module_commitments"),
+    ),
+    path(
+        "programs/<int:program_id>/sessions/<int:session_id>/commitments/",
+        moved("commitments:session_commitments"),
+    ),
+    path(
+        "programs/<int:program_id>/commitments/<int:commitment_id>/",
+        moved("commitments:host_commitment"),
+    ),
+    re_path(
+        r"^programs/(?P<program_id>[0-9]+)/sessions/(?P<session_id>[0-9]+)/start-qr\.(?P<image_format>png|svg)$",
+        moved("commitments:session_qr"),
+    ),
 ]

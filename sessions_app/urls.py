@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from programs.moved import moved
 from sessions_app.views import host, messages, public, room, webhooks
 
 app_name = "sessions_app"
@@ -12,7 +13,7 @@ urlpatterns = [
     path("sessions/calendar/", host.calendar_feed_create, name="calendar_feed_create"),
     path("sessions/email-settings/", host.email_settings, name="email_settings"),
     path("sessions/calendar/reset/", host.calendar_feed_reset, name="calendar_feed_reset"),
-    path("programs/<int:program_id>/sessions/new/", host.session_create, name="session_create"),
+    path("sessions/programs/<int:program_id>/new/", host.session_create, name="session_create"),
     path("sessions/<int:session_id>/", host.session_dashboard, name="dashboard"),
     path("sessions/<int:session_id>/people/", host.session_people, name="session_people"),
     path("sessions/<int:session_id>/questions/", host.session_questions, name="session_questions"),
@@ -131,4 +132,10 @@ urlpatterns = [
     path("calendar/<str:token>.ics", public.calendar_feed, name="calendar_feed"),
     # The video provider's webhook (JaaS recordings), checked by its shared secret.
     path("media/jaas/webhook/", webhooks.jaas_webhook, name="jaas_webhook"),
+    # Old addresses of the guests app's pages that lived under s/ and sessions/.
+    path("s/<str:code>/guest/", moved("guests:enter")),
+    path(
+        "sessions/<int:session_id>/guest-link/regenerate/",
+        moved("guests:regenerate"),
+    ),
 ]

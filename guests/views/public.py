@@ -32,7 +32,7 @@ def exchange(request: HttpRequest, token: str) -> HttpResponse:
     if guest_link is None:
         return _invalid(request)
     session = guest_link.session
-    return token_cookie_redirect(
+    response = token_cookie_redirect(
         request,
         response=redirect("guests:enter", code=session.code),
         session=session,
@@ -40,6 +40,10 @@ def exchange(request: HttpRequest, token: str) -> HttpResponse:
         token=token,
         days=COOKIE_DAYS,
     )
+    # The cookie is read by the guest entry, under the guests app's g/, not the session's s/.
+    entry = reverse("guests:enter", kwargs={"code": session.code})
+    response.cookies[_cookie_name(session)]["path"] = entry
+    return response
 
 
 def guest_enter(request: HttpRequest, code: str) -> HttpResponse:
