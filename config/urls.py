@@ -7,9 +7,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.templatetags.static import static as static_url
 from django.urls import include, path
 
-from programs import views as program_views
 from programs.forms import LoginForm, OutboxPasswordResetForm
-from programs.views import PasswordResetWithRequestView
+from programs.moved import moved
+from programs.views import host as program_views
+from programs.views.host import PasswordResetWithRequestView
 
 
 def favicon(request: HttpRequest) -> HttpResponse:
@@ -41,6 +42,8 @@ urlpatterns = [
         name="password_reset",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
+    # Sign-up moved to programs' own signup/ (ARCHITECTURE.md, URLs).
+    path("accounts/signup/", moved("programs:signup")),
     path("", include("programs.urls")),
     path("", include("sessions_app.urls")),
     path("", include("guests.urls")),

@@ -2,16 +2,16 @@ from __future__ import annotations
 
 from django.urls import path
 
-from guests import views
+from guests.views import host, public
 
 app_name = "guests"
 
 urlpatterns = [
-    path("g/<str:token>/", views.exchange, name="exchange"),
-    path("s/<str:code>/guest/", views.guest_enter, name="enter"),
+    path("g/<str:token>/", public.exchange, name="exchange"),
+    path("g/<str:code>/enter/", public.guest_enter, name="enter"),
     path(
-        "sessions/<int:session_id>/guest-link/regenerate/",
-        views.guest_link_regenerate,
+        "guests/sessions/<int:session_id>/regenerate/",
+        host.guest_link_regenerate,
         name="regenerate",
     ),
 ]

@@ -46,7 +46,7 @@ def brand_program_for_request(request: HttpRequest) -> Program | None:
 
 
 def brand_logo_url(program: Program) -> str:
-    """Served by `brand_views.brand_logo`, not as /media/ (recordings live under it too)."""
+    """Served by `views.brand.brand_logo`, not as /media/ (recordings live under it too)."""
     if not program.brand_logo:
         return ""
     return reverse(

@@ -73,7 +73,7 @@ def registration_for_token(token: str) -> Registration | None:
 
 
 def session_pages_path(session: Session) -> str:
-    """Where a join or guest link's credential is sent: the session's public pages, room too."""
+    """Where a join link's credential is sent: the session's public pages, room too."""
     return reverse("sessions_app:public", kwargs={"code": session.code})
 
 

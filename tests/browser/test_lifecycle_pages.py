@@ -164,7 +164,7 @@ def test_email_settings_and_the_which_time_question_in_chromium(
     assert page_widths(page, width=width) == [width]
 
     # 02:30 happens twice in Berlin on 31 October 2027: the form asks which.
-    page.goto(f"{live_server.url}/programs/{program.pk}/sessions/new/")
+    page.goto(f"{live_server.url}/sessions/programs/{program.pk}/new/")
     page.get_by_label("Title").fill("Night owls")
     page.get_by_role("combobox", name="Time zone").select_option("Europe/Berlin")
     page.get_by_label("Date").fill("2027-10-31")

@@ -251,7 +251,7 @@ def test_a_removed_guest_cannot_return_with_the_guest_link_until_let_back_in(
     # 2-core machine carries), whose credential is checked at Janus itself.
     gus = Client()
     gus.get(old_path)
-    gus.post(f"/s/{session.code}/guest/", {"name": "Gus Guest"})
+    gus.post(f"/g/{session.code}/enter/", {"name": "Gus Guest"})
     hosting = host_context(media_browser, live_server, host)
     host_page = hosting.new_page()
     _start(host_page, live_server, session)
@@ -281,7 +281,7 @@ def test_a_removed_guest_cannot_return_with_the_guest_link_until_let_back_in(
     response = again.goto(f"{live_server.url}{old_path}")
     assert response.status == 410
     expect(again.get_by_role("heading", name="This link is no longer valid")).to_be_visible()
-    again.goto(f"{live_server.url}/s/{session.code}/guest/")
+    again.goto(f"{live_server.url}/g/{session.code}/enter/")
     assert again.get_by_test_id("room-media").count() == 0
     media = again.request.post(
         f"{live_server.url}/s/{session.code}/room/media/", headers={"X-CSRFToken": _csrf(fresh)}

@@ -128,7 +128,7 @@ def test_each_link_copied_from_the_share_page_leads_where_its_label_says(
     guest = opened(copied("Copy guest link"))
     expect(guest.get_by_role("heading", name="Habits workshop", level=1)).to_be_visible()
     expect(guest.get_by_role("status")).to_contain_text("The room opens at")
-    assert guest.url == f"{live_server.url}/s/{session.code}/guest/"
+    assert guest.url == f"{live_server.url}/g/{session.code}/enter/"
     page.get_by_text("Ready message with the link").click()
     message = copied("Copy the ready message for guests")
     assert "Habits workshop" in message and f"{live_server.url}/g/" in message

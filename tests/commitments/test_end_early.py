@@ -182,7 +182,7 @@ def test_hosts_see_the_ended_commitment_in_the_list_and_the_csv(host_client: Cli
     _commitment(session=session, module=module, participant_name="Still Going")
     with time_machine.travel(DAY_TWO_MORNING, tick=False):
         client_for_commitment(ended).post(f"/commitments/{ended.pk}/end/")
-        url = f"/programs/{program.pk}/sessions/{session.pk}/commitments/"
+        url = f"/commitments/programs/{program.pk}/sessions/{session.pk}/"
         page = host_client.get(url).content.decode()
         response = host_client.get(f"{url}?format=csv")
     assert "<strong>ended early</strong> on 2 Jun, day 2" in page

@@ -43,7 +43,7 @@ def session(module):
 
 
 def _questions_url(module) -> str:
-    return f"/programs/{module.program_id}/modules/{module.pk}/questions/"
+    return f"/commitments/programs/{module.program_id}/modules/{module.pk}/questions/"
 
 
 # Questions ---------------------------------------------------------------------------------
@@ -99,12 +99,12 @@ def test_another_programs_questions_and_lists_answer_404(host_client: Client) ->
     other_module = ModuleFactory()
     other_session = SessionFactory(program=other_module.program, module=other_module)
     question = QuestionFactory(module=other_module)
-    base = f"/programs/{other_module.program_id}"
+    base = f"/commitments/programs/{other_module.program_id}"
     for path in [
         f"{base}/modules/{other_module.pk}/questions/",
         f"{base}/modules/{other_module.pk}/questions/{question.pk}/edit/",
-        f"{base}/modules/{other_module.pk}/commitments/",
-        f"{base}/sessions/{other_session.pk}/commitments/",
+        f"{base}/modules/{other_module.pk}/",
+        f"{base}/sessions/{other_session.pk}/",
         f"{base}/sessions/{other_session.pk}/start-qr.png",
     ]:
         assert host_client.get(path).status_code == 404, path
@@ -148,7 +148,7 @@ def test_the_session_list_shows_check_in_progress_and_exports_csv(
     CheckInFactory(commitment=commitment, day=date(2026, 5, 1), is_done=True)
     CheckInFactory(commitment=commitment, day=date(2026, 5, 2), is_done=False)
     CheckInFactory(commitment=commitment, day=date(2026, 5, 3), is_done=True)
-    url = f"/programs/{session.program_id}/sessions/{session.pk}/commitments/"
+    url = f"/commitments/programs/{session.program_id}/sessions/{session.pk}/"
     page = host_client.get(url).content.decode()
     assert "Grace Hopper" in page
     assert "2 of 7 done" in page
@@ -178,7 +178,7 @@ def test_the_csv_export_writes_formula_like_cells_as_plain_text(
         reflection="+1 for walking",
     )
     AnswerFactory(commitment=commitment, question=question, value="-2+3")
-    url = f"/programs/{session.program_id}/sessions/{session.pk}/commitments/?format=csv"
+    url = f"/commitments/programs/{session.program_id}/sessions/{session.pk}/?format=csv"
     rows = list(csv.DictReader(io.StringIO(host_client.get(url).content.decode("utf-8-sig"))))
     assert rows[0]["name"] == '\'=HYPERLINK("https://evil.example","Click")'
     assert rows[0]["reflection"] == "'+1 for walking"
@@ -192,7 +192,7 @@ def test_the_module_list_covers_all_its_sessions(host_client: Client, module) ->
     CommitmentFactory(module=module, session=second, participant_name="From second")
     CommitmentFactory(participant_name="Elsewhere")
     page = host_client.get(
-        f"/programs/{module.program_id}/modules/{module.pk}/commitments/"
+        f"/commitments/programs/{module.program_id}/modules/{module.pk}/"
     ).content.decode()
     assert "From first" in page and "From second" in page
     assert "Elsewhere" not in page
@@ -245,10 +245,10 @@ def test_the_host_lists_issue_the_same_number_of_queries_for_2000_commitments(
     session = SessionFactory(program=module.program, module=module)
     QuestionFactory(module=module)
     urls = [
-        f"/programs/{module.program_id}/sessions/{session.pk}/commitments/",
-        f"/programs/{module.program_id}/sessions/{session.pk}/commitments/?format=csv",
-        f"/programs/{module.program_id}/modules/{module.pk}/commitments/",
-        f"/programs/{module.program_id}/modules/{module.pk}/commitments/?format=csv",
+        f"/commitments/programs/{module.program_id}/sessions/{session.pk}/",
+        f"/commitments/programs/{module.program_id}/sessions/{session.pk}/?format=csv",
+        f"/commitments/programs/{module.program_id}/modules/{module.pk}/",
+        f"/commitments/programs/{module.program_id}/modules/{module.pk}/?format=csv",
     ]
     _bulk_commitments(session, 3)
     few = [_count_queries(host_client, url) for url in urls]
@@ -265,7 +265,7 @@ def test_the_host_lists_issue_the_same_number_of_queries_for_2000_commitments(
 def test_the_share_panel_shows_the_access_details_only_while_the_module_is_activated(
     host_client: Client, session
 ) -> None:
-    url = f"/programs/{session.program_id}/sessions/{session.pk}/commitments/"
+    url = f"/commitments/programs/{session.program_id}/sessions/{session.pk}/"
     page = host_client.get(url).content.decode()
     assert "Commitment Creation Instructions" in page
     assert session.display_code in page
@@ -279,7 +279,9 @@ def test_the_share_panel_shows_the_access_details_only_while_the_module_is_activ
     page = host_client.get(url).content.decode()
     assert session.display_code not in page
     assert "once the session's module is activated" in page
-    qr = host_client.get(f"/programs/{session.program_id}/sessions/{session.pk}/start-qr.png")
+    qr = host_client.get(
+        f"/commitments/programs/{session.program_id}/sessions/{session.pk}/start-qr.png"
+    )
     assert qr.status_code == 404
 
 
@@ -339,7 +341,7 @@ def _svg_to_image(svg: str, scale: int = 10) -> Image.Image:
 def test_qr_codes_decode_back_to_the_landing_page_marked_as_qr_as_png_and_svg(
     host_client: Client, session
 ) -> None:
-    base = f"/programs/{session.program_id}/sessions/{session.pk}/start-qr"
+    base = f"/commitments/programs/{session.program_id}/sessions/{session.pk}/start-qr"
     expected = f"https://convene.example/start/{session.code}/?via=qr"
 
     png = host_client.get(f"{base}.png")
@@ -357,7 +359,7 @@ def test_qr_codes_decode_back_to_the_landing_page_marked_as_qr_as_png_and_svg(
 
 
 def test_qr_codes_are_cached_by_content(host_client: Client, session) -> None:
-    url = f"/programs/{session.program_id}/sessions/{session.pk}/start-qr.png"
+    url = f"/commitments/programs/{session.program_id}/sessions/{session.pk}/start-qr.png"
     first = host_client.get(url)
     assert "max-age" in first["Cache-Control"]
     etag = first["ETag"]
@@ -366,7 +368,7 @@ def test_qr_codes_are_cached_by_content(host_client: Client, session) -> None:
     assert again["ETag"] == etag
     # Another session encodes another link, so it has another ETag.
     other = SessionFactory(program=session.program, module=session.module)
-    other_url = f"/programs/{session.program_id}/sessions/{other.pk}/start-qr.png"
+    other_url = f"/commitments/programs/{session.program_id}/sessions/{other.pk}/start-qr.png"
     assert host_client.get(other_url)["ETag"] != etag
 
 
@@ -376,7 +378,7 @@ def test_a_branded_programs_qr_code_carries_its_host_name(host) -> None:
     session = SessionFactory(program=program, module=module)
     client = Client()
     client.force_login(host)
-    png = client.get(f"/programs/{program.pk}/sessions/{session.pk}/start-qr.png")
+    png = client.get(f"/commitments/programs/{program.pk}/sessions/{session.pk}/start-qr.png")
     assert _decode(Image.open(io.BytesIO(png.content))) == (
         f"https://start.habitlab.example/start/{session.code}/?via=qr"
     )
@@ -387,9 +389,9 @@ def test_a_co_host_of_the_session_gets_its_qr_code_and_commitments(session) -> N
     session.co_hosts.add(co_host)
     client = Client()
     client.force_login(co_host)
-    base = f"/programs/{session.program_id}/sessions/{session.pk}"
+    base = f"/commitments/programs/{session.program_id}/sessions/{session.pk}"
     assert client.get(f"{base}/start-qr.png").status_code == 200
-    assert client.get(f"{base}/commitments/").status_code == 200
+    assert client.get(f"{base}/").status_code == 200
     stranger = Client()
     stranger.force_login(UserFactory())
     assert stranger.get(f"{base}/start-qr.png").status_code == 404

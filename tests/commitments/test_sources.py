@@ -70,7 +70,7 @@ def test_the_qr_code_leads_to_an_address_that_records_qr_code(
     client: Client, host_client: Client, session
 ) -> None:
     png = host_client.get(
-        f"/programs/{session.program_id}/sessions/{session.pk}/start-qr.png"
+        f"/commitments/programs/{session.program_id}/sessions/{session.pk}/start-qr.png"
     ).content
     (result,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
     commitment = _commit_from_landing(client, _path(result.text))
@@ -81,7 +81,7 @@ def test_the_shared_direct_link_records_direct_link(
     client: Client, host_client: Client, session
 ) -> None:
     panel = host_client.get(
-        f"/programs/{session.program_id}/sessions/{session.pk}/commitments/"
+        f"/commitments/programs/{session.program_id}/sessions/{session.pk}/"
     ).text
     direct = re.search(r"<dt>Commitment link</dt>\s*<dd><a href=\"([^\"]+)\"", panel).group(1)
     commitment = _commit_from_landing(client, _path(direct.replace("&amp;", "&")))

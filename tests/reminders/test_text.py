@@ -89,7 +89,7 @@ CONSTRUCTORS: dict[str, Callable[[dict[str, object]], dict[str, object]]] = {
     "programs.round_forms.MatchingSettingsForm": lambda w: {"instance": w["program"]},
     "programs.admin.CheckedUserChangeForm": lambda w: {"instance": w["user"]},
     "programs.insights.forms.InsightsPeriodForm": lambda w: {"today": NOW.date()},
-    "programs.views_round_preview.SwapForm": lambda w: {"choices": [(1, "A"), (2, "B")]},
+    "programs.views.round_preview.SwapForm": lambda w: {"choices": [(1, "A"), (2, "B")]},
 }
 
 

@@ -1,23 +1,19 @@
-"""Guest entry by the session's guest link, and the host's "Regenerate link"."""
+"""Guest entry by the session's guest link."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 
 from guests import selectors, services
 from reminders import personal_links
 from sessions_app import room_access, rooms
 from sessions_app.guard import session_guarded
 from sessions_app.models import AttendanceRole, Session
-from sessions_app.selectors import get_hosted_session_or_404
-from sessions_app.tokens import session_pages_path
 
 
 def _invalid(request: HttpRequest) -> HttpResponse:
@@ -30,13 +26,15 @@ def exchange(request: HttpRequest, token: str) -> HttpResponse:
     if guest_link is None:
         return _invalid(request)
     session = guest_link.session
+    entry = reverse("guests:enter", kwargs={"code": session.code})
     return personal_links.exchange(
         request,
         kind=selectors.GUEST_LINK,
         scope=session.pk,
         obj=guest_link,
-        to=reverse("guests:enter", kwargs={"code": session.code}),
-        path=session_pages_path(session),
+        to=entry,
+        # Only the guest entry reads it (in the room, a guest's pass is their GuestEntry).
+        path=entry,
     )
 
 
@@ -78,22 +76,3 @@ def _known_guest(request: HttpRequest, session: Session) -> rooms.Participant | 
     if participant is None or participant.role != AttendanceRole.GUEST:
         return None
     return participant
-
-
-def guest_link_regenerate(request: HttpRequest, session_id: int) -> HttpResponse:
-    """Confirm, then revoke the guest link and issue a new one (nothing is written on GET).
-
-    A session that has no link yet (made in the admin) gets its first one by the same POST.
-    """
-    session = get_hosted_session_or_404(user=request.user, session_id=session_id)
-    if request.method == "POST":
-        guest_link = selectors.guest_link_of(session)
-        if guest_link is None:
-            services.guest_link_for(session=session)
-            messages.success(request, "Guest link created.")
-        else:
-            services.guest_link_regenerate(guest_link=guest_link, now=timezone.now())
-            messages.success(request, "New guest link issued; the old one no longer works.")
-        share = reverse("sessions_app:session_share", kwargs={"session_id": session.pk})
-        return redirect(f"{share}#guest-link")
-    return render(request, "guests/regenerate_confirm.html", {"session": session})
