@@ -1,7 +1,7 @@
 """Delivery tracking: django-anymail's webhooks report what became of each sent message.
 
 Webhooks are routed only for the providers in `TRACKING_WEBHOOK_PROVIDERS` and only with
-`ANYMAIL["WEBHOOK_SECRET"]` set (see `reminders.views.tracking_webhook` and the system check
+`ANYMAIL["WEBHOOK_SECRET"]` set (see `reminders.views.webhooks.tracking_webhook` and the system check
 in `reminders.checks`). Providers retry and reorder their calls, so each report is applied in
 the provider's timestamp order: an older report never replaces a newer status, except that a
 bounce, rejection or complaint always wins and then sticks.

@@ -1,7 +1,7 @@
 """RSVP read back from calendars: iTIP REPLY messages (RFC 5546) to the invite's ORGANIZER.
 
 Mail to `CALENDAR_REPLY_EMAIL` reaches django-anymail's inbound webhook (routed, with the
-shared secret, by `reminders.views.inbound_webhook`); `on_inbound` hands every calendar part
+shared secret, by `reminders.views.webhooks.inbound_webhook`); `on_inbound` hands every calendar part
 of it to `calendar_reply_record`, which matches the reply by UID and attendee address:
 
 1. METHOD must be REPLY, the UID one of Convene's invites (the session's, or a registration's

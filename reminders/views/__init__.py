@@ -1,0 +1,1 @@
+"""The outbox's pages, by audience: `public` (recipients), `webhooks` (providers), `dev`."""
