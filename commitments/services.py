@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
-from django.db.models import Max
 
 from commitments.models import (
     Answer,
@@ -19,7 +18,7 @@ from commitments.models import (
     local_today,
 )
 from programs.models import Module
-from programs.ordering import position_swap
+from programs.ordering import next_position, position_swap
 from programs.questions import answer_snapshot, choices_kept
 from reminders.models import Message
 from reminders.services import WantedMessage, outbox_enqueue, outbox_reconcile
@@ -57,14 +56,15 @@ def question_create(
     *, module: Module, text: str, kind: str, choices: str = "", is_required: bool = True
 ) -> Question:
     with transaction.atomic():
-        last = Question.objects.filter(module=module).aggregate(last=Max("position"))["last"]
+        # The module row locked, as for a session's questions: two added at once take two places.
+        Module.objects.select_for_update().filter(pk=module.pk).first()
         return Question.objects.create(
             module=module,
             text=text,
             kind=kind,
             choices=choices_kept(kind=kind, choices=choices),
             is_required=is_required,
-            position=(last or 0) + 1,
+            position=next_position(Question.objects.filter(module=module), first_position=1),
         )
 
 

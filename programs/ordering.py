@@ -1,8 +1,18 @@
-"""Moving a row up or down among its siblings: shared by modules and commitment questions."""
+"""Rows kept in order among their siblings (modules, both kinds of questions, a waitlist):
+where a new one goes, and moving one up or down."""
 
 from __future__ import annotations
 
 from django.db import models, transaction
+from django.db.models import Max
+
+
+def next_position(siblings: models.QuerySet, *, first_position: int = 0) -> int:
+    """The position after the last of `siblings`, `first_position` when there are none. Call it
+    with the parent row locked (`select_for_update`), so two rows added at once do not take the
+    same position."""
+    last = siblings.aggregate(last=Max("position"))["last"]
+    return first_position if last is None else last + 1
 
 
 def position_swap(

@@ -6,11 +6,10 @@ from datetime import datetime
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 
 from programs import signals
 from programs.models import HostInvitation, HostRole, Module, Program, ProgramHost
-from programs.ordering import position_swap
+from programs.ordering import next_position, position_swap
 from reminders.services import WantedMessage, outbox_enqueue
 
 PASSWORD_RESET_WINDOW_SECONDS = 300
@@ -52,14 +51,13 @@ def module_create(
 ) -> Module:
     # Lock the program row so two modules added at once do not take the same position.
     Program.objects.select_for_update().filter(pk=program.pk).first()
-    last = program.modules.aggregate(last=Max("position"))["last"]
     return Module.objects.create(
         program=program,
         title=title,
         description=description,
         commitment_days=commitment_days,
         is_activated=is_activated,
-        position=0 if last is None else last + 1,
+        position=next_position(program.modules.all()),
     )
 
 

@@ -16,11 +16,12 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Value
+from django.db.models import Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from programs.models import Module, Program
+from programs.ordering import next_position
 from programs.questions import answer_snapshot
 from reminders.models import MessageStatus
 from reminders.selectors import about_unsent_or_sent_since
@@ -496,9 +497,11 @@ def _waitlist_join(
         .first()
     )
     if entry is None:
-        last = session.waitlist.aggregate(last=Max("position"))["last"] or 0
         entry = WaitlistEntry.objects.create(
-            session=session, email=email, name=name.strip(), position=last + 1
+            session=session,
+            email=email,
+            name=name.strip(),
+            position=next_position(session.waitlist.all(), first_position=1),
         )
         snapshots = [answer_snapshot(question, value) for question, value in answers]
         WaitlistAnswer.objects.bulk_create(
@@ -832,14 +835,13 @@ def question_create(
     *, session: Session, label: str, kind: str, choices: str = "", is_required: bool = False
 ) -> RegistrationQuestion:
     Session.objects.select_for_update().filter(pk=session.pk).first()
-    last = session.questions.aggregate(last=Max("position"))["last"]
     return RegistrationQuestion.objects.create(
         session=session,
         label=label,
         kind=kind,
         choices=choices,
         is_required=is_required,
-        position=0 if last is None else last + 1,
+        position=next_position(session.questions.all()),
     )
 
 
