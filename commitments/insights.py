@@ -306,6 +306,7 @@ def commitments_section(scope: Scope) -> Section:
                 rows=ratings_by_week(groups),
                 chart="line",
                 series=[1],
+                y_top=10,
             ),
             Figure(
                 slug="per-module",

@@ -70,6 +70,8 @@ class Figure:
     total_rows: int | None = None
     # A percentage axis (0 to 100) instead of one scaled to the largest value.
     is_percentage: bool = False
+    # A line chart's least y axis top (a rating's scale), unless a value is higher.
+    y_top: float | None = None
 
 
 @dataclass

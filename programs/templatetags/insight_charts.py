@@ -98,19 +98,40 @@ def _funnel(figure: Figure) -> str:
     return _svg(figure, len(figure.rows) * step, parts)
 
 
+def _x_label_indexes(count: int, most: int = 6) -> list[int]:
+    """Which points of a line chart get their label under the axis: the first, the last and
+    evenly spaced ones between, at most `most`."""
+    if count <= most:
+        return list(range(count))
+    step = (count - 1) / (most - 1)
+    return sorted({round(step * i) for i in range(most)})
+
+
 def _line(figure: Figure) -> str:
     rows = figure.rows
     values = [_number(row[c]) for row in rows for c in figure.series]
     highest = max(values, default=0.0)
-    ticks = [0, 25, 50, 75, 100] if figure.is_percentage else nice_ticks(highest, whole=False)
+    if figure.is_percentage:
+        ticks: list[float] = [0, 25, 50, 75, 100]
+    elif figure.y_top is not None and highest <= figure.y_top:
+        ticks = nice_ticks(figure.y_top, whole=False)
+    else:
+        ticks = nice_ticks(highest, whole=False)
     top = ticks[-1]
-    left, bottom = 44, LINE_HEIGHT - PAD
+    # The y axis's name above it (or the legend, for several lines), the x axis's below.
+    head = 8
+    left, bottom = 44, head + LINE_HEIGHT - PAD
     span_x = WIDTH - left - 12
     span_y = LINE_HEIGHT - 2 * PAD
-    parts = y_grid(
+    parts = _legend(figure, y=14) or [
+        f'<text class="chart-text" x="0" y="14">{escape(figure.columns[figure.series[0]])}</text>'
+    ]
+    parts += y_grid(
         ticks=ticks, left=left, right=WIDTH - 12, y_of=lambda v: bottom - v / top * span_y
     )
-    parts.append(f'<line class="chart-axis" x1="{left}" y1="{PAD}" x2="{left}" y2="{bottom}"/>')
+    parts.append(
+        f'<line class="chart-axis" x1="{left}" y1="{head + PAD}" x2="{left}" y2="{bottom}"/>'
+    )
     count = len(rows)
 
     def x_of(index: int) -> float:
@@ -128,15 +149,20 @@ def _line(figure: Figure) -> str:
             f'<circle class="chart-series-{index}" cx="{x:.1f}" cy="{y:.1f}" r="3"/>'
             for x, y in points
         ]
-    if rows:
-        first, last = escape(_short(rows[0][0], 16)), escape(_short(rows[-1][0], 16))
-        parts.append(f'<text class="chart-text" x="{left}" y="{LINE_HEIGHT - 8}">{first}</text>')
-        if count > 1:
-            parts.append(
-                f'<text class="chart-text" x="{WIDTH - 12}" y="{LINE_HEIGHT - 8}" '
-                f'text-anchor="end">{last}</text>'
-            )
-    return _svg(figure, LINE_HEIGHT, parts)
+    # Long labels (dates) fit three to a phone-width chart, short ones (days) six.
+    longest = max((len(str(row[figure.label_column])) for row in rows), default=0)
+    labels = _x_label_indexes(count, most=6 if longest <= 4 else 3)
+    for i in labels:
+        anchor = "start" if i == 0 and count > 1 else "end" if i == count - 1 else "middle"
+        parts.append(
+            f'<text class="chart-text" x="{x_of(i):.1f}" y="{bottom + 20}" '
+            f'text-anchor="{anchor}">{escape(_short(rows[i][figure.label_column], 16))}</text>'
+        )
+    parts.append(
+        f'<text class="chart-text" x="{left + span_x / 2:.1f}" y="{bottom + 40}" '
+        f'text-anchor="middle">{escape(figure.columns[figure.label_column])}</text>'
+    )
+    return _svg(figure, bottom + 46, parts)
 
 
 def _svg(figure: Figure, height: float, parts: list[str]) -> str:

@@ -23,8 +23,7 @@ def test_charts_escape_labels_and_use_no_style_attributes(chart):
     assert svg.startswith('<svg class="chart"') and 'aria-hidden="true"' in svg
     assert "<script>" not in svg
     assert "style=" not in svg
-    if chart != "line":
-        assert "&lt;script&gt;" in svg
+    assert "&lt;script&gt;" in svg
 
 
 def test_bar_lengths_follow_the_values():
@@ -43,3 +42,38 @@ def test_bar_lengths_follow_the_values():
 def test_no_chart_without_rows_or_kind():
     assert str(insight_chart(Figure(slug="x", title="X", columns=["a"], rows=[]))) == ""
     assert str(insight_chart(Figure(slug="x", title="X", columns=["a"], rows=[["1"]]))) == ""
+
+
+def _texts(svg: str, kind: str = "chart-text") -> list[str]:
+    """The words of the chart (`chart-text`) or the axis values (`chart-value`)."""
+    return re.findall(rf'<text class="{kind}"[^>]*>([^<]*)</text>', svg)
+
+
+def test_a_line_chart_names_its_axes_and_labels_points_along_the_way():
+    figure = Figure(
+        slug="x",
+        title="X",
+        columns=["Day", "Rate %"],
+        rows=[[day, 10 * day] for day in range(1, 15)],
+        chart="line",
+        is_percentage=True,
+    )
+    svg = str(insight_chart(figure))
+    texts = _texts(svg)
+    assert "Rate %" in texts and "Day" in texts
+    day_labels = [int(text) for text in texts if text.isdigit()]
+    # The first and the last day, and evenly spaced ones between: six at most.
+    assert day_labels[0] == 1 and day_labels[-1] == 14 and 3 <= len(day_labels) <= 6
+    assert _texts(svg, "chart-value") == ["0", "25", "50", "75", "100"]
+
+
+def test_a_rating_line_keeps_its_scale_top():
+    figure = Figure(
+        slug="x",
+        title="X",
+        columns=["Week of", "Average rating (1-10)"],
+        rows=[["2026-11-02", 6.5], ["2026-11-09", 7.0]],
+        chart="line",
+        y_top=10,
+    )
+    assert _texts(str(insight_chart(figure)), "chart-value")[-1] == "10"
