@@ -137,6 +137,7 @@ urlpatterns = [
     path("invitations/<int:invitation_id>/accept/", host.invitation_page, name="invitation_page"),
     path("signup/", host.sign_up, name="signup"),
     path("time-zone/", host.set_time_zone, name="set_time_zone"),
+    path("time-zone/times/", public.zone_times, name="zone_times"),
     # Old addresses of other apps' host pages that lived under programs/ (ARCHITECTURE.md, URLs).
     path(
         "programs/<int:program_id>/sessions/new/",

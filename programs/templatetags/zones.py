@@ -8,7 +8,7 @@ zone the whole page renders in, which the footer names.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django import template
 from django.utils import timezone
@@ -79,8 +79,29 @@ def page_time_zone(context: template.Context) -> PageZone:
 def local_time_html(
     moment: datetime | None, zone: str = "", style: str = "long", end: datetime | None = None
 ) -> SafeString:
+    """The moment in the active zone, inside a `local-time` span that names what it shows
+    (the moment and end in UTC, the event's zone, the style): `time_zone.js` sends those to
+    `zone_times` to show a first page in the browser's zone without reloading it."""
     if moment is None:
         return SafeString("")
+    return format_html(
+        '<span class="local-time" data-moment="{}" data-zone="{}" data-style="{}"{}>{}</span>',
+        _utc(moment),
+        zone or "",
+        style,
+        format_html(' data-end="{}"', _utc(end)) if end else "",
+        local_time_parts(moment, zone, style, end),
+    )
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def local_time_parts(
+    moment: datetime, zone: str = "", style: str = "long", end: datetime | None = None
+) -> SafeString:
+    """The `<time>` (and the event's zone beside it) in the active zone, without the wrapper."""
     text = timezones.moment_text(
         moment,
         viewer_zone=timezone.get_current_timezone_name(),

@@ -6,12 +6,18 @@ clicked neither. The link moves the token into the session and redirects to a pa
 (so it leaks into no history or Referer), which shows the answer the link proposed with a button
 to confirm it; the POST records. That page also shows the answer, lets the member change it
 until matching, and after matching says whether they were matched.
+
+`zone_times` answers any visitor's first page: its times in the browser's zone.
 """
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
+import zoneinfo
+from datetime import datetime
+
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
@@ -19,6 +25,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from programs import members, round_selectors, rounds
 from programs.models import Member, MemberStatus, OptIn, Round, RoundState
 from programs.round_emails import MEMBER_TOKEN_PURPOSE, opt_in_token_purpose
+from programs.templatetags.zones import PageZone, local_time_parts
+from programs.timezones import STYLES, canonical_time_zone
 from reminders import personal_links
 from reminders.personal_links import LinkKind, without_referrer
 from reminders.ratelimit import client_address, rate_limit_hit
@@ -158,3 +166,54 @@ def member_self_service_page(request: HttpRequest, member_id: int, action: str) 
         done = True
     context = {"member": member, "program": member.program, "action": action, "done": done}
     return render(request, "programs/member_self_service.html", context)
+
+
+# How many times one page may ask for: more than any page shows, few enough to stay cheap.
+ZONE_TIMES_MOST = 200
+
+
+@require_GET
+def zone_times(request: HttpRequest) -> HttpResponse:
+    """A first page's times in the browser's zone, for `time_zone.js` to put in place (the page
+    is not reloaded, so nothing typed into it is lost): `?zone=` a canonical zone, then one `t`
+    per time, "moment|event zone|style|end" as the page's `local-time` spans name them. The
+    answer is what the page would have shown in that zone: each time's inner HTML and the
+    footer's zone, the same template tags. Nothing is looked up or recorded."""
+    zone = canonical_time_zone(request.GET.get("zone", ""))
+    wanted = request.GET.getlist("t")
+    if zone is None:
+        return HttpResponseBadRequest("zone: not a time zone this site knows")
+    if len(wanted) > ZONE_TIMES_MOST:
+        return HttpResponseBadRequest(f"t: at most {ZONE_TIMES_MOST} times")
+    times = []
+    with timezone.override(zoneinfo.ZoneInfo(zone)):
+        for item in wanted:
+            parsed = _zone_time(item)
+            if parsed is None:
+                return HttpResponseBadRequest(f"t: not moment|zone|style|end: {item[:80]!r}")
+            times.append(str(local_time_parts(*parsed)))
+    footer = render_to_string(
+        "includes/page_zone.html",
+        {"page_zone": PageZone(zone, "your browser's zone")},
+    )
+    response = JsonResponse({"zone": zone, "times": times, "page_zone": footer})
+    # The same question always gets the same answer, until the zone's rules change.
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def _zone_time(item: str) -> tuple[datetime, str, str, datetime | None] | None:
+    parts = item.split("|")
+    if len(parts) != 4:
+        return None
+    moment_text, zone, style, end_text = parts
+    try:
+        moment = datetime.fromisoformat(moment_text)
+        end = datetime.fromisoformat(end_text) if end_text else None
+    except ValueError:
+        return None
+    if moment.tzinfo is None or (end is not None and end.tzinfo is None):
+        return None
+    if style not in STYLES or (zone and canonical_time_zone(zone) != zone):
+        return None
+    return moment, zone, style, end

@@ -1,7 +1,9 @@
 // The browser's zone, told to the server once in the `convene_tz` cookie (checked there
-// against the canonical zones): every page from the next one on shows the visitor's own times.
-// The first page is not reloaded: a reload would race somebody already typing into its form,
-// and that page says in its footer which zone it used (the session's or program's).
+// against the canonical zones): every page from the next one on is rendered in it. The first
+// page, rendered before the server knew (in the session's or program's zone; <html> then
+// carries data-zone-fallback), is not reloaded, which would race somebody already typing into
+// its form: its times (the `local-time` spans) and the footer's zone are asked for in the
+// browser's zone (`zone_times`, the server's own formatting) and put in place.
 // Also: every zone picker (select[data-zone-picker]) gets a filter box above it.
 (function () {
   "use strict";
@@ -47,7 +49,44 @@
     });
   }
 
+  function showInBrowserZone() {
+    var root = document.documentElement;
+    var fallback = root.getAttribute("data-zone-fallback");
+    var endpoint = root.getAttribute("data-zone-times");
+    if (!zone || !fallback || !endpoint || fallback === zone || !window.fetch) return;
+    var spans = Array.prototype.slice.call(document.querySelectorAll("span.local-time"), 0, 200);
+    var query = ["zone=" + encodeURIComponent(zone)];
+    spans.forEach(function (span) {
+      var item = [
+        span.getAttribute("data-moment"),
+        span.getAttribute("data-zone") || "",
+        span.getAttribute("data-style"),
+        span.getAttribute("data-end") || "",
+      ].join("|");
+      query.push("t=" + encodeURIComponent(item));
+    });
+    fetch(endpoint + "?" + query.join("&"), { credentials: "same-origin" })
+      .then(function (response) {
+        return response.ok ? response.json() : null;
+      })
+      .then(function (answer) {
+        if (!answer || answer.times.length !== spans.length) return;
+        // The server's own markup (escaped there), as the page would have come in this zone.
+        spans.forEach(function (span, index) {
+          span.innerHTML = answer.times[index];
+        });
+        var footer = document.getElementById("page-zone");
+        if (footer) footer.innerHTML = answer.page_zone;
+        root.removeAttribute("data-zone-fallback");
+        root.setAttribute("data-zone-shown", answer.zone);
+      })
+      .catch(function () {
+        /* The page stays in the zone its footer names. */
+      });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     Array.prototype.forEach.call(document.querySelectorAll("select[data-zone-picker]"), enhancePicker);
+    showInBrowserZone();
   });
 })();

@@ -39,21 +39,25 @@ def test_a_tokyo_browser_is_detected_on_its_first_visit(
     )
     page = context.new_page()
     page.goto(f"{live_server.url}/s/{session.code}/")
-    # The first page is in the session's zone and says so; it tells the server the zone.
-    page.get_by_text("Berlin time (Europe/Berlin, UTC+01:00), the session's zone").wait_for()
-    page.wait_for_function("document.cookie.includes('convene_tz=')")
-    page.reload()
+    # The very first page comes in the session's zone (the server cannot know the browser's
+    # yet); without a reload, its times and its footer turn to Tokyo's.
     page.get_by_text("Tokyo time (Asia/Tokyo, UTC+09:00), your browser's zone").wait_for()
     when = page.locator(".session-public-head .when")
-    assert " ".join(when.inner_text().split()) == (
+    tokyo = (
         "Tuesday 26 November 2030, 02:30 to 03:30 Tokyo time · "
         "Monday 25 November, 18:30 to 19:30 in Berlin"
     )
+    assert " ".join(when.inner_text().split()) == tokyo
     assert when.locator("time").get_attribute("datetime") == "2030-11-26T02:30+09:00"
+    assert "Berlin time" not in page.locator("main").inner_text()
     cookie = {c["name"]: c["value"] for c in context.cookies()}[DETECTED_COOKIE]
     assert cookie == "Asia/Tokyo"
     assert page_widths(page, width=width) == [width]
     _shot(page, "zone-session-tokyo", width)
+    # What the server renders once it knows the zone is, to the letter, what was put in place.
+    page.reload()
+    page.get_by_text("Tokyo time (Asia/Tokyo, UTC+09:00), your browser's zone").wait_for()
+    assert " ".join(when.inner_text().split()) == tokyo
 
     # A second page needs no reload: it comes in Tokyo time at once.
     page.goto(f"{live_server.url}/s/{session.code}/register/")
@@ -85,4 +89,20 @@ def test_without_javascript_the_sessions_zone_is_used_and_said(live_server, brow
     assert (
         "Monday 25 November 2030, 18:30 to 19:30 Berlin time" in page.locator(".when").inner_text()
     )
+    context.close()
+
+
+def test_a_first_registration_page_turns_to_tokyo_without_losing_what_is_typed(
+    live_server, browser
+) -> None:
+    session = hosted_session(starts_at=STARTS_AT, time_zone="Europe/Berlin", title="Deep work")
+    context = browser.new_context(timezone_id="Asia/Tokyo")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/s/{session.code}/register/")
+    page.evaluate("window.sameDocument = true")  # gone if the page were loaded again
+    page.get_by_label("Name").fill("Aiko Tanaka")
+    page.get_by_text("Tokyo time (Asia/Tokyo, UTC+09:00), your browser's zone").wait_for()
+    assert "02:30 to 03:30 Tokyo time" in page.locator(".when").inner_text()
+    assert page.get_by_label("Name").input_value() == "Aiko Tanaka"
+    assert page.evaluate("window.sameDocument === true")
     context.close()

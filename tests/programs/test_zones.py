@@ -82,6 +82,66 @@ def test_without_a_known_zone_a_session_page_uses_the_sessions_zone_and_says_so(
     assert _footer(page).startswith("Berlin time (Europe/Berlin, UTC+01:00), the session's zone.")
 
 
+def _first_page_times(page) -> list[str]:
+    """The `t` items a first page's `local-time` spans name, as time_zone.js reads them."""
+    return [
+        "|".join(html.unescape(part) for part in found)
+        for found in re.findall(
+            r'<span class="local-time" data-moment="([^"]*)" data-zone="([^"]*)" '
+            r'data-style="([^"]*)"(?: data-end="([^"]*)")?>',
+            page.text,
+        )
+    ]
+
+
+def _inner_times(page) -> list[str]:
+    """The inner HTML of each `local-time` span (none nests another)."""
+    return re.findall(
+        r'<span class="local-time"[^>]*>(.*?</time>(?:<span class="zone-beside">[^<]*</span>)?)</span>',
+        page.text,
+    )
+
+
+def test_a_first_page_asks_for_its_times_in_the_browsers_zone_and_gets_what_the_next_shows():
+    """The first page (no zone known yet) names its times and says it may ask; the answer for
+    Tokyo is, time for time and in the footer, what the page shows once the cookie is set."""
+    session = _berlin_session()
+    url = reverse("sessions_app:public", kwargs={"code": session.code})
+    first = Client().get(url)
+    assert 'data-zone-fallback="Europe/Berlin"' in first.text
+    wanted = _first_page_times(first)
+    assert wanted and all(item.count("|") == 3 for item in wanted)
+    answer = Client().get(reverse("programs:zone_times"), {"zone": "Asia/Tokyo", "t": wanted})
+    assert answer.status_code == 200
+    tokyo_page = _tokyo_browser().get(url)
+    assert "data-zone-fallback" not in tokyo_page.text  # a known zone: nothing to ask
+    assert answer.json()["times"] == _inner_times(tokyo_page)
+    assert f"{TOKYO} · {BERLIN_BESIDE}" in _text_of(answer.json()["times"][0])
+    footer = _text_of(answer.json()["page_zone"])
+    assert footer == "Tokyo time (Asia/Tokyo, UTC+09:00), your browser's zone"
+    assert _footer(tokyo_page).startswith(footer)
+
+
+def _text_of(markup: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", markup)).split())
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        ({"zone": "Mars/Olympus", "t": "2026-11-25T17:30:00+00:00|Europe/Berlin|long|"}, "zone"),
+        ({"zone": "Asia/Tokyo", "t": "yesterday|Europe/Berlin|long|"}, "not moment"),
+        ({"zone": "Asia/Tokyo", "t": "2026-11-25T17:30:00|Europe/Berlin|long|"}, "not moment"),
+        ({"zone": "Asia/Tokyo", "t": "2026-11-25T17:30:00+00:00|Nowhere|long|"}, "not moment"),
+        ({"zone": "Asia/Tokyo", "t": "2026-11-25T17:30:00+00:00||huge|"}, "not moment"),
+        ({"zone": "Asia/Tokyo", "t": ["2026-11-25T17:30:00+00:00|||"] * 201}, "at most 200"),
+    ],
+)
+def test_zone_times_refuses_what_no_page_asks_with_a_reason(query, reason) -> None:
+    answer = Client().get(reverse("programs:zone_times"), query)
+    assert answer.status_code == 400 and reason in answer.content.decode()
+
+
 def test_the_zone_chosen_wins_over_the_browsers_and_the_footer_says_so() -> None:
     session = _berlin_session()
     browser = _tokyo_browser()
