@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from config.management.commands.load_demo import DEMO_EMAIL, DEMO_PASSWORD
+from config.management.commands.load_demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_ZONE
 from tests.support.axe import axe_violations
 from tests.support.layout import page_widths
 from tests.support.screens import HEIGHTS, SCREENS, WIDTHS, Screen, screenshot_path
@@ -39,7 +39,10 @@ def _check(
     path = screen.path()
     problems: dict[str, list[str]] = {}
     for width in WIDTHS:
-        context = browser.new_context(viewport={"width": width, "height": HEIGHTS[width]})
+        # A browser in the demo programs' zone, as the demo host's and most visitors' would be.
+        context = browser.new_context(
+            viewport={"width": width, "height": HEIGHTS[width]}, timezone_id=DEMO_ZONE
+        )
         if screen.signed_in:
             context.add_cookies(
                 [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base}]
