@@ -22,7 +22,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
@@ -44,7 +44,7 @@ from django.utils import timezone
 
 from reminders import registry
 from reminders.backends import MESSAGE_HEADER, SendAbandoned
-from reminders.db import server_cursor
+from reminders.db import statement_execute
 from reminders.emails import outbox_message_id
 from reminders.failures import (
     PermanentDeliveryError,
@@ -304,15 +304,19 @@ class _Lease:
     length: timedelta
     owned: set[int]
 
-    def renew_if_due(self, message_ids: list[int]) -> None:
-        """Extend the lease of `message_ids`; rows lost to another dispatcher are dropped.
+    def renew_if_due(self, message_ids: Callable[[], Iterable[int]]) -> None:
+        """Extend the lease of the rows `message_ids()` names; rows lost to another dispatcher
+        are dropped.
 
         The update is conditional on the old token, so it cannot take a row another
-        dispatcher has claimed since; the rows that now carry the new token are ours.
+        dispatcher has claimed since; the rows that now carry the new token are ours. The ids
+        are asked for only when a renewal is due: this is checked before every send.
         """
         now = timezone.now()
-        ids = [pk for pk in message_ids if pk in self.owned]
-        if now < self.renew_at or not ids:
+        if now < self.renew_at:
+            return
+        ids = [pk for pk in message_ids() if pk in self.owned]
+        if not ids:
             return
         until = lease_token(now + self.length)
         Message.objects.filter(
@@ -377,15 +381,11 @@ def _finish(
     if db_connection.vendor == "postgresql":
         # A server-side-binding cursor: psycopg prepares the statement after a few runs, so
         # each message costs one round trip and no parse or plan.
-        with server_cursor() as cursor:
-            if detail is None:
-                cursor.execute(_leased_update_sql(tuple(values)), [*values.values(), *where])
-            else:
-                cursor.execute(
-                    _finish_sql(tuple(values)),
-                    [*values.values(), *where, status, detail, now],
-                )
-            return cursor.rowcount
+        if detail is None:
+            return statement_execute(_leased_update_sql(tuple(values)), [*values.values(), *where])
+        return statement_execute(
+            _finish_sql(tuple(values)), [*values.values(), *where, status, detail, now]
+        )
     updated = Message.objects.filter(
         pk=message.pk, status=MessageStatus.SENDING, leased_until=lease.until
     ).update(**values)
@@ -571,7 +571,7 @@ def _wait(in_flight: _InFlight, *, lease: _Lease) -> int:
         try:
             return in_flight.future.result(timeout=lease.length.total_seconds() / 3)
         except FutureTimeout:
-            lease.renew_if_due(sorted(lease.owned))
+            lease.renew_if_due(lambda: sorted(lease.owned))
 
 
 @dataclass
@@ -783,7 +783,7 @@ def _dispatch_batch(
             """Start sending `message` if it is still ours and its moment has not passed."""
             if email is None:
                 return None
-            lease.renew_if_due([row.pk for row in batch[index:]])
+            lease.renew_if_due(lambda: [row.pk for row in batch[index:]])
             if message.pk not in lease.owned:
                 return None
             if message.expires_at is not None and timezone.now() >= message.expires_at:
