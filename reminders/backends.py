@@ -85,7 +85,7 @@ class SMTPEmailBackend(SMTPBackend):
         data: bytes,
         *,
         encoding: str,
-        before_end: Callable[[], bool] | None = None,
+        before_end: Callable[[float | None], bool] | None = None,
     ) -> bool:
         sender = _envelope_sender(from_email, encoding)
         if self.connection is None:
@@ -187,10 +187,13 @@ def _sendmail_gated(
     data: bytes,
     *,
     encoding: str,
-    before_end: Callable[[], bool],
+    before_end: Callable[[float | None], bool],
 ) -> None:
     """`smtplib.SMTP.sendmail` (same commands, replies and errors), with `before_end` asked
     just before the final `.`: the dispatcher records the previous send meanwhile.
+    `before_end(timeout)` answers whether the end may go (False: never), waiting at most
+    `timeout` seconds (None: as long as the dispatcher allows); asked with 0 first, so that a
+    gate opened already costs no wait.
 
     Each recipient comes as RCPT names it (quoted as `smtplib.quoteaddr` quotes it) and as
     the e-mail names it, so MAIL and RCPT are written here as `SMTP.mail` and `SMTP.rcpt`
@@ -222,12 +225,17 @@ def _sendmail_gated(
     body = smtplib._quote_periods(data)  # type: ignore[attr-defined]  # as sendmail quotes
     if body[-2:] != b"\r\n":
         body += b"\r\n"
-    smtp.send(body)
-    if not before_end():
-        # Without its end the server never takes the message; closing drops it.
-        smtp.close()
-        raise SendAbandoned("the previous send could not be recorded")
-    smtp.send(b".\r\n")
+    if before_end(0):
+        # The previous send is recorded already (the usual case): body and end in one write,
+        # which the server reads at once.
+        smtp.send(body + b".\r\n")
+    else:
+        smtp.send(body)
+        if not before_end(None):
+            # Without its end the server never takes the message; closing drops it.
+            smtp.close()
+            raise SendAbandoned("the previous send could not be recorded")
+        smtp.send(b".\r\n")
     code, reply = smtp.getreply()
     if code != 250:
         _reset_or_close(smtp, code)

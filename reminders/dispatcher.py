@@ -530,9 +530,10 @@ class _Gate:
     def abandon(self) -> None:
         self._decided.set()
 
-    def wait(self) -> bool:
-        # Undecided for a whole lease: the dispatcher is stuck, so the message is dropped.
-        return self._decided.wait(self._timeout) and self._is_open
+    def wait(self, timeout: float | None = None) -> bool:
+        """Open? Waits `timeout` seconds for the decision (None: a whole lease; undecided for
+        that long, the dispatcher is stuck and the message is dropped)."""
+        return self._decided.wait(self._timeout if timeout is None else timeout) and self._is_open
 
 
 @dataclass
