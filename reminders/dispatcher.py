@@ -8,9 +8,10 @@ long, then another dispatcher claims them again, so a crash costs at most the on
 was on the wire and delays the rest by about a minute.
 
 Each e-mail is handed to the provider in a thread of its own while the next one is rendered
-(the provider's round trips overlap the rendering). Through SMTP the next message's envelope and
-body travel while the previous outcome is written, but its final `.` (after which the server
-owns it) waits until that outcome is committed; other backends get the next message only then.
+(the provider's round trips overlap the rendering). Through SMTP the next message is queued in
+that thread and starts as soon as the previous one went through; its envelope and body travel
+while the previous outcome is written, but its final `.` (after which the server owns it)
+waits until that outcome is committed; other backends get the next message only then.
 Either way a killed worker leaves at most one sent message unrecorded. E-mails that differ only
 in personal values are built once per group (`reminders.grouped`). What a failure means comes
 from `reminders.failures`.
@@ -22,7 +23,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
@@ -44,7 +45,7 @@ from django.utils import timezone
 
 from reminders import registry
 from reminders.backends import MESSAGE_HEADER, SendAbandoned
-from reminders.db import server_cursor
+from reminders.db import statement_execute
 from reminders.emails import outbox_message_id
 from reminders.failures import (
     PermanentDeliveryError,
@@ -304,15 +305,19 @@ class _Lease:
     length: timedelta
     owned: set[int]
 
-    def renew_if_due(self, message_ids: list[int]) -> None:
-        """Extend the lease of `message_ids`; rows lost to another dispatcher are dropped.
+    def renew_if_due(self, message_ids: Callable[[], Iterable[int]]) -> None:
+        """Extend the lease of the rows `message_ids()` names; rows lost to another dispatcher
+        are dropped.
 
         The update is conditional on the old token, so it cannot take a row another
-        dispatcher has claimed since; the rows that now carry the new token are ours.
+        dispatcher has claimed since; the rows that now carry the new token are ours. The ids
+        are asked for only when a renewal is due: this is checked before every send.
         """
         now = timezone.now()
-        ids = [pk for pk in message_ids if pk in self.owned]
-        if now < self.renew_at or not ids:
+        if now < self.renew_at:
+            return
+        ids = [pk for pk in message_ids() if pk in self.owned]
+        if not ids:
             return
         until = lease_token(now + self.length)
         Message.objects.filter(
@@ -377,15 +382,11 @@ def _finish(
     if db_connection.vendor == "postgresql":
         # A server-side-binding cursor: psycopg prepares the statement after a few runs, so
         # each message costs one round trip and no parse or plan.
-        with server_cursor() as cursor:
-            if detail is None:
-                cursor.execute(_leased_update_sql(tuple(values)), [*values.values(), *where])
-            else:
-                cursor.execute(
-                    _finish_sql(tuple(values)),
-                    [*values.values(), *where, status, detail, now],
-                )
-            return cursor.rowcount
+        if detail is None:
+            return statement_execute(_leased_update_sql(tuple(values)), [*values.values(), *where])
+        return statement_execute(
+            _finish_sql(tuple(values)), [*values.values(), *where, status, detail, now]
+        )
     updated = Message.objects.filter(
         pk=message.pk, status=MessageStatus.SENDING, leased_until=lease.until
     ).update(**values)
@@ -515,24 +516,43 @@ def _sends_in_thread(backend: BaseEmailBackend) -> bool:
 
 
 class _Gate:
-    """Holds a send's last line (`Prepared.before_end`) until the previous send is recorded."""
+    """Holds a send's last line (`Prepared.before_end`) until the previous send is recorded.
+
+    A send queued behind the previous one (`_send_after`) also waits here for leave to start
+    when the previous send did not go through: whether the tick goes on is the dispatcher's
+    decision then.
+    """
 
     def __init__(self, timeout: float) -> None:
         self._decided = threading.Event()
+        self._start_decided = threading.Event()
         self._timeout = timeout
         self._is_open = False
+        self._may_start = False
+
+    def allow_start(self) -> None:
+        if not self._start_decided.is_set():
+            self._may_start = True
+            self._start_decided.set()
 
     def open(self) -> None:
+        self.allow_start()
         if not self._decided.is_set():
             self._is_open = True
             self._decided.set()
 
     def abandon(self) -> None:
+        """Neither start (if not started yet) nor end: harmless once opened."""
+        self._start_decided.set()
         self._decided.set()
 
-    def wait(self) -> bool:
-        # Undecided for a whole lease: the dispatcher is stuck, so the message is dropped.
-        return self._decided.wait(self._timeout) and self._is_open
+    def wait_start(self) -> bool:
+        return self._start_decided.wait(self._timeout) and self._may_start
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Open? Waits `timeout` seconds for the decision (None: a whole lease; undecided for
+        that long, the dispatcher is stuck and the message is dropped)."""
+        return self._decided.wait(self._timeout if timeout is None else timeout) and self._is_open
 
 
 @dataclass
@@ -550,12 +570,32 @@ def _send_start(
     executor: ThreadPoolExecutor | None,
     lease: _Lease,
     gated: bool,
+    after: Future[int] | None = None,
 ) -> _InFlight:
+    """Hand `email` to the sending thread (with `after`: queued behind that send)."""
     gate = None
     if gated and executor is not None and isinstance(email, Prepared):
         gate = _Gate(timeout=lease.length.total_seconds())
         email.before_end = gate.wait
-    return _InFlight(message, email, executor.submit(email.send) if executor else None, gate)
+    if executor is None:
+        return _InFlight(message, email, None, gate)
+    if after is not None and gate is not None and isinstance(email, Prepared):
+        return _InFlight(message, email, executor.submit(_send_after, after, gate, email), gate)
+    return _InFlight(message, email, executor.submit(email.send), gate)
+
+
+def _send_after(previous: Future[int], gate: _Gate, email: Prepared) -> int:
+    """In the sending thread, right after `previous` (the thread runs one send at a time).
+
+    When the previous send went through, this one starts at once, without waiting for the
+    dispatcher's thread to notice (on two busy cores, waking it and being woken again cost
+    more than a round trip of the server). Otherwise the dispatcher decides first whether the
+    tick goes on. Either way the end waits for the previous record (`gate`).
+    """
+    went_through = previous.done() and previous.exception() is None and previous.result() == 1
+    if not went_through and not gate.wait_start():
+        raise SendAbandoned("not started: the tick ended after the previous send")
+    return email.send()
 
 
 def _wait(in_flight: _InFlight, *, lease: _Lease) -> int:
@@ -571,14 +611,15 @@ def _wait(in_flight: _InFlight, *, lease: _Lease) -> int:
         try:
             return in_flight.future.result(timeout=lease.length.total_seconds() / 3)
         except FutureTimeout:
-            lease.renew_if_due(sorted(lease.owned))
+            lease.renew_if_due(lambda: sorted(lease.owned))
 
 
 @dataclass
 class _Next:
     """The next message's send, started by `_settle` (None when it is not to be sent)."""
 
-    start: Callable[[bool], _InFlight | None]  # the argument: hold its end behind a gate
+    # Arguments: hold its end behind a gate; queue it behind that send.
+    start: Callable[[bool, Future[int] | None], _InFlight | None]
     # Bytes through a sending thread: its end can wait for the previous record.
     can_wait: bool
 
@@ -590,6 +631,7 @@ def _settle(
     result: DispatchResult,
     refusals: list[int],
     following: _Next | None = None,
+    queued: _InFlight | None = None,
 ) -> tuple[bool, _InFlight | None]:
     """Wait for the send and record its outcome: (stop the tick here?, the next send).
 
@@ -597,10 +639,35 @@ def _settle(
     2. If it goes on, `following` starts the next send: a gated one (bytes through the SMTP
        backend) at once, so its envelope and body travel while this outcome is written, but
        its last line (the `.` after which the server owns it) only after step 3 committed;
-       any other only after step 3.
+       any other only after step 3. A gated send `queued` behind this one has started by
+       itself if this one went through; otherwise it starts now, or never if the tick stops.
     3. Record this outcome (its own commit). If that fails, the next send is abandoned
        before its end: at most this one message is delivered and unrecorded.
     """
+    try:
+        return _settle_with(
+            in_flight,
+            lease=lease,
+            result=result,
+            refusals=refusals,
+            following=following,
+            queued=queued,
+        )
+    except BaseException:
+        if queued is not None and queued.gate is not None:
+            queued.gate.abandon()
+        raise
+
+
+def _settle_with(
+    in_flight: _InFlight,
+    *,
+    lease: _Lease,
+    result: DispatchResult,
+    refusals: list[int],
+    following: _Next | None,
+    queued: _InFlight | None,
+) -> tuple[bool, _InFlight | None]:
     message, email = in_flight.message, in_flight.email
     if in_flight.gate is not None:
         in_flight.gate.open()  # not held any more: a send waited for is a send on its own
@@ -610,6 +677,8 @@ def _settle(
     except INTERRUPTIONS:
         raise
     except SendAbandoned:
+        if queued is not None and queued.gate is not None:
+            queued.gate.abandon()
         return True, None  # never delivered; the row comes back with its lease
     except Exception as error:
         sent, failure = 0, send_failure_classify(error)
@@ -631,7 +700,15 @@ def _settle(
             _connection_reset(email.connection)
         stop = failure.provider_wide or refusals[0] >= REFUSALS_BEFORE_PAUSE
     goes_on = following if following is not None and not stop else None
-    early = goes_on.start(True) if goes_on is not None and goes_on.can_wait else None
+    if queued is not None and queued.gate is not None:
+        if stop:
+            queued.gate.abandon()  # never started, or dropped before its end
+            early = None
+        else:
+            queued.gate.allow_start()
+            early = queued
+    else:
+        early = goes_on.start(True, None) if goes_on is not None and goes_on.can_wait else None
     try:
         if failure is None:
             _record_sent(message, email=email, lease=lease, result=result, refusals=refusals)
@@ -646,7 +723,7 @@ def _settle(
             early.gate.open()
         return stop, early
     if goes_on is not None and not goes_on.can_wait:
-        return stop, goes_on.start(False)
+        return stop, goes_on.start(False, None)
     return stop, None
 
 
@@ -779,11 +856,11 @@ def _dispatch_batch(
         )
 
     def hand_over_to(message: Message, email: EmailMessage | Prepared | None) -> _Next:
-        def start(gated: bool) -> _InFlight | None:
+        def start(gated: bool, after: Future[int] | None) -> _InFlight | None:
             """Start sending `message` if it is still ours and its moment has not passed."""
             if email is None:
                 return None
-            lease.renew_if_due([row.pk for row in batch[index:]])
+            lease.renew_if_due(lambda: [row.pk for row in batch[index:]])
             if message.pk not in lease.owned:
                 return None
             if message.expires_at is not None and timezone.now() >= message.expires_at:
@@ -797,7 +874,9 @@ def _dispatch_batch(
                 result.skipped += 1
                 return None
             email.connection = connection
-            return _send_start(message, email, executor=executor, lease=lease, gated=gated)
+            return _send_start(
+                message, email, executor=executor, lease=lease, gated=gated, after=after
+            )
 
         return _Next(start, can_wait=executor is not None and isinstance(email, Prepared))
 
@@ -811,15 +890,25 @@ def _dispatch_batch(
             email = _render(message, lease=lease, result=result, groups=groups)
             following = hand_over_to(message, email)
             if in_flight is None:
-                in_flight = following.start(False)
+                in_flight = following.start(False, None)
                 continue
-            stop, in_flight = _settle(
-                in_flight,
-                lease=lease,
-                result=result,
-                refusals=refusals,
-                following=following,
-            )
+            if following.can_wait and in_flight.future is not None:
+                # Queued behind the send in flight: it starts when that one went through.
+                stop, in_flight = _settle(
+                    in_flight,
+                    lease=lease,
+                    result=result,
+                    refusals=refusals,
+                    queued=following.start(True, in_flight.future),
+                )
+            else:
+                stop, in_flight = _settle(
+                    in_flight,
+                    lease=lease,
+                    result=result,
+                    refusals=refusals,
+                    following=following,
+                )
             if stop:
                 release_rest()
                 return False

@@ -87,8 +87,10 @@ class Prepared:
     data: bytes
     encoding: str = "utf-8"
     connection: PreparedSender | None = None
-    # Asked before the message's end is sent; False abandons it (see SMTPEmailBackend).
-    before_end: Callable[[], bool] | None = None
+    # Asked before the message's end is sent, with how long it may wait for an answer (None:
+    # as long as it takes); False abandons it, or with a timeout, is not decided yet (see
+    # SMTPEmailBackend).
+    before_end: Callable[[float | None], bool] | None = None
 
     def recipients(self) -> list[str]:
         return self.to

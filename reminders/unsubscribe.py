@@ -94,13 +94,27 @@ def unsubscribe_url(*, stream: str, token: str) -> str:
 
 
 def unsubscribe_address() -> str:
-    return settings.UNSUBSCRIBE_EMAIL or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    return _unsubscribe_address(settings.UNSUBSCRIBE_EMAIL, settings.DEFAULT_FROM_EMAIL)
+
+
+# Parsed once per setting: every reminder's List-Unsubscribe header names it.
+@lru_cache(maxsize=8)
+def _unsubscribe_address(unsubscribe_email: str, from_email: str) -> str:
+    return unsubscribe_email or parseaddr(from_email)[1]
+
+
+# What `quote` leaves as it is: a stream's name and a token (base64url and a dot) are.
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
 
 
 def unsubscribe_mailto(*, stream: str, token: str) -> str:
     # The token rides in the subject, not in a `+tag` of the address: with the stream it is
     # longer than the 64 characters RFC 5321 allows a local part.
-    return f"mailto:{unsubscribe_address()}?subject={quote(f'unsubscribe {stream} {token}')}"
+    if _UNRESERVED.fullmatch(stream) and _UNRESERVED.fullmatch(token):
+        subject = f"unsubscribe%20{stream}%20{token}"  # what `quote` gives, without its loop
+    else:
+        subject = quote(f"unsubscribe {stream} {token}")
+    return f"mailto:{unsubscribe_address()}?subject={subject}"
 
 
 # RFC 8058's second header, the same on every message of every stream.

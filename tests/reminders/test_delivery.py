@@ -5,17 +5,20 @@ from __future__ import annotations
 import logging
 import smtplib
 from datetime import timedelta
+from email.utils import parseaddr
 
 import pytest
 import time_machine
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
+from django.core.mail.message import sanitize_address
 from django.db import connection, transaction
 from django.test import override_settings
 from django.utils import timezone
 
 from reminders import registry
+from reminders.backends import _quoted_recipient
 from reminders.dispatcher import outbox_dispatch
 from reminders.emails import build_email
 from reminders.failures import send_failure_classify
@@ -384,3 +387,25 @@ def test_a_header_with_a_control_character_takes_the_standard_path() -> None:
     )
     with pytest.raises((HeaderParseError, ValueError)):
         email.message().as_bytes()
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "Person 1 <person1@example.org>",
+        "person@example.org",
+        "A-B  <o'brien+tag@Sub.Example.ORG>",
+        "Ann <a@xn--bcher-kva.example>",
+        # Not plain: the parsers' own path.
+        "Jo.Smith <a@example.org>",
+        '"Doe, Jane" <jane@example.org>',
+        "José <jose@example.org>",
+        "Ann <a@bücher.example>",
+        "<a@example.org>",
+        "Name<a@example.org>",
+        "a..b@example.org",
+    ],
+)
+def test_the_envelope_names_a_recipient_as_django_and_smtplib_would(address) -> None:
+    expected = smtplib.quoteaddr(sanitize_address(parseaddr(address), "utf-8"))
+    assert _quoted_recipient(address, "utf-8") == expected
