@@ -82,19 +82,13 @@ def _rendered(session) -> list[tuple[str, list[str], bytes]]:
     built on its own, the way a single send builds it)."""
     from dataclasses import replace
 
-    from django.contrib.contenttypes.prefetch import GenericPrefetch
-    from django.db.models import prefetch_related_objects
-
     from reminders import registry
     from reminders.dispatcher import _decorate, _outbox_values
     from reminders.grouped import GroupedEmail
     from reminders.models import Message
 
     messages = list(Message.objects.filter(topic=f"session:{session.pk}", status="pending"))
-    prefetch_related_objects(
-        messages,
-        GenericPrefetch("about", registry.about_querysets({row.kind for row in messages})),
-    )
+    registry.about_attach(messages)
     rendered = []
     for message in messages:
         email = registry.renderer_for(message.kind)(message)

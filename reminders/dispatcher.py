@@ -35,12 +35,11 @@ from typing import Any
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
-from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import DatabaseError, models, transaction
 from django.db import connection as db_connection
-from django.db.models import F, ForeignObjectRel, prefetch_related_objects
+from django.db.models import F, ForeignObjectRel
 from django.utils import timezone
 
 from reminders import registry
@@ -135,10 +134,7 @@ def outbox_claim(
         )
         batch = _worn_out_fail(batch, expired=set(expired), until=until, now=now)
     batch.sort(key=lambda row: (row.due_at, row.pk))
-    prefetch_related_objects(
-        batch,
-        GenericPrefetch("about", registry.about_querysets({row.kind for row in batch})),
-    )
+    registry.about_attach(batch)
     return batch
 
 

@@ -41,6 +41,8 @@ def _as_read(raw: bytes) -> list[tuple[str, list[tuple[str, str]], str]]:
             "Erinnerung: Überprüfung beginnt in einer Stunde \u2013 bitte pünktlich",
         ),
         ("A" * 90, "A subject long enough that it has to be folded over more than one line " * 2),
+        ("Ada", "Two  spaces, a\ttab and a trailing space "),
+        ("Ada", "One word longer than a line: " + "x" * 120),
     ],
 )
 def test_a_message_reads_back_as_djangos_own_serialisation_does(name: str, subject: str) -> None:
@@ -49,7 +51,13 @@ def test_a_message_reads_back_as_djangos_own_serialisation_does(name: str, subje
         "body": "Hello,\n\nsee you there. Ünïcödé too.\n",
         "from_email": "Convene <noreply@convene.example>",
         "to": [f'"{name}" <ada@example.org>'],
-        "headers": {"X-Convene-Message": "42"},
+        "headers": {
+            "X-Convene-Message": "42",
+            # A registrant's one-click unsubscribe: two addresses, far past one line.
+            "List-Unsubscribe": "<https://convene.example/u/r/AbCdEfGhIjKlMnOpQrStUvWxYz0123"
+            "456789-_AbCdEfGhIjKlMnOp/>, <mailto:unsubscribe@convene.example?subject=unsubscri"
+            "be%20registrant-reminders%20AbCdEfGhIjKlMnOpQrStUvWxYz0123456789>",
+        },
     }
     ours, django = OutboxEmail(**fields), EmailMultiAlternatives(**fields)
     for message in (ours, django):
@@ -59,6 +67,21 @@ def test_a_message_reads_back_as_djangos_own_serialisation_does(name: str, subje
     ours_raw, django_raw = ours.message().as_bytes(), django.message().as_bytes()
     assert _as_read(ours_raw) == _as_read(django_raw)
     assert max(len(line) for line in ours_raw.splitlines()) <= 998
+    # The long List-Unsubscribe (folded at its spaces the outbox's own way) to the byte as the
+    # standard library folds it.
+    assert _header_block(ours_raw, "List-Unsubscribe") == _header_block(
+        django_raw, "List-Unsubscribe"
+    )
+
+
+def _header_block(raw: bytes, name: str) -> list[bytes]:
+    """A header's lines, its folded continuations included."""
+    lines = raw.split(b"\n\n", 1)[0].split(b"\n")
+    start = next(i for i, line in enumerate(lines) if line.startswith(name.encode() + b":"))
+    end = start + 1
+    while end < len(lines) and lines[end][:1] in (b" ", b"\t"):
+        end += 1
+    return lines[start:end]
 
 
 def test_every_outbox_email_is_built_the_faster_way() -> None:
