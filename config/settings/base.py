@@ -238,17 +238,30 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600} if REDIS_URL else
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 OUTBOX_DISPATCH_INTERVAL_SECONDS = env.float("OUTBOX_DISPATCH_INTERVAL_SECONDS", default=5.0)
 ROUNDS_ADVANCE_INTERVAL_SECONDS = env.float("ROUNDS_ADVANCE_INTERVAL_SECONDS", default=15.0)
+# A frequent task expires after two intervals, but never sooner than a minute: right after a
+# broker outage the worker discards (and acknowledges at once) every expired task it receives,
+# and kombu's Redis transport can fail such an acknowledgement while its connection is being
+# replaced ("Unrecoverable error: 'NoneType' object has no attribute 'hostname'"), which ends
+# the worker; seen once in tests/test_outages.py with one-second ticks. A stale tick that runs
+# instead is harmless: it claims what is due, or nothing.
+FREQUENT_TASK_EXPIRES_FLOOR_SECONDS = 60.0
 CELERY_BEAT_SCHEDULE = {
     "outbox-dispatch": {
         "task": "reminders.tasks.dispatch_outbox",
         "schedule": timedelta(seconds=OUTBOX_DISPATCH_INTERVAL_SECONDS),
-        "options": {"expires": OUTBOX_DISPATCH_INTERVAL_SECONDS * 2},
+        "options": {
+            "expires": max(
+                OUTBOX_DISPATCH_INTERVAL_SECONDS * 2, FREQUENT_TASK_EXPIRES_FLOOR_SECONDS
+            )
+        },
     },
     # Opens rounds whose opt-in moment has come and matches rounds that are due.
     "rounds-advance": {
         "task": "programs.tasks.advance_rounds",
         "schedule": timedelta(seconds=ROUNDS_ADVANCE_INTERVAL_SECONDS),
-        "options": {"expires": ROUNDS_ADVANCE_INTERVAL_SECONDS * 2},
+        "options": {
+            "expires": max(ROUNDS_ADVANCE_INTERVAL_SECONDS * 2, FREQUENT_TASK_EXPIRES_FLOOR_SECONDS)
+        },
     },
     "outbox-prune": {
         "task": "reminders.tasks.prune_outbox",
