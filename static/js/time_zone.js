@@ -49,36 +49,58 @@
     });
   }
 
+  // Times per request: each is about 95 bytes in the address, and a server's request line
+  // has a limit (gunicorn's is 4,094 bytes), so a page of many times asks in parts.
+  var TIMES_PER_REQUEST = 20;
+
   function showInBrowserZone() {
     var root = document.documentElement;
     var fallback = root.getAttribute("data-zone-fallback");
     var endpoint = root.getAttribute("data-zone-times");
     if (!zone || !fallback || !endpoint || fallback === zone || !window.fetch) return;
-    var spans = Array.prototype.slice.call(document.querySelectorAll("span.local-time"), 0, 200);
-    var query = ["zone=" + encodeURIComponent(zone)];
-    spans.forEach(function (span) {
-      var item = [
+    var spans = Array.prototype.slice.call(document.querySelectorAll("span.local-time"));
+    var items = spans.map(function (span) {
+      return [
         span.getAttribute("data-moment"),
         span.getAttribute("data-zone") || "",
         span.getAttribute("data-style"),
         span.getAttribute("data-end") || "",
       ].join("|");
-      query.push("t=" + encodeURIComponent(item));
     });
-    fetch(endpoint + "?" + query.join("&"), { credentials: "same-origin" })
-      .then(function (response) {
-        return response.ok ? response.json() : null;
+    var parts = [];
+    for (var start = 0; start < items.length || start === 0; start += TIMES_PER_REQUEST) {
+      parts.push(items.slice(start, start + TIMES_PER_REQUEST));
+    }
+    Promise.all(
+      parts.map(function (part) {
+        var query = ["zone=" + encodeURIComponent(zone)].concat(
+          part.map(function (item) {
+            return "t=" + encodeURIComponent(item);
+          })
+        );
+        return fetch(endpoint + "?" + query.join("&"), { credentials: "same-origin" }).then(
+          function (response) {
+            if (!response.ok) throw new Error("zone_times: " + response.status);
+            return response.json();
+          }
+        );
       })
-      .then(function (answer) {
-        if (!answer || answer.times.length !== spans.length) return;
+    )
+      .then(function (answers) {
+        var times = [];
+        answers.forEach(function (answer) {
+          times = times.concat(answer.times);
+        });
+        // All or nothing: a page half in one zone would contradict its footer.
+        if (times.length !== spans.length) return;
         // The server's own markup (escaped there), as the page would have come in this zone.
         spans.forEach(function (span, index) {
-          span.innerHTML = answer.times[index];
+          span.innerHTML = times[index];
         });
         var footer = document.getElementById("page-zone");
-        if (footer) footer.innerHTML = answer.page_zone;
+        if (footer) footer.innerHTML = answers[0].page_zone;
         root.removeAttribute("data-zone-fallback");
-        root.setAttribute("data-zone-shown", answer.zone);
+        root.setAttribute("data-zone-shown", answers[0].zone);
       })
       .catch(function () {
         /* The page stays in the zone its footer names. */

@@ -106,3 +106,38 @@ def test_a_first_registration_page_turns_to_tokyo_without_losing_what_is_typed(
     assert page.get_by_label("Name").input_value() == "Aiko Tanaka"
     assert page.evaluate("window.sameDocument === true")
     context.close()
+
+
+def test_a_first_page_of_many_times_asks_in_parts_a_real_server_takes(live_server, browser) -> None:
+    """Each request's line stays under gunicorn's 4,094 bytes, and every time turns."""
+    from datetime import timedelta
+
+    from django.test import Client
+
+    program = hosted_program(time_zone="Europe/Berlin")
+    host = program.host_roles.get().user
+    for day in range(30):
+        hosted_session(
+            user=host,
+            starts_at=STARTS_AT + timedelta(days=day),
+            time_zone="Europe/Berlin",
+            title=f"Deep work {day}",
+        )
+    client = Client()
+    client.force_login(host)
+    context = browser.new_context(timezone_id="Asia/Tokyo")
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    page = context.new_page()
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    page.goto(f"{live_server.url}/sessions/")
+    page.get_by_text("Tokyo time (Asia/Tokyo, UTC+09:00), your browser's zone").wait_for()
+    parts = [url for url in asked if "/time-zone/times/" in url]
+    assert len(parts) >= 2
+    assert all(len(f"GET {url.split(live_server.url, 1)[1]} HTTP/1.1") < 4094 for url in parts)
+    spans = page.locator("span.local-time")
+    assert spans.count() >= 25  # a page of My Sessions
+    assert all("Tokyo time" in text for text in spans.all_inner_texts())
+    context.close()

@@ -368,3 +368,21 @@ def test_mail_to_the_mailto_address_stops_that_stream_and_only_it(caplog) -> Non
     assert commitment.reminder_time is None
     assert _mail_to(*_mailto(sent["host_reminder_day"])) == 200
     assert HostReminderSetting.objects.filter(wants_session_reminders=False).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("stream", "token"),
+    [
+        ("registrant-reminders", "AbC-_9.xyz~"),  # what streams and tokens are made of
+        ("registrant-reminders", "a/b+c=d e"),  # anything else takes `quote` itself
+        ("ünï", "tök€n"),
+    ],
+)
+def test_the_mailto_subject_is_what_quote_makes_of_it(stream: str, token: str) -> None:
+    from urllib.parse import quote
+
+    from reminders.unsubscribe import unsubscribe_address, unsubscribe_mailto
+
+    assert unsubscribe_mailto(stream=stream, token=token) == (
+        f"mailto:{unsubscribe_address()}?subject={quote(f'unsubscribe {stream} {token}')}"
+    )

@@ -11,6 +11,7 @@ from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from reminders.dispatcher import outbox_claim, outbox_dispatch, retry_delay
@@ -432,3 +433,52 @@ def test_the_admins_send_again_queues_failed_messages_and_leaves_sent_ones(admin
     assert sent.status == MessageStatus.SENT
     assert MessageEvent.objects.filter(message=failed, detail="queued again").exists()
     assert not MessageEvent.objects.filter(message=sent).exists()
+
+
+def _about_batch(n: int) -> list[Message]:
+    from tests.factories import RegistrationFactory, UserFactory, hosted_session
+
+    session = hosted_session()
+    registrations = [RegistrationFactory(session=session) for _ in range(n)]
+    for registration in registrations:
+        MessageFactory(about=registration)
+    MessageFactory(about=UserFactory())  # a model with no queryset registered for the kind
+    return registrations
+
+
+def _claimed_with_queries(n: int) -> tuple[list[Message], int, int]:
+    from django.contrib.contenttypes.models import ContentType
+
+    Message.objects.all().delete()
+    registrations = _about_batch(n)
+    gone = registrations[0]
+    gone_pk = gone.pk
+    gone.delete()
+    ContentType.objects.clear_cache()  # each claim looks its content types up afresh
+    with CaptureQueriesContext(connection) as queries:
+        batch = outbox_claim(now=timezone.now(), limit=100, lease=timedelta(seconds=60))
+    return batch, len(queries), gone_pk
+
+
+def test_a_claim_attaches_each_messages_object_in_a_query_per_model() -> None:
+    """The same queries for 3 messages as for 30; reading `about` then costs none, and a
+    message whose object is gone reads None."""
+    few, few_queries, _ = _claimed_with_queries(3)
+    batch, queries, gone_pk = _claimed_with_queries(30)
+    assert len(few) == 4 and len(batch) == 31
+    assert queries == few_queries
+    with CaptureQueriesContext(connection) as reads:
+        abouts = {message.object_id: message.about for message in batch}
+    assert len(reads) == 0
+    assert abouts[gone_pk] is None
+    assert {pk: about.pk for pk, about in abouts.items() if about is not None} == {
+        pk: pk for pk in abouts if pk != gone_pk
+    }
+
+
+def test_setting_about_replaces_the_attached_object() -> None:
+    registrations = _about_batch(2)
+    message = outbox_claim(now=timezone.now(), limit=100, lease=timedelta(seconds=60))[0]
+    other = next(r for r in registrations if r.pk != message.object_id)
+    message.about = other
+    assert message.about == other and message.object_id == other.pk
