@@ -23,7 +23,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
@@ -301,18 +301,20 @@ class _Lease:
     length: timedelta
     owned: set[int]
 
-    def renew_if_due(self, message_ids: Callable[[], Iterable[int]]) -> None:
-        """Extend the lease of the rows `message_ids()` names; rows lost to another dispatcher
-        are dropped.
+    def renew_if_due(self) -> None:
+        """Extend the lease of every row still ours and not finished; rows lost to another
+        dispatcher are dropped.
 
-        The update is conditional on the old token, so it cannot take a row another
-        dispatcher has claimed since; the rows that now carry the new token are ours. The ids
-        are asked for only when a renewal is due: this is checked before every send.
+        Every one: the rows on the wire too, whose outcomes are recorded under the new token
+        (a renewal that left them out would make their "sent" miss its row, and send them
+        again once the old lease ran out). The update is conditional on the old token, so it
+        cannot take a row another dispatcher has claimed since; the rows that now carry the
+        new token are ours, and finished rows drop out. Checked before every send.
         """
         now = timezone.now()
         if now < self.renew_at:
             return
-        ids = [pk for pk in message_ids() if pk in self.owned]
+        ids = sorted(self.owned)
         if not ids:
             return
         until = lease_token(now + self.length)
@@ -607,7 +609,7 @@ def _wait(in_flight: _InFlight, *, lease: _Lease) -> int:
         try:
             return in_flight.future.result(timeout=lease.length.total_seconds() / 3)
         except FutureTimeout:
-            lease.renew_if_due(lambda: sorted(lease.owned))
+            lease.renew_if_due()
 
 
 @dataclass
@@ -856,7 +858,7 @@ def _dispatch_batch(
             """Start sending `message` if it is still ours and its moment has not passed."""
             if email is None:
                 return None
-            lease.renew_if_due(lambda: [row.pk for row in batch[index:]])
+            lease.renew_if_due()
             if message.pk not in lease.owned:
                 return None
             if message.expires_at is not None and timezone.now() >= message.expires_at:

@@ -230,3 +230,22 @@ def test_a_killed_worker_loses_nothing_and_its_rows_are_sent_within_90_seconds(
     assert set(arrived) == set(ids)
     assert sum(count - 1 for count in arrived.values()) <= 1
     assert last_sent - killed_at <= timedelta(seconds=90)
+
+
+@override_settings(OUTBOX_LEASE_SECONDS=3)
+def test_a_slow_relay_keeps_the_lease_of_every_row_it_has_on_the_wire(
+    requires_postgres, smtp_server, smtp_settings
+) -> None:
+    """Renewals come every second here while each send takes a quarter of one: a row being
+    sent while the lease is renewed must still be the dispatcher's to record."""
+    ids = _plan(16)
+    smtp_server.slow_down(seconds=0.25)
+    result = outbox_dispatch(max_seconds=60)
+    assert result.sent == 16
+    assert set(Message.objects.filter(pk__in=ids).values_list("status", flat=True)) == {
+        MessageStatus.SENT
+    }
+    # Nothing left leased to come back later and go out again.
+    with time_machine.travel(timezone.now() + timedelta(minutes=5)):
+        assert outbox_dispatch().sent == 0
+    assert sorted(smtp_server.outbox_ids()) == sorted(ids)

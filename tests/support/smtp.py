@@ -62,6 +62,8 @@ class Script:
     # RCPT refusals for some recipients only: {address: reply}.
     recipient_replies: dict[str, str] = field(default_factory=dict)
     drop_data_times: int = 0
+    # Seconds the server takes to answer each message's end: a slow relay.
+    data_delay: float = 0.0
 
 
 class _Handler:
@@ -105,6 +107,8 @@ class _Handler:
         reply = self.server.reply_for("DATA")
         if reply:
             return reply
+        if self.server.script.data_delay:
+            await asyncio.sleep(self.server.script.data_delay)
         self.server.accept(envelope)
         if self.server.take_drop():
             # The message is here; the client never hears so.
@@ -143,6 +147,11 @@ class ScriptedSMTPServer:
     def drop_during_data(self, *, times: int = 1) -> None:
         with self._lock:
             self.script.drop_data_times += times
+
+    def slow_down(self, *, seconds: float) -> None:
+        """Answer each message's end `seconds` late (until `recover()`)."""
+        with self._lock:
+            self.script.data_delay = seconds
 
     def recover(self) -> None:
         with self._lock:
