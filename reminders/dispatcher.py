@@ -494,15 +494,7 @@ def _render(
     except Exception as error:
         logger.exception("building message %s failed", message.pk)
         reason = f"could not be built: {type(error).__name__}: {error}"[:2000]
-        _finish(
-            message,
-            lease=lease,
-            status=MessageStatus.FAILED,
-            now=now,
-            detail=reason,
-            last_error=reason,
-        )
-        result.failed += 1
+        _fail(message, lease=lease, result=result, reason=reason, now=now)
         return None
     return email
 
@@ -777,6 +769,13 @@ def _record_failure(
         )
         result.retried += 1
         return
+    _fail(message, lease=lease, result=result, reason=reason, now=now)
+
+
+def _fail(
+    message: Message, *, lease: _Lease, result: DispatchResult, reason: str, now: datetime
+) -> None:
+    """Finish `message` as failed for good, with `reason` for the host and the admin."""
     _finish(
         message,
         lease=lease,
