@@ -4,6 +4,7 @@ Definitions (docs/insights.md):
 - a session is in the period when it was scheduled to start in it;
 - *held*: it went live (`started_at` is set); *cancelled*: its state says so;
 - *attended*: a registrant's attendance entered the room (`joined_at` set);
+- the funnel and the *no-show rate* count the registrants of sessions not cancelled;
 - *stayed*: that attendance was still there 10 minutes before the end (the host's "End meeting
   for all" or the scheduled end, whichever came first), judged by `left_at`, else by
   `last_seen_at`;
@@ -76,7 +77,9 @@ def _minutes(duration: timedelta | None) -> float | None:
     return None if duration is None else round(duration.total_seconds() / 60, 1)
 
 
-_FIGURES = ("registered", "attended", "stayed", "guests", "early", "in_room")
+# `expected`: the registrants of a session that was not cancelled, the ones who could attend:
+# the funnel and the no-show rate count those, not the registrants of a called-off session.
+_FIGURES = ("registered", "expected", "attended", "stayed", "guests", "early", "in_room")
 
 
 def session_groups(scope: Scope) -> dict[int, dict]:
@@ -92,14 +95,16 @@ def session_groups(scope: Scope) -> dict[int, dict]:
             {"module_id": module_id, **dict.fromkeys(_FIGURES, 0), "minutes_total": None},
         )
 
-    for session_id, module_id, registered in (
+    for session_id, module_id, state, registered in (
         Registration.objects.filter(**_in_period(scope))
         .order_by()
-        .values("session_id", "session__module_id")
+        .values("session_id", "session__module_id", "session__state")
         .annotate(n=Count("pk"))
-        .values_list("session_id", "session__module_id", "n")
+        .values_list("session_id", "session__module_id", "session__state", "n")
     ):
-        group(session_id, module_id)["registered"] = registered
+        figures = group(session_id, module_id)
+        figures["registered"] = registered
+        figures["expected"] = 0 if state == SessionState.CANCELLED else registered
     not_host = ~Q(role=AttendanceRole.HOST)
     for figures in (
         Attendance.objects.filter(**_in_period(scope))
@@ -187,9 +192,10 @@ def session_totals(modules: list[dict]) -> dict[str, int | float | None]:
     in_room = sum(module["in_room"] for module in modules)
     minutes = sum((module["minutes_total"] or timedelta() for module in modules), timedelta())
     totals["average_minutes"] = _minutes(minutes / in_room) if in_room else None
-    registered = sum(module["registered"] for module in modules)
+    expected = sum(module["expected"] for module in modules)
     attended = sum(module["attended"] for module in modules)
-    totals["no_show_rate"] = percentage(registered - attended, registered) if registered else None
+    totals["expected"] = expected
+    totals["no_show_rate"] = percentage(expected - attended, expected) if expected else None
     return totals
 
 
@@ -203,13 +209,13 @@ def sessions_section(scope: Scope) -> Section:
         title="Registered → attended → stayed",
         columns=["Stage", "People"],
         rows=[
-            ["Registered", totals["registered"]],
+            ["Registered", totals["expected"]],
             ["Attended", totals["attended"]],
             ["Stayed to the end", totals["stayed"]],
         ],
         chart="funnel",
-        description="Registrants of the period's sessions who entered the room, and who were "
-        "still there 10 minutes before the end.",
+        description="Registrants of the period's sessions that were not cancelled, who "
+        "entered the room, and who were still there 10 minutes before the end.",
     )
     session_rows = [
         [
@@ -221,7 +227,8 @@ def sessions_section(scope: Scope) -> Section:
             session.registered,
             session.attended,
             session.stayed,
-            percentage(session.registered - session.attended, session.registered),
+            # Nobody could attend a cancelled session: no no-show rate.
+            percentage(session.expected - session.attended, session.expected),
             _minutes(session.average),
             session.guests,
             session.early,
@@ -250,6 +257,12 @@ def sessions_section(scope: Scope) -> Section:
         series=[5, 6, 7],
         label_column=1,
         total_rows=total if total > len(session_rows) else None,
+        # Its registrants had no room to attend: not a session nobody came to.
+        marks={
+            index: "cancelled"
+            for index, session in enumerate(sessions)
+            if session.state == SessionState.CANCELLED
+        },
     )
     module_figure = Figure(
         slug="per-module",

@@ -72,6 +72,9 @@ class Figure:
     is_percentage: bool = False
     # A line chart's least y axis top (a rating's scale), unless a value is higher.
     y_top: float | None = None
+    # Rows a bar chart draws faded, with this word after their first value (a cancelled
+    # session, whose registrants never had a room to attend), by row index.
+    marks: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -122,9 +125,11 @@ def cache_seconds() -> int:
 
 
 def _cache_key(slug: str, scope: Scope) -> str:
+    # The version changes with the shape of `Section` and `Figure`: a section cached by the
+    # previous release is never read as the new shape.
     ids = ",".join(str(pk) for pk in sorted(scope.program_ids))
     return (
-        f"insights:v1:{slug}:{ids}:{scope.start.isoformat()}:{scope.end.isoformat()}:"
+        f"insights:v2:{slug}:{ids}:{scope.start.isoformat()}:{scope.end.isoformat()}:"
         f"{scope.zone.key}:{int(scope.is_page)}"
     )
 

@@ -64,15 +64,18 @@ def _bars(figure: Figure) -> str:
             f'<text class="chart-text" x="{LABEL_WIDTH - 8}" y="{y0 + group / 2 + 2:.0f}" '
             f'text-anchor="end">{label}</text>'
         )
+        mark = figure.marks.get(row_index)
+        faded = " chart-faded" if mark else ""
         for index, column in enumerate(series):
             value = _number(row[column])
             width = max(value / top * span, 0 if value == 0 else 1)
             y = y0 + index * BAR_HEIGHT
+            text = _format(value) + (f" · {escape(mark)}" if mark and index == 0 else "")
             parts.append(
-                f'<rect class="chart-series-{index}" x="{LABEL_WIDTH}" y="{y}" '
+                f'<rect class="chart-series-{index}{faded}" x="{LABEL_WIDTH}" y="{y}" '
                 f'width="{width:.1f}" height="{BAR_HEIGHT - 2}"/>'
                 f'<text class="chart-value" x="{LABEL_WIDTH + width + 4:.1f}" '
-                f'y="{y + BAR_HEIGHT - 3}">{_format(value)}</text>'
+                f'y="{y + BAR_HEIGHT - 3}">{text}</text>'
             )
     return _svg(figure, height, parts)
 

@@ -77,3 +77,19 @@ def test_a_rating_line_keeps_its_scale_top():
         y_top=10,
     )
     assert _texts(str(insight_chart(figure)), "chart-value")[-1] == "10"
+
+
+def test_a_marked_row_is_drawn_faded_and_says_why():
+    figure = Figure(
+        slug="x",
+        title="X",
+        columns=["Session", "Registered", "Attended"],
+        rows=[["Held", 4, 3], ["Called off", 5, 0]],
+        chart="bars",
+        series=[1, 2],
+        marks={1: "cancelled"},
+    )
+    svg = str(insight_chart(figure))
+    faded = re.findall(r'<rect class="chart-series-\d chart-faded"', svg)
+    assert len(faded) == 2  # both bars of the cancelled row, none of the held one
+    assert _texts(svg, "chart-value") == ["4", "3", "5 · cancelled", "0"]

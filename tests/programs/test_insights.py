@@ -137,13 +137,14 @@ def test_sessions_figures_equal_independent_counts(host_client, program, session
     html = response.content.decode()
     # Counted here from the rows the fixture made.
     registered = 4 + 1
+    expected = 4  # the cancelled session's registrant could not attend
     attended = 3
     assert _summary(html, "Sessions") == "2"
     assert _summary(html, "Held") == "1"
     assert _summary(html, "Cancelled") == "1"
     assert _summary(html, "Registered") == str(registered)
     assert _summary(html, "Attended") == str(attended)
-    assert _summary(html, "No-show rate") == f"{100 * (registered - attended) / registered:g} %"
+    assert _summary(html, "No-show rate") == f"{100 * (expected - attended) / expected:g} %"
     assert _summary(html, "Average minutes in the room") == f"{(60 + 10 + 55 + 25) / 4:g}"
     assert _summary(html, "Guests") == "1"
     assert _summary(html, "Early joiners") == "1"
@@ -151,17 +152,21 @@ def test_sessions_figures_equal_independent_counts(host_client, program, session
     funnel = _figure_csv(host_client, program, "sessions", "funnel")
     assert funnel == [
         ["Stage", "People"],
-        ["Registered", "5"],
+        ["Registered", "4"],
         ["Attended", "3"],
         ["Stayed to the end", "2"],
     ]
     per_session = _figure_csv(host_client, program, "sessions", "per-session")
     assert [row[1] for row in per_session[1:]] == ["Cancelled one", "Held one"]
+    # Its chart tells the cancelled session from one nobody came to.
+    assert html.count("chart-faded") == 3 and html.count("· cancelled") == 1
     held_row = per_session[2]
     assert held_row[0] == held.starts_at.astimezone(timezone.get_current_timezone()).strftime(
         "%Y-%m-%d %H:%M"
     )
     assert held_row[5:] == ["4", "3", "2", "25.0", f"{(60 + 10 + 55 + 25) / 4:g}", "1", "1"]
+    # A cancelled session had registrants, and no room for them to miss: no no-show rate.
+    assert per_session[1][4:9] == ["Cancelled", "1", "0", "0", ""]
     per_module = _figure_csv(host_client, program, "sessions", "per-module")
     assert per_module[1:] == [
         ["Habits", "1", "1", "4", "3", "2"],
@@ -425,7 +430,7 @@ def test_all_programs_view_adds_up_every_hosted_program(host, host_client, progr
     assert _summary(html, "Sessions") == "3"
     assert _summary(html, "Registered") == "6"
     rows = _csv(host_client, reverse("programs:insights_csv", args=["sessions", "funnel"]))
-    assert rows[1] == ["Registered", "6"]
+    assert rows[1] == ["Registered", "5"]  # the cancelled session's registrant left out
     assert (
         f'href="/programs/{program.pk}/insights/"'
         in host_client.get(reverse("programs:overview", args=[program.pk])).content.decode()
