@@ -187,11 +187,15 @@ class MomentText:
         return f"{self.primary} · {self.beside}" if self.beside else self.primary
 
 
+# An end on another day than its start names that day, in every style ("time" has no day).
+END_OTHER_DAY = {**STYLES, "time": "D j M, H:i"}
+
+
 def _span(start: datetime, end: datetime | None, style: str) -> str:
     text = date_format(start, STYLES[style])
     if end is not None:
         same_day = end.date() == start.date()
-        text += " to " + date_format(end, "H:i" if same_day else STYLES[style])
+        text += " to " + date_format(end, "H:i" if same_day else END_OTHER_DAY[style])
     return text
 
 

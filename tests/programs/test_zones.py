@@ -284,3 +284,40 @@ def test_the_zone_picker_lists_canonical_zones_with_offsets_likely_ones_first() 
     assert set(names) == set(canonical_time_zones())
     assert "data-zone-picker" in page.text
     assert not set(time_zone_aliases()) & canonical_time_zones()
+
+
+@pytest.mark.parametrize(
+    ("viewer", "event", "starts_at", "minutes", "expected"),
+    [
+        # A day long: the event's own span ends the next day, and says which.
+        (
+            "Asia/Tokyo",
+            "UTC",
+            datetime(2026, 12, 3, 23, 55, tzinfo=UTC),
+            1440,
+            "Friday 4 December 2026, 08:55 to Saturday 5 December 2026, 08:55 Tokyo time"
+            " · Thursday 3 December, 23:55 to Fri 4 Dec, 23:55 UTC",
+        ),
+        # Past midnight only where the event is.
+        (
+            "Europe/Berlin",
+            "Pacific/Pago_Pago",
+            datetime(2026, 12, 25, 10, 30, tzinfo=UTC),
+            60,
+            "Friday 25 December 2026, 11:30 to 12:30 Berlin time"
+            " · Thursday 24 December, 23:30 to Fri 25 Dec, 00:30 in Pago Pago",
+        ),
+    ],
+)
+def test_a_span_past_midnight_in_the_events_zone_names_the_day_it_ends(
+    viewer, event, starts_at, minutes, expected
+) -> None:
+    from programs.timezones import moment_text
+
+    text = moment_text(
+        starts_at,
+        viewer_zone=viewer,
+        event_zone=event,
+        end=starts_at + timedelta(minutes=minutes),
+    )
+    assert str(text) == expected
