@@ -43,6 +43,8 @@ from sessions_app.services import (
     CANCELLATION,
     CONFIRMATION,
     UPDATE,
+    WAITLIST_CANCELLED,
+    WAITLIST_MOVED,
     WAITLISTED,
     host_reminders_switch,
     registration_reminders_stop,
@@ -136,14 +138,19 @@ def render_session_confirmation(message: Message) -> EmailMessage:
     )
 
 
-@register(UPDATE, about_queryset=registrations_for_rendering)
-def render_session_update(message: Message) -> EmailMessage:
-    registration = _registration(message)
-    session = registration.session
+def _check_latest_schedule(message: Message, session: Session) -> None:
+    """A notice of a new time goes out only for the session's latest schedule, not cancelled."""
     if session.is_cancelled:
         raise NotWanted("the session was cancelled", cancelled=True)
     if message.schedule_sequence != session.sequence:
         raise NotWanted("the session was rescheduled again", cancelled=True)
+
+
+@register(UPDATE, about_queryset=registrations_for_rendering)
+def render_session_update(message: Message) -> EmailMessage:
+    registration = _registration(message)
+    session = registration.session
+    _check_latest_schedule(message, session)
     return _email(
         template=UPDATE,
         registration=registration,
@@ -190,20 +197,9 @@ def _waitlist_for_rendering():
     return WaitlistEntry.objects.prefetch_related("session__program", "session__created_by")
 
 
-@register(WAITLISTED, about_queryset=_waitlist_for_rendering)
-def render_session_waitlisted(message: Message) -> EmailMessage:
-    """ "You're on the waitlist, number N": the place of now, which may be better than the
-    place they joined at. An answer to their own registration: no List-Unsubscribe."""
-    entry = message.about
-    if not isinstance(entry, WaitlistEntry):
-        raise NotWanted("no longer on the waitlist", cancelled=True)
-    session = entry.session
-    if session.is_cancelled:
-        raise NotWanted("the session was cancelled", cancelled=True)
-    if session.is_over(now=timezone.now()):
-        raise NotWanted("the session is over")
+def _waiting_email(*, template: str, entry: WaitlistEntry, session: Session) -> EmailMessage:
     return build_email(
-        template=WAITLISTED,
+        template=template,
         context={
             "entry": entry,
             "session": session,
@@ -217,3 +213,44 @@ def render_session_waitlisted(message: Message) -> EmailMessage:
         to_name=entry.name,
         brand=program_email_brand(session.program),
     )
+
+
+def _waiting_entry(message: Message) -> WaitlistEntry:
+    entry = message.about
+    if not isinstance(entry, WaitlistEntry):
+        raise NotWanted("no longer on the waitlist", cancelled=True)
+    return entry
+
+
+@register(WAITLIST_MOVED, about_queryset=_waitlist_for_rendering)
+def render_session_waitlist_moved(message: Message) -> EmailMessage:
+    """ "The session you wait for moved; you are still number N" (the place of now)."""
+    entry = _waiting_entry(message)
+    session = entry.session
+    _check_latest_schedule(message, session)
+    if session.is_over(now=timezone.now()):
+        raise NotWanted("the session is over")
+    return _waiting_email(template=WAITLIST_MOVED, entry=entry, session=session)
+
+
+@register(WAITLIST_CANCELLED, about_queryset=_waitlist_for_rendering)
+def render_session_waitlist_cancelled(message: Message) -> EmailMessage:
+    """ "The session you wait for is cancelled: you are off its waitlist"."""
+    entry = _waiting_entry(message)
+    session = entry.session
+    if not session.is_cancelled or message.schedule_sequence != session.sequence:
+        raise NotWanted("the session is no longer cancelled", cancelled=True)
+    return _waiting_email(template=WAITLIST_CANCELLED, entry=entry, session=session)
+
+
+@register(WAITLISTED, about_queryset=_waitlist_for_rendering)
+def render_session_waitlisted(message: Message) -> EmailMessage:
+    """ "You're on the waitlist, number N": the place of now, which may be better than the
+    place they joined at. An answer to their own registration: no List-Unsubscribe."""
+    entry = _waiting_entry(message)
+    session = entry.session
+    if session.is_cancelled:
+        raise NotWanted("the session was cancelled", cancelled=True)
+    if session.is_over(now=timezone.now()):
+        raise NotWanted("the session is over")
+    return _waiting_email(template=WAITLISTED, entry=entry, session=session)

@@ -55,6 +55,10 @@ from sessions_app.selectors import waitlist_place
 SESSION_KINDS = (CONFIRMATION, UPDATE, CANCELLATION)
 # "You're on the waitlist, number N": about the WaitlistEntry, while it waits.
 WAITLISTED = "session_waitlisted"
+# The session those waiting wait for moved, or was cancelled: they are told too.
+WAITLIST_MOVED = "session_waitlist_moved"
+WAITLIST_CANCELLED = "session_waitlist_cancelled"
+WAITLIST_KINDS = (WAITLISTED, WAITLIST_MOVED, WAITLIST_CANCELLED)
 
 CODE_ATTEMPTS = 8
 # A person who registers again gets the confirmation again, at most once per window, so that
@@ -256,6 +260,10 @@ def session_update(
     session.refresh_from_db()
     # A larger capacity frees seats for those waiting (none wait without a waitlist).
     _waitlist_promote(session=locked, now=now)
+    if rescheduled:
+        # Those still waiting are told the new time with their place (the promoted ones
+        # have the confirmation).
+        _waitlist_tell(session=locked, kind=WAITLIST_MOVED, now=now)
     # Any change may move the hosts' reminders: the time, the zone, the switches, the co-hosts.
     session_host_reminders_plan(session=locked, now=now)
     if rescheduled or reminders_changed:
@@ -285,6 +293,9 @@ def session_cancel(*, session: Session, now: datetime) -> Session:
     session.refresh_from_db()
     session_host_reminders_plan(session=locked, now=now)
     replan_job_create(session=locked, kind=ReplanKind.CANCEL, now=now)
+    # Nobody waits for a cancelled session: each is told, and keeps their entry (the hosts'
+    # list says who was waiting).
+    _waitlist_tell(session=locked, kind=WAITLIST_CANCELLED, now=now)
     return session
 
 
@@ -532,11 +543,45 @@ def _waitlist_join(
     return Waitlisted(entry=entry, place=waitlist_place(entry=entry))
 
 
+def _waitlist_tell(*, session: Session, kind: str, now: datetime) -> None:
+    """E-mail everyone on the session's waitlist that it moved (`WAITLIST_MOVED`) or was
+    cancelled (`WAITLIST_CANCELLED`), in a constant number of queries.
+
+    One message per entry and schedule: a newer move replaces a notice of an older one not
+    sent yet, and a cancellation replaces both, and "you're on the waitlist" if still pending.
+    """
+    entries = list(session.waitlist.order_by("position", "id").values_list("id", "email", "name"))
+    if not entries:
+        return
+    suffix = "moved" if kind == WAITLIST_MOVED else "cancelled"
+    outbox_reconcile(
+        topic=session_topic(session),
+        wanted=[
+            WantedMessage(
+                kind=kind,
+                recipient_email=email,
+                recipient_name=name,
+                dedupe_key=f"waitlist:{entry_id}:{suffix}:{session.sequence}",
+                due_at=now,
+                about_model=WaitlistEntry,
+                about_pk=entry_id,
+                schedule_sequence=session.sequence,
+                expires_at=session.starts_at if kind == WAITLIST_MOVED else session.ends_at,
+            )
+            for entry_id, email, name in entries
+        ],
+        now=now,
+        kinds=WAITLIST_KINDS if kind == WAITLIST_CANCELLED else [WAITLIST_MOVED],
+        about_model=WaitlistEntry,
+        about_pks=[entry_id for entry_id, _email, _name in entries],
+    )
+
+
 def _waitlist_leave(*, session: Session, entry: WaitlistEntry, now: datetime) -> None:
     """Take an entry off the list; its "you're on the waitlist" e-mail, if still pending,
     is not sent."""
     outbox_reconcile(
-        topic=session_topic(session), wanted=[], now=now, kinds=[WAITLISTED], about=entry
+        topic=session_topic(session), wanted=[], now=now, kinds=WAITLIST_KINDS, about=entry
     )
     entry.delete()
 

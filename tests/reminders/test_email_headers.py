@@ -26,8 +26,21 @@ from reminders.models import Message, MessageStatus
 from sessions_app import services
 from sessions_app.models import HostReminderSetting, Registration
 from sessions_app.reminders import session_host_reminders_plan
-from sessions_app.services import CANCELLATION, CONFIRMATION, UPDATE, WAITLISTED
-from tests.factories import CommitmentFactory, MemberFactory, UserFactory, hosted_session
+from sessions_app.services import (
+    CANCELLATION,
+    CONFIRMATION,
+    UPDATE,
+    WAITLIST_CANCELLED,
+    WAITLIST_MOVED,
+    WAITLISTED,
+)
+from tests.factories import (
+    CommitmentFactory,
+    MemberFactory,
+    SessionFactory,
+    UserFactory,
+    hosted_session,
+)
 from tests.support import backends
 from tests.support.replans import replans_run
 from tests.support.sessions import session_change
@@ -43,6 +56,8 @@ WITHOUT_UNSUBSCRIBE = {
     UPDATE,
     CANCELLATION,
     WAITLISTED,
+    WAITLIST_MOVED,
+    WAITLIST_CANCELLED,
     CREATED_KIND,
     "password_reset",
     "host_invitation",
@@ -71,6 +86,16 @@ def _send_one_of_every_kind() -> dict[str, object]:
         return _send_all()
 
 
+def _move_then_cancel(session, *, hours: int) -> None:
+    """Reschedule `session` by `hours`, then cancel it, sending what each change sends."""
+    session_change(session, now=NOW, starts_at=STARTS_AT + timedelta(hours=hours))
+    _dispatch(NOW)
+    session.refresh_from_db()
+    services.session_cancel(session=session, now=NOW)
+    replans_run()
+    _dispatch(NOW)
+
+
 def _send_all() -> dict[str, object]:
     host = UserFactory(email="host@example.org")
     session = hosted_session(user=host, starts_at=STARTS_AT, time_zone="Europe/Berlin")
@@ -80,15 +105,24 @@ def _send_all() -> dict[str, object]:
     _dispatch(NOW)
     for moment in (timedelta(days=1), timedelta(hours=1), timedelta(minutes=30)):
         _dispatch(STARTS_AT - moment + timedelta(minutes=1))
+    # Those waiting hear of a new time and of the cancellation; first, so that the last update
+    # and cancellation sent are the ones to Ada below.
+    waiting = SessionFactory(  # in the first session's program: no program more for the host
+        program=program,
+        starts_at=STARTS_AT,
+        time_zone="Europe/Berlin",
+        capacity=1,
+        has_waitlist=True,
+    )
+    for person in ("first", "waiting"):
+        services.registration_create(
+            session=waiting, email=f"{person}@example.org", name=person, now=NOW
+        )
+    _move_then_cancel(waiting, hours=1)
     moved = hosted_session(user=host, starts_at=STARTS_AT, time_zone="Europe/Berlin")
     services.registration_create(session=moved, email="ada@example.org", name="Ada", now=NOW)
     _dispatch(NOW)
-    session_change(moved, now=NOW, starts_at=STARTS_AT + timedelta(hours=2))
-    _dispatch(NOW)
-    moved.refresh_from_db()
-    services.session_cancel(session=moved, now=NOW)
-    replans_run()
-    _dispatch(NOW)
+    _move_then_cancel(moved, hours=2)
     full = hosted_session(
         user=host, starts_at=STARTS_AT, time_zone="Europe/Berlin", capacity=1, has_waitlist=True
     )
@@ -176,7 +210,9 @@ def test_every_kind_carries_the_headers_of_a_careful_sender_and_only_streams_can
 
 def test_updates_and_cancellations_reply_to_the_confirmation() -> None:
     sent = _send_one_of_every_kind()
-    registration = Registration.objects.filter(session__state="cancelled").get()
+    registration = Registration.objects.filter(
+        session__state="cancelled", email="ada@example.org"
+    ).get()
     root = f"<registration-{registration.pk}.thread@convene.localhost>"
     [first] = [email for email in mail.outbox if _header(email, "Message-ID") == root]
     assert "registered" in first.body and _header(first, "In-Reply-To") is None
@@ -259,7 +295,12 @@ def test_one_click_stops_that_stream_and_only_it() -> None:
     settings_of_host = HostReminderSetting.objects.filter(user__email="host@example.org")
     assert {(s.program_id, s.wants_session_reminders) for s in settings_of_host} == {
         (registration.session.program_id, False),  # the reminder's program
-        (Registration.objects.get(session__state="cancelled").session.program_id, True),
+        (
+            Registration.objects.get(
+                session__state="cancelled", email="ada@example.org"
+            ).session.program_id,
+            True,
+        ),
     }
     assert registration.session.registrations.get().wants_reminders is False  # as before
 

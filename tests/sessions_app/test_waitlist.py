@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
@@ -244,3 +245,56 @@ def test_a_place_e_mail_not_sent_yet_is_dropped_when_the_person_leaves_the_list(
         ("Seat 1 <seat1@example.org>", "You're registered"),
         ("Wait 0 <wait0@example.org>", "A place freed up"),
     ]
+
+
+def _waiting_mail(kind_words: str) -> dict[str, str]:
+    """{recipient: text} of the e-mails sent whose subject holds `kind_words`."""
+    from email.utils import parseaddr
+
+    return {
+        parseaddr(email.to[0])[1]: email.body
+        for email in mail.outbox
+        if kind_words in email.subject
+    }
+
+
+@pytest.mark.django_db
+def test_those_waiting_are_told_a_new_time_with_their_place_and_only_the_last_one():
+    from tests.support.sessions import session_change
+
+    session = _full_session(title="Pricing feedback")
+    outbox_dispatch()
+    mail.outbox.clear()
+    now = timezone.now()
+    session_change(session, now=now, starts_at=session.starts_at + timedelta(hours=3))
+    session.refresh_from_db()
+    # Moved again before the first notice went out: only the last time is told.
+    session_change(session, now=now, starts_at=session.starts_at + timedelta(hours=1))
+    session.refresh_from_db()
+    outbox_dispatch()
+    told = _waiting_mail("New time for Pricing feedback")
+    assert set(told) == {"wait0@example.org", "wait1@example.org", "wait2@example.org"}
+    assert "number 2 in line" in told["wait1@example.org"]
+    # The last time, in the session's zone.
+    local = session.starts_at.astimezone(ZoneInfo(session.time_zone))
+    assert f"{local:%H:%M}" in told["wait1@example.org"]
+    assert len(mail.outbox) == 2 + 3  # the two registrants' updates, one notice per person waiting
+
+
+@pytest.mark.django_db
+def test_those_waiting_are_told_a_cancellation_and_the_hosts_list_says_so(client: Client):
+    session = _full_session(title="Pricing feedback", waiting=2)
+    host = session.program.host_roles.get().user
+    mail.outbox.clear()  # "you're on the waitlist" never went out: replaced by the cancellation
+    services.session_cancel(session=session, now=timezone.now())
+    from tests.support.replans import replans_run
+
+    replans_run()
+    outbox_dispatch()
+    told = _waiting_mail("Cancelled: Pricing feedback (you were on the waitlist)")
+    assert set(told) == {"wait0@example.org", "wait1@example.org"}
+    assert "its waitlist is closed" in told["wait0@example.org"]
+    assert not [email for email in mail.outbox if "on the waitlist for" in email.subject]
+    assert client.login(username=host.email, password=TEST_PASSWORD)
+    page = client.get(reverse("sessions_app:session_people", args=[session.pk]))
+    assert "nobody here will get a place; each was told by e-mail" in page.content.decode()
