@@ -3,7 +3,9 @@
 The three ways in all end at the session's landing page, `/start/<code>/`, and from there at
 its form. Each carries `?via=`: `id` after a typed Session ID (the lookup redirects with it),
 `qr` in the address a QR code holds, `link` in the direct link hosts share and in the
-"Create your commitment" buttons of Convene's own pages. The landing page passes the marker on
+"Create your commitment" buttons of Convene's own pages, except on a session page reached
+from the "Type a Session ID" lookup (`/session-id/`), which redirects with `?via=id` and whose
+button passes `id` on. The landing page passes the marker on
 to the form, whose POST keeps it (the form posts to its own address). An address without a
 marker (a QR code or a link handed out before markers existed) still works and makes a
 commitment of source "unknown": it cannot be told apart.

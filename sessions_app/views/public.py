@@ -33,6 +33,8 @@ from sessions_app.tokens import (
 
 REGISTER_SCOPE = "session-register"
 SEAT_SCOPE = "session-register-seat"
+# The marker of a Session ID typed at the lookup (`commitments.sources` reads it).
+TYPED_ID = "id"
 FEED_PAST_DAYS = 60
 
 
@@ -59,7 +61,10 @@ def session_lookup(request: HttpRequest) -> HttpResponse:
         found = session_guarded(request, form.cleaned_data["code"])
         if isinstance(found, HttpResponse):
             return found
-        return redirect("sessions_app:public", code=found.code)
+        # The way in travels on to the commitment button (commitments.sources): a typed ID.
+        return redirect(
+            reverse("sessions_app:public", kwargs={"code": found.code}) + f"?via={TYPED_ID}"
+        )
     return render(request, "sessions_app/lookup.html", {"form": form})
 
 
@@ -68,8 +73,11 @@ def session_public(request: HttpRequest, code: str) -> HttpResponse:
     if isinstance(found, HttpResponse):
         return found
     if found.code != code:
-        return redirect("sessions_app:public", code=found.code)
+        query = f"?{request.GET.urlencode()}" if request.GET else ""
+        return redirect(reverse("sessions_app:public", kwargs={"code": found.code}) + query)
     context = _public_context(found)
+    # "Create your commitment" names how the visitor came: a typed Session ID, else this link.
+    context["commitment_via"] = TYPED_ID if request.GET.get("via") == TYPED_ID else "link"
     if found.capacity is not None and context["is_open"]:
         context["is_full"] = selectors.session_registration_count(session=found) >= found.capacity
     return render(request, "sessions_app/session_public.html", context)

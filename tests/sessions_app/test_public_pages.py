@@ -13,7 +13,7 @@ from icalendar import Calendar
 
 from sessions_app import services
 from sessions_app.models import CalendarFeed, SessionState
-from tests.factories import SessionFactory, hosted_program, hosted_session
+from tests.factories import ModuleFactory, SessionFactory, hosted_program, hosted_session
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +55,8 @@ def test_a_session_id_is_found_in_any_case_with_dashes_and_spaces(
     )
     response = client.get(reverse("sessions_app:lookup"), {"code": text})
     assert response.status_code == 302
-    assert response["Location"] == reverse("sessions_app:public", kwargs={"code": code})
+    public = reverse("sessions_app:public", kwargs={"code": code})
+    assert response["Location"] == f"{public}?via=id"
     direct = client.get(reverse("sessions_app:public", kwargs={"code": session.display_code}))
     assert direct.status_code == 302
 
@@ -197,3 +198,19 @@ def test_my_sessions_writes_nothing_and_the_host_asks_for_the_calendar_address(
     again = host_client.post(create, follow=True)
     assert re.search(r'id="feed-url" type="url" value="([^"]+)"', again.text).group(1) == address
     assert CalendarFeed.objects.get(user=host).token_version == 1
+
+
+def test_a_typed_session_id_is_the_way_in_its_commitment_records(client: Client) -> None:
+    module = ModuleFactory(is_activated=True)
+    session = SessionFactory(program=module.program, module=module, starts_at=STARTS_AT)
+    start = reverse("commitments:session", kwargs={"code": session.code})
+    typed = client.get(reverse("sessions_app:lookup"), {"code": session.display_code}, follow=True)
+    assert f'href="{start}?via=id"' in typed.text
+    # The dashed ID in the address keeps the marker through the redirect to the canonical one.
+    dashed = client.get(
+        reverse("sessions_app:public", kwargs={"code": session.display_code}) + "?via=id",
+        follow=True,
+    )
+    assert f'href="{start}?via=id"' in dashed.text
+    shared = client.get(reverse("sessions_app:public", kwargs={"code": session.code}))
+    assert f'href="{start}?via=link"' in shared.text
