@@ -21,7 +21,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from programs.csv_safety import CSV_CONTENT_TYPE, UTF8_BOM, csv_cell
 from programs.links import public_url
@@ -412,9 +412,13 @@ def session_share(request: HttpRequest, session_id: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def participants_add(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
     session = selectors.get_hosted_session_or_404(user=request.user, session_id=session_id)
+    if request.method == "GET":
+        # A list refused shows its errors at this address; opened again (a reload after
+        # leaving, a bookmark) it is the People page, where the form lives.
+        return redirect(_dashboard_url(session, "registrations", page="session_people"))
     form = ParticipantsAddForm(request.POST)
     if not form.is_valid():
         return _render_people(request, session=session, participants_form=form, status=400)

@@ -582,6 +582,10 @@ def test_adding_participants_registers_them_and_sends_the_same_confirmation(
     bad = host_client.post(url, {"people": "grace@example.org\nnot an address"})
     assert bad.status_code == 400
     assert "line 2 (not an address)" in bad.text
+    # The errors show at the form's address; opened again, it is the People page.
+    people = reverse("sessions_app:session_people", kwargs={"session_id": session.pk})
+    again = host_client.get(url)
+    assert again.status_code == 302 and again["Location"].startswith(people)
     assert Registration.objects.filter(session=session).count() == 3
 
 
