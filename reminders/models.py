@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from email.header import decode_header, make_header
+
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -174,6 +176,12 @@ class CapturedEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.to}"
+
+    @property
+    def to_readable(self) -> str:
+        """The recipients as a person reads them: names the header encodes (RFC 2047,
+        "=?utf-8?b?…?=") decoded."""
+        return str(make_header(decode_header(self.to)))
 
 
 class ProviderHealth(models.Model):

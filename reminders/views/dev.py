@@ -22,7 +22,9 @@ def _require_dev_access(request: HttpRequest) -> None:
 
 
 def _parts(captured: CapturedEmail) -> tuple[ParsedEmail, list[ParsedEmail]]:
-    parsed = email.message_from_string(captured.raw, policy=email.policy.default)
+    # From bytes: a body sent as 8-bit UTF-8 parsed from a str comes out as replacement
+    # characters and escapes.
+    parsed = email.message_from_bytes(captured.raw.encode(), policy=email.policy.default)
     return parsed, [part for part in parsed.walk() if not part.is_multipart()]
 
 

@@ -298,3 +298,29 @@ def test_an_inbound_provider_without_an_inbound_webhook_is_refused() -> None:
         pytest.raises(SystemCheckError, match=r"reminders\.E004"),
     ):
         call_command("check")
+
+
+@override_settings(EMAIL_BACKEND="reminders.backends.CapturingEmailBackend", DEBUG=True)
+def test_dev_outbox_reads_names_and_text_beyond_ascii_as_they_were_written(
+    client: Client,
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sessions_app import services
+    from tests.factories import hosted_session
+
+    name = "Ålice 👩‍🚀 O'Brien-Núñez"
+    session = hosted_session(starts_at=timezone.now() + timedelta(days=3), title="Café «ouvert»")
+    services.registration_create(
+        session=session, email="alice@example.org", name=name, now=timezone.now()
+    )
+    outbox_dispatch()
+    captured = CapturedEmail.objects.get()
+    listing = client.get(reverse("reminders:dev_outbox"))
+    assert f"{name} &lt;alice@example.org&gt;" in listing.text.replace("&#x27;", "'")
+    detail = client.get(reverse("reminders:dev_outbox_email", kwargs={"captured_id": captured.pk}))
+    text = detail.text.replace("&#x27;", "'")
+    assert f"Hello {name}" in text and "Café «ouvert»" in text
+    assert "\ufffd" not in text and "\\U0001f469" not in text
