@@ -329,7 +329,7 @@ class WaitlistEntryAdmin(ViewOnlyAdminMixin, CheckedModelAdmin):
     """Written by the registration services (a freed seat registers the first one waiting);
     hosts reorder it on the session page."""
 
-    list_display = ("name", "email", "session", "position", "created_at")
+    list_display = ("name", "email", "session", "position", "time_zone", "created_at")
     list_filter = ("created_at", "session__program")
     search_fields = ("name", "email", "session__title", "session__code")
     list_select_related = ("session",)

@@ -205,7 +205,7 @@ def _waiting_email(*, template: str, entry: WaitlistEntry, session: Session) -> 
             "session": session,
             "program": session.program,
             "place": waitlist_place(entry=entry),
-            "when": session_when(session),
+            "when": session_when(session, viewer_zone=entry.time_zone),
             "host_name": organizer_name(session),
             "session_url": session_public_url(session),
         },

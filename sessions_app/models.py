@@ -207,6 +207,9 @@ class WaitlistEntry(models.Model):
     email = models.EmailField(max_length=254)
     name = models.CharField(max_length=200)
     position = models.PositiveIntegerField()
+    # The zone the page they joined from was shown in ("" when not known): their waitlist
+    # e-mails and, once they have the seat, their registration's use it.
+    time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -467,7 +467,14 @@ def registration_create(
     except SessionFull:
         if not locked.has_waitlist:
             raise
-        return _waitlist_join(session=locked, email=email, name=name, answers=answers, now=now)
+        return _waitlist_join(
+            session=locked,
+            email=email,
+            name=name,
+            answers=answers,
+            now=now,
+            time_zone=time_zone,
+        )
     if outcome.created:
         return outcome
     if not locked.is_open_for_registration(now=now):
@@ -495,6 +502,7 @@ def _waitlist_join(
     name: str,
     answers: Sequence[tuple[RegistrationQuestion, str]],
     now: datetime,
+    time_zone: str = "",
 ) -> Waitlisted:
     """Put somebody on the waitlist of a session whose row the caller has locked (once).
 
@@ -513,6 +521,7 @@ def _waitlist_join(
             email=email,
             name=name.strip(),
             position=next_position(session.waitlist.all(), first_position=1),
+            time_zone=time_zone,
         )
         snapshots = [answer_snapshot(question, value) for question, value in answers]
         WaitlistAnswer.objects.bulk_create(
@@ -602,7 +611,7 @@ def _waitlist_promote(*, session: Session, now: datetime) -> list[Registration]:
         if entry is None:
             break
         kept = list(entry.answers.order_by("id"))
-        email, name = entry.email, entry.name
+        email, name, zone = entry.email, entry.name, entry.time_zone
         _waitlist_leave(session=session, entry=entry, now=now)
         outcome = _registration_add(
             session=session,
@@ -611,6 +620,7 @@ def _waitlist_promote(*, session: Session, now: datetime) -> list[Registration]:
             now=now,
             kept_answers=kept,
             from_waitlist=True,
+            time_zone=zone,
         )
         if outcome.created:
             promoted.append(outcome.registration)

@@ -298,3 +298,29 @@ def test_those_waiting_are_told_a_cancellation_and_the_hosts_list_says_so(client
     assert client.login(username=host.email, password=TEST_PASSWORD)
     page = client.get(reverse("sessions_app:session_people", args=[session.pk]))
     assert "nobody here will get a place; each was told by e-mail" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_someone_waiting_hears_in_the_zone_they_joined_from_and_keeps_it_with_the_seat():
+    from programs.timezones import DETECTED_COOKIE
+
+    session = _full_session(capacity=1, waiting=0, time_zone="Pacific/Kiritimati")
+    outbox_dispatch()
+    mail.outbox.clear()
+    tokyo = Client()
+    tokyo.cookies[DETECTED_COOKIE] = "Asia/Tokyo"
+    url = reverse("sessions_app:register", kwargs={"code": session.code})
+    tokyo.post(url, {"email": "carol@example.org", "name": "Carol"})
+    outbox_dispatch()
+    [waitlisted] = mail.outbox
+    assert "Tokyo time" in waitlisted.body and "in Kiritimati" in waitlisted.body
+
+    services.registration_cancel(
+        registration=Registration.objects.get(email="seat0@example.org"), now=timezone.now()
+    )
+    seat = Registration.objects.get(email="carol@example.org")
+    assert seat.time_zone == "Asia/Tokyo"
+    mail.outbox.clear()
+    outbox_dispatch()
+    [confirmation] = [email for email in mail.outbox if "carol@example.org" in email.to[0]]
+    assert "Tokyo time" in confirmation.body
