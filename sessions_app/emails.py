@@ -182,12 +182,17 @@ def _what_changed(
     }
 
 
+def _check_still_cancelled(message: Message, session: Session) -> None:
+    """A cancellation notice goes out only while the session is cancelled, as it was then."""
+    if not session.is_cancelled or message.schedule_sequence != session.sequence:
+        raise NotWanted("the session is no longer cancelled", cancelled=True)
+
+
 @register(CANCELLATION, about_queryset=registrations_for_rendering)
 def render_session_cancellation(message: Message) -> EmailMessage:
     registration = _registration(message)
     session = registration.session
-    if not session.is_cancelled or message.schedule_sequence != session.sequence:
-        raise NotWanted("the session is no longer cancelled", cancelled=True)
+    _check_still_cancelled(message, session)
     return _email(
         template=CANCELLATION, registration=registration, session=session, method="CANCEL"
     )
@@ -197,14 +202,17 @@ def _waitlist_for_rendering():
     return WaitlistEntry.objects.prefetch_related("session__program", "session__created_by")
 
 
-def _waiting_email(*, template: str, entry: WaitlistEntry, session: Session) -> EmailMessage:
+def _waiting_email(
+    *, template: str, entry: WaitlistEntry, session: Session, tells_place: bool = True
+) -> EmailMessage:
+    """An e-mail to someone waiting, with their place in line as of now if it tells one."""
     return build_email(
         template=template,
         context={
             "entry": entry,
             "session": session,
             "program": session.program,
-            "place": waitlist_place(entry=entry),
+            "place": waitlist_place(entry=entry) if tells_place else None,
             "when": session_when(session, viewer_zone=entry.time_zone),
             "host_name": organizer_name(session),
             "session_url": session_public_url(session),
@@ -238,9 +246,11 @@ def render_session_waitlist_cancelled(message: Message) -> EmailMessage:
     """ "The session you wait for is cancelled: you are off its waitlist"."""
     entry = _waiting_entry(message)
     session = entry.session
-    if not session.is_cancelled or message.schedule_sequence != session.sequence:
-        raise NotWanted("the session is no longer cancelled", cancelled=True)
-    return _waiting_email(template=WAITLIST_CANCELLED, entry=entry, session=session)
+    _check_still_cancelled(message, session)
+    # No place in line to tell: the list is closed (and no count query per e-mail).
+    return _waiting_email(
+        template=WAITLIST_CANCELLED, entry=entry, session=session, tells_place=False
+    )
 
 
 @register(WAITLISTED, about_queryset=_waitlist_for_rendering)

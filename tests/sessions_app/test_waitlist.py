@@ -298,6 +298,7 @@ def test_those_waiting_are_told_a_cancellation_and_the_hosts_list_says_so(client
     assert client.login(username=host.email, password=TEST_PASSWORD)
     page = client.get(reverse("sessions_app:session_people", args=[session.pk]))
     assert "nobody here will get a place; each was told by e-mail" in page.content.decode()
+    assert "Wait 0" in page.content.decode() and "Move Wait 1 up" not in page.content.decode()
 
 
 @pytest.mark.django_db
