@@ -6,7 +6,9 @@
    from current state, send through Django's SMTP backend, record) to an aiosmtpd sink in a
    process of its own on 127.0.0.1. Baseline, in the same run: the very same messages, rendered
    beforehand to bytes, sent by a bare `smtplib` loop over one connection. The two alternate in
-   rounds of N/5, so a slow spell of the shared machine weighs on both alike.
+   rounds of N/5, so a slow spell of the shared machine weighs on both alike. The sink offers
+   PIPELINING (RFC 2920) as real relays do, which the dispatcher uses and `smtplib` does not;
+   `--no-pipelining` measures the dispatcher talking in turn, as the baseline does.
 2. A reminder wave (needs REDIS_URL): N reminders due at one instant, two real Celery worker
    processes and beat; the lateness of the median and of the last message to reach the server.
 3. A background reschedule of 100,000 registrations (`benchmarks/reschedule.py`): time to
@@ -37,10 +39,15 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=10_000)
     parser.add_argument("--wave", type=int, default=None, help="reminders in the wave (default n)")
     parser.add_argument("--reschedule", type=int, default=100_000)
+    parser.add_argument(
+        "--no-pipelining",
+        action="store_true",
+        help="the sink does not offer PIPELINING: the dispatcher talks in turn, as the baseline",
+    )
     arguments = parser.parse_args()
     django_setup()
     try:
-        figures = throughput(arguments.n)
+        figures = throughput(arguments.n, pipelining=not arguments.no_pipelining)
         figures.update(wave(arguments.wave or arguments.n))
         figures.update(background_reschedule(arguments.reschedule))
     finally:
@@ -51,12 +58,13 @@ def main() -> None:
 class Sink:
     """The aiosmtpd sink in a process of its own, so it does not share the dispatcher's core."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, pipelining: bool = True) -> None:
         from tests.support.smtp import free_port
 
         self.port = free_port()
+        command = [sys.executable, "-m", "tests.support.smtp", "--port", str(self.port)]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.support.smtp", "--port", str(self.port)],
+            command if pipelining else [*command, "--no-pipelining"],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             text=True,
@@ -111,7 +119,7 @@ def _send_bare(*, port: int, messages: list[tuple[str, list[str], bytes]]) -> fl
     return time.perf_counter() - started
 
 
-def throughput(n: int) -> dict[str, object]:
+def throughput(n: int, *, pipelining: bool = True) -> dict[str, object]:
     from django.db import connection
     from django.test.utils import override_settings
     from django.utils import timezone
@@ -123,7 +131,7 @@ def throughput(n: int) -> dict[str, object]:
     host = UserFactory(email="host@example.org")
     program = program_create(owner=host, name="Benchmark", time_zone="Europe/Berlin")
     starts_at = timezone.now() + timedelta(days=30)
-    sink = Sink()
+    sink = Sink(pipelining=pipelining)
     smtp = {
         "EMAIL_BACKEND": "reminders.backends.SMTPEmailBackend",
         "EMAIL_HOST": "127.0.0.1",
@@ -162,6 +170,7 @@ def throughput(n: int) -> dict[str, object]:
         "per_second": round(per_second, 1),
         "baseline_per_second": round(baseline_per_second, 1),
         "ratio": round(per_second / baseline_per_second, 3),
+        "pipelining": pipelining,
     }
 
 

@@ -357,8 +357,8 @@ def test_an_outage_delays_mail_but_loses_none_and_a_rejected_address_fails_with_
 class CommittedSentCountingServer(ScriptedSMTPServer):
     """When each message's end arrives, reads how many sends are committed."""
 
-    def __init__(self, reader: psycopg.Connection) -> None:
-        super().__init__()
+    def __init__(self, reader: psycopg.Connection, *, pipelining: bool) -> None:
+        super().__init__(pipelining=pipelining)
         self.reader = reader
         self.committed_before_each: list[int] = []
 
@@ -370,8 +370,9 @@ class CommittedSentCountingServer(ScriptedSMTPServer):
         super().accept(envelope)
 
 
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelining", "in-turn"])
 def test_through_smtp_each_message_ends_only_after_the_previous_send_is_committed(
-    requires_postgres, transactional_db
+    requires_postgres, transactional_db, pipelining
 ) -> None:
     """The SMTP backend starts the next message while the last one's "sent" is written, but
     the server takes it (its final `.`) only once that is committed: still one duplicate at
@@ -394,7 +395,7 @@ def test_through_smtp_each_message_ends_only_after_the_previous_send_is_committe
             f"CREATE TRIGGER slow_sent BEFORE UPDATE ON {table} "
             "FOR EACH ROW EXECUTE FUNCTION slow_sent()"
         )
-        server = CommittedSentCountingServer(reader)
+        server = CommittedSentCountingServer(reader, pipelining=pipelining)
         try:
             with override_settings(
                 EMAIL_BACKEND="reminders.backends.SMTPEmailBackend",

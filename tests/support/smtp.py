@@ -75,7 +75,12 @@ class _Handler:
     ) -> list[str]:
         session.host_name = hostname
         reply = self.server.reply_for("EHLO")
-        return [reply] if reply else responses
+        if reply:
+            return [reply]
+        if self.server.pipelining:
+            # As real relays do (RFC 2920); aiosmtpd reads pipelined commands in order anyway.
+            responses.insert(-1, "250-PIPELINING")
+        return responses
 
     async def handle_HELO(
         self, server: SMTP, session: Session, envelope: Envelope, hostname: str
@@ -120,9 +125,12 @@ class _Handler:
 class ScriptedSMTPServer:
     """aiosmtpd on 127.0.0.1 in a thread of the test process; stopped by `stop()`."""
 
-    def __init__(self, *, port: int | None = None, keep: bool = True) -> None:
+    def __init__(
+        self, *, port: int | None = None, keep: bool = True, pipelining: bool = True
+    ) -> None:
         self.port = port or free_port()
         self.keep = keep
+        self.pipelining = pipelining
         self.received: list[Received] = []
         self.count = 0
         self.refused = 0
@@ -199,6 +207,17 @@ class ScriptedSMTPServer:
 
 
 class _SinkHandler:
+    def __init__(self, *, pipelining: bool) -> None:
+        self.pipelining = pipelining
+
+    async def handle_EHLO(
+        self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: list
+    ) -> list[str]:
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
+
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         return "250 2.0.0 Queued"
 
@@ -207,8 +226,13 @@ def main() -> None:
     """A plain sink in a process of its own (the benchmark's server): runs until killed."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
-    port = parser.parse_args().port
-    controller = Controller(_SinkHandler(), hostname="127.0.0.1", port=port)
+    parser.add_argument("--no-pipelining", action="store_true", help="not offered in EHLO")
+    arguments = parser.parse_args()
+    controller = Controller(
+        _SinkHandler(pipelining=not arguments.no_pipelining),
+        hostname="127.0.0.1",
+        port=arguments.port,
+    )
     controller.start()
     print("ready", flush=True)
     try:
