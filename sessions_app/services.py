@@ -82,6 +82,23 @@ class ScheduleError(ValueError):
     """A change the session cannot take (cancel a session that is over, and so on)."""
 
 
+class WaitlistClosed(ValueError):
+    """The session is cancelled: the people on its waitlist were told, and it stays as it was."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This session is cancelled, so its waitlist is closed: the people on it were told."
+        )
+
+
+def _waitlist_session_locked(entry: WaitlistEntry) -> Session | None:
+    """The entry's session, locked; `WaitlistClosed` if it is cancelled."""
+    session = Session.objects.select_for_update().filter(pk=entry.session_id).first()
+    if session is not None and session.is_cancelled:
+        raise WaitlistClosed
+    return session
+
+
 def session_topic(session: Session) -> str:
     return f"session:{session.pk}"
 
@@ -629,8 +646,10 @@ def _waitlist_promote(*, session: Session, now: datetime) -> list[Registration]:
 
 @transaction.atomic
 def waitlist_move(*, entry: WaitlistEntry, direction: str) -> bool:
-    """Swap a waiting person with the one before ("up") or after ("down"); False at an end."""
-    Session.objects.select_for_update().filter(pk=entry.session_id).first()
+    """Swap a waiting person with the one before ("up") or after ("down"); False at an end.
+
+    `WaitlistClosed` for a cancelled session."""
+    _waitlist_session_locked(entry)
     entry = WaitlistEntry.objects.get(pk=entry.pk)
     neighbours = WaitlistEntry.objects.filter(session_id=entry.session_id)
     if direction == "up":
@@ -648,7 +667,8 @@ def waitlist_move(*, entry: WaitlistEntry, direction: str) -> bool:
 
 @transaction.atomic
 def waitlist_remove(*, entry: WaitlistEntry, now: datetime) -> None:
-    session = Session.objects.select_for_update().filter(pk=entry.session_id).first()
+    """Take somebody off the waitlist; `WaitlistClosed` for a cancelled session."""
+    session = _waitlist_session_locked(entry)
     current = WaitlistEntry.objects.filter(pk=entry.pk).first()
     if session is not None and current is not None:
         _waitlist_leave(session=session, entry=current, now=now)

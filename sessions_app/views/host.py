@@ -217,13 +217,16 @@ def waitlist_change(request: HttpRequest, session_id: int, entry_id: int) -> Htt
     session = selectors.get_hosted_session_or_404(user=request.user, session_id=session_id)
     entry = get_object_or_404(WaitlistEntry, pk=entry_id, session=session)
     action = request.POST.get("action", "")
-    if action in ("up", "down"):
-        services.waitlist_move(entry=entry, direction=action)
-    elif action == "remove":
-        services.waitlist_remove(entry=entry, now=timezone.now())
-        messages.success(request, f"{entry.name} is no longer on the waitlist.")
-    else:
+    if action not in ("up", "down", "remove"):
         return HttpResponseBadRequest("Unknown action.")
+    try:
+        if action == "remove":
+            services.waitlist_remove(entry=entry, now=timezone.now())
+            messages.success(request, f"{entry.name} is no longer on the waitlist.")
+        else:
+            services.waitlist_move(entry=entry, direction=action)
+    except services.WaitlistClosed as closed:
+        messages.error(request, str(closed))
     return redirect(_dashboard_url(session, "waitlist", page="session_people"))
 
 

@@ -325,3 +325,25 @@ def test_someone_waiting_hears_in_the_zone_they_joined_from_and_keeps_it_with_th
     outbox_dispatch()
     [confirmation] = [email for email in mail.outbox if "carol@example.org" in email.to[0]]
     assert "Tokyo time" in confirmation.body
+
+
+@pytest.mark.django_db
+def test_a_cancelled_sessions_waitlist_stays_as_it_was_told():
+    host = UserFactory()
+    session = _full_session(user=host)
+    services.session_cancel(session=session, now=timezone.now())
+    client = Client()
+    assert client.login(username=host.email, password=TEST_PASSWORD)
+    last = WaitlistEntry.objects.get(email="wait2@example.org")
+    change = reverse(
+        "sessions_app:waitlist_change", kwargs={"session_id": session.pk, "entry_id": last.pk}
+    )
+    for action in ("up", "remove"):
+        page = client.post(change, {"action": action}, follow=True)
+        assert page.status_code == 200
+        assert "its waitlist is closed: the people on it were told" in page.text
+    assert list(session.waitlist.values_list("email", flat=True)) == [
+        "wait0@example.org",
+        "wait1@example.org",
+        "wait2@example.org",
+    ]
