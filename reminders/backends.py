@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+import select
 import smtplib
 import socket
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.utils import parseaddr
 from functools import lru_cache
@@ -19,7 +20,7 @@ from django.core.mail.backends.console import EmailBackend as ConsoleBackend
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.core.mail.message import sanitize_address
 
-from reminders.grouped import Prepared
+from reminders.grouped import EndGate, Prepared
 from reminders.models import CapturedEmail
 
 MESSAGE_HEADER = "X-Convene-Message"
@@ -86,7 +87,7 @@ class SMTPEmailBackend(SMTPBackend):
         data: bytes,
         *,
         encoding: str,
-        before_end: Callable[[float | None], bool] | None = None,
+        before_end: EndGate | None = None,
     ) -> bool:
         sender = _envelope_sender(from_email, encoding)
         if self.connection is None:
@@ -188,7 +189,7 @@ def _sendmail_gated(
     data: bytes,
     *,
     encoding: str,
-    before_end: Callable[[float | None], bool],
+    before_end: EndGate,
 ) -> None:
     """`smtplib.SMTP.sendmail` (same commands, replies and errors), with `before_end` asked
     just before the final `.`: the dispatcher records the previous send meanwhile.
@@ -216,11 +217,11 @@ def _sendmail_gated(
         smtp.send(body + b".\r\n")
     else:
         smtp.send(body)
-        if not before_end(None):
+        # Written by the thread that opens the gate, or by this one, or never.
+        if not before_end(None, end=lambda may_wait: _write_end(smtp, may_wait=may_wait)):
             # Without its end the server never takes the message; closing drops it.
             smtp.close()
             raise SendAbandoned("the previous send could not be recorded")
-        smtp.send(b".\r\n")
     code, reply = smtp.getreply()
     if code != 250:
         _reset_or_close(smtp, code)
@@ -302,6 +303,29 @@ class _Envelope:
             raise smtplib.SMTPRecipientsRefused(refused)
         if code != 354:
             raise smtplib.SMTPDataError(code, reply)
+
+
+def _write_end(smtp: smtplib.SMTP, *, may_wait: bool) -> bool:
+    """Write the message's last line; without `may_wait`, only if the socket takes it at
+    once (False: nothing written). Another thread may call this while the sending thread
+    waits for the gate: the socket is not otherwise in use then."""
+    end = b".\r\n"
+    if may_wait:
+        smtp.send(end)
+        return True
+    sock = smtp.sock
+    if sock is None:
+        return False  # closed: the sending thread finds out and reports it
+    _, writable, _ = select.select([], [sock], [], 0)
+    if not writable:
+        return False
+    try:
+        written = sock.send(end, getattr(socket, "MSG_DONTWAIT", 0))
+    except BlockingIOError:
+        return False
+    if written < len(end):
+        sock.sendall(end[written:])  # the socket had room a moment ago: a byte or two more
+    return True
 
 
 def _reset_or_close(smtp: smtplib.SMTP, code: int) -> None:

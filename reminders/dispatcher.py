@@ -52,6 +52,7 @@ from reminders.failures import (
     send_failure_classify,
 )
 from reminders.grouped import (
+    EndWriter,
     GroupedEmail,
     Prepared,
     PreparedSender,
@@ -511,6 +512,12 @@ class _Gate:
     A send queued behind the previous one (`_send_after`) also waits here for leave to start
     when the previous send did not go through: whether the tick goes on is the dispatcher's
     decision then.
+
+    A send whose body is written hands the writing of its last line over (`end`), so that
+    the thread that opens the gate, right after the previous record committed, writes it at
+    once (when the socket takes it without waiting) instead of waking the sending thread,
+    which on two busy cores would first wait for the GIL while the next message renders.
+    Either way it is written once, and never unless the gate opened.
     """
 
     def __init__(self, timeout: float) -> None:
@@ -519,6 +526,10 @@ class _Gate:
         self._timeout = timeout
         self._is_open = False
         self._may_start = False
+        self._lock = threading.Lock()  # over the decision and the end's writing
+        self._end: EndWriter | None = None
+        self._ended = False
+        self._end_error: BaseException | None = None
 
     def allow_start(self) -> None:
         if not self._start_decided.is_set():
@@ -527,22 +538,56 @@ class _Gate:
 
     def open(self) -> None:
         self.allow_start()
-        if not self._decided.is_set():
+        with self._lock:
+            if self._decided.is_set():
+                return
             self._is_open = True
+            if self._end is not None:
+                self._write_end(self._end, may_wait=False)
             self._decided.set()
 
     def abandon(self) -> None:
         """Neither start (if not started yet) nor end: harmless once opened."""
         self._start_decided.set()
-        self._decided.set()
+        with self._lock:
+            self._end = None
+            self._decided.set()
 
     def wait_start(self) -> bool:
         return self._start_decided.wait(self._timeout) and self._may_start
 
-    def wait(self, timeout: float | None = None) -> bool:
-        """Open? Waits `timeout` seconds for the decision (None: a whole lease; undecided for
-        that long, the dispatcher is stuck and the message is dropped)."""
-        return self._decided.wait(self._timeout if timeout is None else timeout) and self._is_open
+    def wait(self, timeout: float | None = None, *, end: EndWriter | None = None) -> bool:
+        """Open? Waits `timeout` seconds for the decision.
+
+        With `end` (the send's body is written), waits as long as a lease for the decision
+        and answers whether the end has been written, here or by the opener; undecided for
+        that long, the dispatcher is stuck and the end is never written (the message is
+        dropped). An error writing it is raised here, in the sending thread, as if it had
+        written it itself."""
+        if end is None:
+            return self._decided.wait(self._timeout if timeout is None else timeout) and (
+                self._is_open
+            )
+        with self._lock:
+            if not self._decided.is_set():
+                self._end = end
+        decided = self._decided.wait(self._timeout)
+        with self._lock:
+            self._end = None
+            if not decided or not self._is_open:
+                self._decided.set()  # too late now for an opener to write it
+                return False
+            if not self._ended:
+                self._write_end(end, may_wait=True)
+        if self._end_error is not None:
+            raise self._end_error
+        return True
+
+    def _write_end(self, end: EndWriter, *, may_wait: bool) -> None:
+        try:
+            self._ended = end(may_wait)
+        except BaseException as error:
+            self._ended, self._end_error = True, error
 
 
 @dataclass

@@ -52,6 +52,19 @@ _CRLF_FOLDING = FAST_FOLDING.clone(linesep="\r\n")
 _HEADER_LINE = re.compile(rb"(?m)^(?=[^ \t])")
 
 
+# Writes a message's last line: `end(may_wait)` answers whether it is written; without
+# leave to wait (the dispatcher's thread) it writes only what the socket takes at once.
+EndWriter = Callable[[bool], bool]
+
+
+class EndGate(Protocol):
+    """`Prepared.before_end`: may the message's last line go? `before_end(0)` asks without
+    waiting; `before_end(None, end=write)`, once the body is written, hands the writing of
+    the last line over and answers whether it was written (False: never)."""
+
+    def __call__(self, timeout: float | None, *, end: EndWriter | None = None) -> bool: ...
+
+
 @dataclass(frozen=True)
 class GroupedEmail:
     """One recipient's e-mail of a group whose e-mails differ only in `values`.
@@ -90,7 +103,7 @@ class Prepared:
     # Asked before the message's end is sent, with how long it may wait for an answer (None:
     # as long as it takes); False abandons it, or with a timeout, is not decided yet (see
     # SMTPEmailBackend).
-    before_end: Callable[[float | None], bool] | None = None
+    before_end: EndGate | None = None
 
     def recipients(self) -> list[str]:
         return self.to

@@ -43,7 +43,7 @@ def _send(smtp: smtplib.SMTP, recipients=(ANN, BOB), data: bytes = BODY) -> None
         list(recipients),
         data,
         encoding="utf-8",
-        before_end=lambda timeout: True,
+        before_end=lambda timeout, end=None: True,
     )
 
 
