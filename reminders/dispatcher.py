@@ -571,13 +571,15 @@ class _Gate:
         with self._lock:
             if not self._decided.is_set():
                 self._end = end
-        decided = self._decided.wait(self._timeout)
+        self._decided.wait(self._timeout)
         with self._lock:
+            # Read again under the lock: an opener may have written the end just as the wait
+            # ran out, and then the message is on its way.
             self._end = None
-            if not decided or not self._is_open:
-                self._decided.set()  # too late now for an opener to write it
-                return False
             if not self._ended:
+                if not self._decided.is_set() or not self._is_open:
+                    self._decided.set()  # too late now for an opener to write it
+                    return False
                 self._write_end(end, may_wait=True)
         if self._end_error is not None:
             raise self._end_error

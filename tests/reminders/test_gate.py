@@ -95,3 +95,17 @@ def test_an_error_writing_the_end_in_the_opener_is_the_sending_threads() -> None
     with pytest.raises(BrokenPipeError):
         future.result(timeout=5)
     pool.shutdown()
+
+
+def test_an_end_written_by_the_opener_as_the_wait_runs_out_counts_as_written() -> None:
+    gate, writes = _Gate(timeout=0.2), _Writes()
+    original = gate._decided.wait
+
+    def wait_then_opened(timeout: float | None = None) -> bool:
+        decided = original(timeout)  # runs out: nobody opens within the lease
+        gate.open()  # …and the stuck dispatcher opens right then, writing the end
+        return decided
+
+    gate._decided.wait = wait_then_opened  # type: ignore[method-assign]
+    assert gate.wait(None, end=writes) is True
+    assert len(writes.written_by) == 1
